@@ -1,0 +1,133 @@
+package io.latefuse.registry;
+
+import org.apache.kafka.common.config.ConfigException;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Schema-registry client and serde settings, under the same keys as Confluent's clients so that
+ * existing client configs carry over.
+ *
+ * @param urls             one or more base URLs ({@code schema.registry.url}, comma-separated); tried in turn on connection errors
+ * @param basicAuthUserInfo {@code user:password} for HTTP basic auth, or null
+ * @param maxRetries       retries after the first attempt on 5xx answers and connection errors
+ * @param initialBackoff   the first retry delay; it doubles up to {@code maxBackoff}
+ * @param requestTimeout   per-request timeout
+ * @param autoRegister     serializers register the record's schema ({@code auto.register.schemas}, default true)
+ * @param useLatestVersion serializers write with the subject's latest schema ({@code use.latest.version}, default false)
+ */
+public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int maxRetries,
+                             Duration initialBackoff, Duration maxBackoff, Duration requestTimeout,
+                             boolean autoRegister, boolean useLatestVersion) {
+
+    public static final String URL = "schema.registry.url";
+    public static final String CREDENTIALS_SOURCE = "basic.auth.credentials.source";
+    public static final String USER_INFO = "basic.auth.user.info";
+    public static final String AUTO_REGISTER = "auto.register.schemas";
+    public static final String USE_LATEST = "use.latest.version";
+    public static final String MAX_RETRIES = "schema.registry.max.retries";
+    public static final String RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
+    public static final String RETRY_BACKOFF_MAX_MS = "schema.registry.retry.backoff.max.ms";
+    public static final String REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+
+    public RegistryConfig {
+        if (urls == null || urls.isEmpty()) {
+            throw new ConfigException(URL, urls, "at least one schema registry URL is required");
+        }
+        for (String u : urls) {
+            if (u.startsWith(InMemorySchemaRegistry.SCHEME)) {
+                continue;
+            }
+            try {
+                URI uri = URI.create(u);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                    throw new IllegalArgumentException("needs http:// or https:// and a host");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(URL, u, "not a valid registry URL (" + e.getMessage() + ")");
+            }
+        }
+        if (basicAuthUserInfo != null && !basicAuthUserInfo.contains(":")) {
+            throw new ConfigException(USER_INFO, "***", "must be user:password");
+        }
+        if (maxRetries < 0) {
+            throw new ConfigException(MAX_RETRIES, maxRetries, "must be >= 0");
+        }
+        urls = List.copyOf(urls);
+    }
+
+    /** Defaults for a single URL. */
+    public static RegistryConfig of(String url) {
+        return fromMap(Map.of(URL, url));
+    }
+
+    /** Reads the settings from client-style properties; unknown keys are ignored, so a whole serde config can be passed. */
+    public static RegistryConfig fromMap(Map<String, ?> props) {
+        Object url = props.get(URL);
+        if (url == null || url.toString().isBlank()) {
+            throw new ConfigException(URL, url, "missing: set the schema registry URL");
+        }
+        List<String> urls = new ArrayList<>();
+        for (String u : url.toString().split(",")) {
+            String t = u.trim();
+            if (!t.isEmpty()) {
+                urls.add(t.endsWith("/") ? t.substring(0, t.length() - 1) : t);
+            }
+        }
+        String source = string(props, CREDENTIALS_SOURCE, "USER_INFO");
+        String userInfo = string(props, USER_INFO, null);
+        if (userInfo == null) {
+            userInfo = string(props, "schema.registry." + USER_INFO, null);
+        }
+        if (userInfo == null && "URL".equalsIgnoreCase(source)) {
+            URI first = URI.create(urls.get(0));
+            userInfo = first.getUserInfo();
+        }
+        return new RegistryConfig(urls, userInfo,
+                (int) number(props, MAX_RETRIES, 3),
+                Duration.ofMillis(number(props, RETRY_BACKOFF_MS, 100)),
+                Duration.ofMillis(number(props, RETRY_BACKOFF_MAX_MS, 2_000)),
+                Duration.ofMillis(number(props, REQUEST_TIMEOUT_MS, 10_000)),
+                bool(props, AUTO_REGISTER, true),
+                bool(props, USE_LATEST, false));
+    }
+
+    private static String string(Map<String, ?> props, String key, String dflt) {
+        Object v = props.get(key);
+        return v == null || v.toString().isBlank() ? dflt : v.toString();
+    }
+
+    private static long number(Map<String, ?> props, String key, long dflt) {
+        Object v = props.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, v, "must be a whole number");
+        }
+    }
+
+    private static boolean bool(Map<String, ?> props, String key, boolean dflt) {
+        Object v = props.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        String s = v.toString().trim().toLowerCase();
+        if (s.equals("true") || s.equals("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new ConfigException(key, v, "must be true or false");
+    }
+}

@@ -1,0 +1,30 @@
+package io.latefuse.registry;
+
+import io.latefuse.testkit.ContainerKafkaAndRegistry;
+import io.latefuse.testkit.KafkaEnvironment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.testcontainers.junit.jupiter.Testcontainers;
+
+/** The same scenarios on apache/kafka and confluentinc/cp-schema-registry containers; skipped without Docker. */
+@Testcontainers(disabledWithoutDocker = true)
+class SchemaRegistryContainersIT extends SchemaRegistryScenarios {
+    private static ContainerKafkaAndRegistry env;
+
+    @BeforeAll
+    static void start() {
+        env = ContainerKafkaAndRegistry.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (env != null) {
+            env.close();
+        }
+    }
+
+    @Override
+    KafkaEnvironment env() {
+        return env;
+    }
+}

@@ -1,0 +1,36 @@
+package io.latefuse.testkit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/** A running Kafka broker and schema registry, embedded or in containers; integration scenarios run on either. */
+public interface KafkaEnvironment {
+    String bootstrapServers();
+
+    /** The registry's Confluent-compatible base URL. */
+    String registryUrl();
+
+    default Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    }
+
+    /** Creates fresh topics with the given partition count; names get a random suffix so tests never collide. */
+    default String createTopic(String prefix, int partitions) throws Exception {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return name;
+    }
+
+    /** A fresh application.id, so no test waits out another's session timeout. */
+    static String freshAppId(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}
