@@ -2,12 +2,12 @@ package io.latefuse.registry;
 
 import io.latefuse.testkit.ContainerKafkaAndRegistry;
 import io.latefuse.testkit.KafkaEnvironment;
+import io.latefuse.testkit.RequiresDocker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
 /** The same scenarios on apache/kafka and confluentinc/cp-schema-registry containers; skipped without Docker. */
-@Testcontainers(disabledWithoutDocker = true)
+@RequiresDocker
 class SchemaRegistryContainersIT extends SchemaRegistryScenarios {
     private static ContainerKafkaAndRegistry env;
 
