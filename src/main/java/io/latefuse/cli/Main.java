@@ -1,5 +1,7 @@
 package io.latefuse.cli;
 
+import io.latefuse.config.InvalidConfigException;
+import io.latefuse.topology.TopicPreflight;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +14,7 @@ import java.util.Properties;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Streaming multimodal late fusion on Apache Kafka.",
-        subcommands = {SchemasCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, SchemasCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -29,7 +31,24 @@ public final class Main implements Runnable {
 
     /** The configured command line, shared by {@link #main} and the tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::handleFailure);
+    }
+
+    /** Exit codes: 2 for a bad config (or bad usage, picocli's own), 1 for anything else. */
+    private static int handleFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        if (e instanceof InvalidConfigException || e instanceof org.apache.kafka.common.config.ConfigException) {
+            cli.getErr().println(e.getMessage());
+            return 2;
+        }
+        if (e instanceof TopicPreflight.TopicCheckException) {
+            cli.getErr().println(e.getMessage());
+            return 1;
+        }
+        cli.getErr().println("latefuse " + cli.getCommandName() + " failed: " + e);
+        e.printStackTrace(cli.getErr());
+        return 1;
     }
 
     /** Reads the version the build wrote into the jar. */

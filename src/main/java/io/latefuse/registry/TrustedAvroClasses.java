@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the packages of the generated classes its deserializers are asked to read (their nested enums and records
  * live there too), on top of whatever the JVM already trusts.
  */
-final class TrustedAvroClasses {
+public final class TrustedAvroClasses {
     private static final Set<String> TRUSTED = ConcurrentHashMap.newKeySet();
 
     static {
@@ -21,7 +21,7 @@ final class TrustedAvroClasses {
 
     private TrustedAvroClasses() {}
 
-    static void trust(Class<?> type) {
+    public static void trust(Class<?> type) {
         TRUSTED.add(type.getPackageName());
     }
 }

@@ -1,0 +1,85 @@
+package io.latefuse.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated pipeline: what to join, how to fuse it, and how to run. Built by {@link PipelineConfigLoader};
+ * the README's config reference documents every key.
+ */
+public record PipelineConfig(
+        String applicationId,
+        String bootstrapServers,
+        Map<String, Object> registry,
+        List<String> classes,
+        List<Double> classPriors,
+        List<ModalityConfig> modalities,
+        String strategy,
+        String outputTopic,
+        String deadLetterTopic,
+        Duration maxWait,
+        Duration optionalWait,
+        DeadlineClock deadlineClock,
+        Duration punctuationInterval,
+        LatePolicy latePolicy,
+        Duration lateRetention,
+        StoreType storeType,
+        String processingGuarantee,
+        int standbyReplicas,
+        int streamThreads,
+        Duration commitInterval,
+        Map<String, String> kafka) {
+
+    public PipelineConfig {
+        classes = List.copyOf(classes);
+        classPriors = classPriors == null ? null : List.copyOf(classPriors);
+        modalities = List.copyOf(modalities);
+        registry = Map.copyOf(registry);
+        kafka = Map.copyOf(kafka);
+    }
+
+    public enum DeadlineClock { WALL, EVENT }
+
+    public enum LatePolicy { REVISE, DROP }
+
+    public enum StoreType { ROCKSDB, MEMORY }
+
+    /** How one modality's scores are calibrated before fusion. */
+    public record Calibration(Method method, double temperature, double a, double b) {
+        public enum Method { NONE, TEMPERATURE, PLATT }
+
+        public static final Calibration NONE = new Calibration(Method.NONE, 1, 1, 0);
+    }
+
+    /**
+     * One modality: its scores topic, its fusion weight, its calibration, and whether the event waits for it.
+     */
+    public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required) {}
+
+    public int numClasses() {
+        return classes.size();
+    }
+
+    public int numModalities() {
+        return modalities.size();
+    }
+
+    /** The index of {@code name} in config order, or -1. */
+    public int modalityIndex(String name) {
+        for (int i = 0; i < modalities.size(); i++) {
+            if (modalities.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public List<String> modalityNames() {
+        return modalities.stream().map(ModalityConfig::name).toList();
+    }
+
+    public List<String> scoreTopics() {
+        return modalities.stream().map(ModalityConfig::topic).toList();
+    }
+}

@@ -1,0 +1,505 @@
+package io.latefuse.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.latefuse.config.PipelineConfig.Calibration;
+import io.latefuse.config.PipelineConfig.DeadlineClock;
+import io.latefuse.config.PipelineConfig.LatePolicy;
+import io.latefuse.config.PipelineConfig.ModalityConfig;
+import io.latefuse.config.PipelineConfig.StoreType;
+import io.latefuse.fusion.FusionStrategies;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a pipeline config from YAML, applies {@code LATEFUSE_*} environment overrides, and validates all of it
+ * before anything connects. Every problem is reported at once, each naming its key and the bad value.
+ * <p>
+ * An environment variable overrides a top-level key: {@code LATEFUSE_} plus the key in upper case with dots and
+ * dashes as underscores ({@code bootstrap.servers} is {@code LATEFUSE_BOOTSTRAP_SERVERS}). {@code LATEFUSE_KAFKA_*}
+ * sets a Kafka client property ({@code LATEFUSE_KAFKA_SASL_MECHANISM} is {@code kafka: {sasl.mechanism: ...}}).
+ */
+public final class PipelineConfigLoader {
+    public static final String ENV_PREFIX = "LATEFUSE_";
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    /** Top-level scalar keys, and their defaults where they have one. */
+    static final Map<String, String> SCALARS = new LinkedHashMap<>();
+    private static final Set<String> STRUCTURED = Set.of("classes", "class.priors", "modalities", "kafka");
+    private static final Set<String> MODALITY_KEYS = Set.of("name", "topic", "weight", "calibration", "required");
+    private static final Set<String> CALIBRATION_KEYS = Set.of("method", "temperature", "a", "b");
+    /** Kafka properties latefuse sets itself from its own keys; the pass-through must not fight them. */
+    private static final Map<String, String> OWNED_KAFKA_KEYS = Map.of(
+            "application.id", "application.id",
+            "bootstrap.servers", "bootstrap.servers",
+            "processing.guarantee", "processing.guarantee",
+            "num.standby.replicas", "standby.replicas",
+            "num.stream.threads", "stream.threads",
+            "errors.dead.letter.queue.topic.name", "dead.letter.topic");
+
+    static {
+        SCALARS.put("application.id", null);
+        SCALARS.put("bootstrap.servers", null);
+        SCALARS.put("schema.registry.url", null);
+        SCALARS.put("schema.registry.basic.auth.user.info", "");
+        SCALARS.put("topic.prefix", "");
+        SCALARS.put("strategy", "weighted_mean");
+        SCALARS.put("output.topic", "{prefix}fused");
+        SCALARS.put("dead.letter.topic", "{prefix}dead-letters");
+        SCALARS.put("max.wait", "500ms");
+        SCALARS.put("optional.wait", "0ms");
+        SCALARS.put("deadline.clock", "wall");
+        SCALARS.put("punctuation.interval", "50ms");
+        SCALARS.put("late.policy", "revise");
+        SCALARS.put("late.retention", "10m");
+        SCALARS.put("store.type", "rocksdb");
+        SCALARS.put("processing.guarantee", "exactly_once_v2");
+        SCALARS.put("standby.replicas", "0");
+        SCALARS.put("stream.threads", "1");
+        SCALARS.put("commit.interval", "");
+    }
+
+    private PipelineConfigLoader() {}
+
+    /** Loads {@code file} with the process environment. */
+    public static PipelineConfig load(Path file) {
+        return load(file, System.getenv());
+    }
+
+    public static PipelineConfig load(Path file, Map<String, String> env) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new InvalidConfigException(file.toString(), List.of("cannot read the file: " + e));
+        }
+        return parse(text, file.toString(), env);
+    }
+
+    public static PipelineConfig parse(String yaml, String source, Map<String, String> env) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new InvalidConfigException(source, List.of("not valid YAML: " + e.getMessage().lines().findFirst().orElse("")));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            root = JsonNodeFactory.instance.objectNode();
+        }
+        if (!root.isObject()) {
+            throw new InvalidConfigException(source, List.of("the top level must be a mapping of keys to values"));
+        }
+        ObjectNode tree = ((ObjectNode) root).deepCopy();
+        applyEnv(tree, env);
+        return new Validator(source).validate(tree);
+    }
+
+    private static void applyEnv(ObjectNode tree, Map<String, String> env) {
+        for (String key : SCALARS.keySet()) {
+            String v = env.get(envName(key));
+            if (v != null) {
+                tree.put(key, v);
+            }
+        }
+        String kafkaPrefix = ENV_PREFIX + "KAFKA_";
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            if (e.getKey().startsWith(kafkaPrefix)) {
+                String prop = e.getKey().substring(kafkaPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                JsonNode kafka = tree.get("kafka");
+                ObjectNode k = kafka instanceof ObjectNode o ? o : tree.putObject("kafka");
+                k.put(prop, e.getValue());
+            }
+        }
+    }
+
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** Collects every problem, then builds the config or throws one exception listing them all. */
+    private static final class Validator {
+        private final String source;
+        private final List<String> problems = new ArrayList<>();
+
+        Validator(String source) {
+            this.source = source;
+        }
+
+        private void problem(String key, Object value, String why) {
+            problems.add(key + (value == null ? "" : " = '" + value + "'") + ": " + why);
+        }
+
+        PipelineConfig validate(ObjectNode tree) {
+            for (Iterator<String> it = tree.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!SCALARS.containsKey(k) && !STRUCTURED.contains(k)) {
+                    problem(k, null, "unknown key (known keys: " + String.join(", ", allKeys()) + ")");
+                }
+            }
+            String prefix = scalar(tree, "topic.prefix");
+            String appId = required(tree, "application.id");
+            String bootstrap = required(tree, "bootstrap.servers");
+            Map<String, Object> registry = new LinkedHashMap<>();
+            String registryUrl = required(tree, "schema.registry.url");
+            if (registryUrl != null) {
+                registry.put("schema.registry.url", registryUrl);
+            }
+            String userInfo = scalar(tree, "schema.registry.basic.auth.user.info");
+            if (!userInfo.isEmpty()) {
+                registry.put("basic.auth.credentials.source", "USER_INFO");
+                registry.put("basic.auth.user.info", userInfo);
+            }
+
+            List<String> classes = stringList(tree, "classes");
+            if (classes.isEmpty()) {
+                problem("classes", null, "no classes: list at least two, in the order models write their scores");
+            } else if (classes.size() == 1) {
+                problem("classes", classes, "needs at least two classes");
+            }
+            if (new HashSet<>(classes).size() != classes.size()) {
+                problem("classes", classes, "duplicate class name");
+            }
+            List<Double> priors = priors(tree, classes.size());
+
+            List<ModalityConfig> modalities = modalities(tree, prefix, classes.size());
+            String strategy = scalar(tree, "strategy").toLowerCase(Locale.ROOT);
+            if (!FusionStrategies.available().contains(strategy)) {
+                problem("strategy", strategy, "unknown strategy (available: " + String.join(", ", FusionStrategies.available()) + ")");
+            }
+            String output = topic(tree, "output.topic", prefix);
+            String dlq = topic(tree, "dead.letter.topic", prefix);
+            Set<String> inputs = new HashSet<>();
+            modalities.forEach(m -> inputs.add(m.topic()));
+            if (output != null && inputs.contains(output)) {
+                problem("output.topic", output, "is also a modality's scores topic");
+            }
+            if (dlq != null && (inputs.contains(dlq) || dlq.equals(output))) {
+                problem("dead.letter.topic", dlq, "must differ from the scores and output topics");
+            }
+
+            Duration maxWait = duration(tree, "max.wait", true);
+            Duration optionalWait = duration(tree, "optional.wait", false);
+            Duration punctuation = duration(tree, "punctuation.interval", true);
+            Duration retention = duration(tree, "late.retention", false);
+            String commit = scalar(tree, "commit.interval");
+            Duration commitInterval = commit.isEmpty() ? null : duration(tree, "commit.interval", true);
+            if (modalities.stream().noneMatch(ModalityConfig::required) && !modalities.isEmpty()) {
+                problem("modalities", null, "at least one modality must be required");
+            }
+
+            DeadlineClock clock = enumValue(tree, "deadline.clock", DeadlineClock.class);
+            LatePolicy late = enumValue(tree, "late.policy", LatePolicy.class);
+            StoreType store = enumValue(tree, "store.type", StoreType.class);
+            String guarantee = scalar(tree, "processing.guarantee").toLowerCase(Locale.ROOT);
+            if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
+                problem("processing.guarantee", guarantee, "must be exactly_once_v2 or at_least_once");
+            }
+            int standby = integer(tree, "standby.replicas", 0);
+            int threads = integer(tree, "stream.threads", 1);
+            Map<String, String> kafka = kafka(tree);
+
+            if (!problems.isEmpty()) {
+                throw new InvalidConfigException(source, problems);
+            }
+            return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, output, dlq,
+                    maxWait, optionalWait, clock, punctuation, late, retention, store, guarantee, standby, threads,
+                    commitInterval, kafka);
+        }
+
+        private static List<String> allKeys() {
+            List<String> all = new ArrayList<>(SCALARS.keySet());
+            all.addAll(List.of("classes", "class.priors", "modalities", "kafka"));
+            return all;
+        }
+
+        private String scalar(ObjectNode tree, String key) {
+            JsonNode n = tree.get(key);
+            if (n == null || n.isNull()) {
+                String d = SCALARS.get(key);
+                return d == null ? "" : d;
+            }
+            if (!n.isValueNode()) {
+                problem(key, n, "must be a single value");
+                return "";
+            }
+            return n.asText().trim();
+        }
+
+        private String required(ObjectNode tree, String key) {
+            String v = scalar(tree, key);
+            if (v.isEmpty()) {
+                problem(key, null, "missing (set it in the file or with " + envName(key) + ")");
+                return null;
+            }
+            return v;
+        }
+
+        private String topic(ObjectNode tree, String key, String prefix) {
+            String v = scalar(tree, key).replace("{prefix}", prefix);
+            return validTopic(key, v);
+        }
+
+        private String validTopic(String key, String name) {
+            if (name == null || name.isEmpty()) {
+                problem(key, null, "missing topic name");
+                return null;
+            }
+            try {
+                Topic.validate(name);
+            } catch (InvalidTopicException e) {
+                problem(key, name, "not a valid Kafka topic name (" + e.getMessage() + ")");
+                return null;
+            }
+            return name;
+        }
+
+        private Duration duration(ObjectNode tree, String key, boolean positive) {
+            String v = scalar(tree, key);
+            try {
+                Duration d = Durations.parse(v);
+                if (positive && (d.isZero() || d.isNegative())) {
+                    problem(key, v, "must be greater than zero");
+                }
+                return d;
+            } catch (IllegalArgumentException e) {
+                problem(key, v, e.getMessage());
+                return Duration.ZERO;
+            }
+        }
+
+        private int integer(ObjectNode tree, String key, int min) {
+            String v = scalar(tree, key);
+            try {
+                int i = Integer.parseInt(v);
+                if (i < min) {
+                    problem(key, v, "must be at least " + min);
+                }
+                return i;
+            } catch (NumberFormatException e) {
+                problem(key, v, "must be a whole number");
+                return min;
+            }
+        }
+
+        private <E extends Enum<E>> E enumValue(ObjectNode tree, String key, Class<E> type) {
+            String v = scalar(tree, key);
+            try {
+                return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                List<String> allowed = new ArrayList<>();
+                for (E c : type.getEnumConstants()) {
+                    allowed.add(c.name().toLowerCase(Locale.ROOT));
+                }
+                problem(key, v, "must be one of " + String.join(", ", allowed));
+                return type.getEnumConstants()[0];
+            }
+        }
+
+        private List<String> stringList(ObjectNode tree, String key) {
+            JsonNode n = tree.get(key);
+            List<String> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isArray()) {
+                problem(key, n, "must be a list");
+                return out;
+            }
+            for (JsonNode e : n) {
+                String s = e.asText().trim();
+                if (!e.isValueNode() || s.isEmpty()) {
+                    problem(key, e, "entries must be non-empty names");
+                } else {
+                    out.add(s);
+                }
+            }
+            return out;
+        }
+
+        private List<Double> priors(ObjectNode tree, int numClasses) {
+            JsonNode n = tree.get("class.priors");
+            if (n == null || n.isNull()) {
+                return null;
+            }
+            if (!n.isArray() || n.size() != numClasses) {
+                problem("class.priors", n, "must list one prior per class (" + numClasses + ")");
+                return null;
+            }
+            List<Double> out = new ArrayList<>();
+            double sum = 0;
+            for (JsonNode e : n) {
+                if (!e.isNumber() || !(e.asDouble() > 0) || !Double.isFinite(e.asDouble())) {
+                    problem("class.priors", n, "each prior must be a number greater than 0");
+                    return null;
+                }
+                out.add(e.asDouble());
+                sum += e.asDouble();
+            }
+            if (Math.abs(sum - 1) > 1e-6) {
+                problem("class.priors", n, "must sum to 1 (they sum to " + sum + ")");
+            }
+            return out;
+        }
+
+        private List<ModalityConfig> modalities(ObjectNode tree, String prefix, int numClasses) {
+            JsonNode n = tree.get("modalities");
+            List<ModalityConfig> out = new ArrayList<>();
+            if (n == null || n.isNull() || (n.isArray() && n.isEmpty())) {
+                problem("modalities", null, "no modalities: list at least one");
+                return out;
+            }
+            if (!n.isArray()) {
+                problem("modalities", null, "must be a list of {name, topic, weight, calibration, required}");
+                return out;
+            }
+            Set<String> names = new LinkedHashSet<>();
+            Set<String> topics = new HashSet<>();
+            for (int i = 0; i < n.size(); i++) {
+                JsonNode m = n.get(i);
+                String at = "modalities[" + i + "]";
+                if (!m.isObject()) {
+                    problem(at, m, "must be a mapping with at least a name");
+                    continue;
+                }
+                for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+                    String k = it.next();
+                    if (!MODALITY_KEYS.contains(k)) {
+                        problem(at + "." + k, null, "unknown key (known: name, topic, weight, calibration, required)");
+                    }
+                }
+                String name = m.path("name").asText("").trim();
+                if (name.isEmpty()) {
+                    problem(at + ".name", null, "missing");
+                    continue;
+                }
+                if (!name.matches("[A-Za-z0-9_-]+")) {
+                    problem(at + ".name", name, "use letters, digits, '_' and '-' only");
+                }
+                if (!names.add(name)) {
+                    problem(at + ".name", name, "duplicate modality");
+                }
+                at = "modalities[" + i + "] (" + name + ")";
+                String topic = m.has("topic") ? m.get("topic").asText("").trim() : prefix + "scores." + name;
+                topic = validTopic(at + ".topic", topic);
+                if (topic != null && !topics.add(topic)) {
+                    problem(at + ".topic", topic, "two modalities read the same topic");
+                }
+                double weight = 1.0;
+                if (m.has("weight")) {
+                    JsonNode w = m.get("weight");
+                    if (!w.isNumber() || !Double.isFinite(w.asDouble())) {
+                        problem(at + ".weight", w.asText(), "must be a number");
+                    } else if (w.asDouble() < 0) {
+                        problem(at + ".weight", w.asText(), "must not be negative");
+                    } else {
+                        weight = w.asDouble();
+                    }
+                }
+                boolean required = true;
+                if (m.has("required")) {
+                    JsonNode r = m.get("required");
+                    if (!r.isBoolean()) {
+                        problem(at + ".required", r.asText(), "must be true or false");
+                    } else {
+                        required = r.asBoolean();
+                    }
+                }
+                Calibration cal = calibration(m.get("calibration"), at + ".calibration", numClasses);
+                out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required));
+            }
+            return out;
+        }
+
+        private Calibration calibration(JsonNode n, String at, int numClasses) {
+            if (n == null || n.isNull()) {
+                return Calibration.NONE;
+            }
+            if (!n.isObject()) {
+                problem(at, n, "must be {method: temperature, temperature: T} or {method: platt, a: A, b: B}");
+                return Calibration.NONE;
+            }
+            for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!CALIBRATION_KEYS.contains(k)) {
+                    problem(at + "." + k, null, "unknown key (known: method, temperature, a, b)");
+                }
+            }
+            String method = n.path("method").asText("none").toLowerCase(Locale.ROOT);
+            switch (method) {
+                case "none":
+                    return Calibration.NONE;
+                case "temperature": {
+                    double t = number(n, "temperature", at, 1.0);
+                    if (!(t > 0)) {
+                        problem(at + ".temperature", t, "must be greater than 0");
+                    }
+                    return new Calibration(Calibration.Method.TEMPERATURE, t, 1, 0);
+                }
+                case "platt": {
+                    if (numClasses != 2) {
+                        problem(at + ".method", method, "platt scaling needs exactly 2 classes; use temperature");
+                    }
+                    return new Calibration(Calibration.Method.PLATT, 1, number(n, "a", at, 1.0), number(n, "b", at, 0.0));
+                }
+                default:
+                    problem(at + ".method", method, "must be none, temperature or platt");
+                    return Calibration.NONE;
+            }
+        }
+
+        private double number(JsonNode n, String key, String at, double dflt) {
+            JsonNode v = n.get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+                problem(at + "." + key, v.asText(), "must be a number");
+                return dflt;
+            }
+            return v.asDouble();
+        }
+
+        private Map<String, String> kafka(ObjectNode tree) {
+            JsonNode n = tree.get("kafka");
+            Map<String, String> out = new LinkedHashMap<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (!n.isObject()) {
+                problem("kafka", n, "must be a mapping of Kafka client properties");
+                return out;
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String owner = OWNED_KAFKA_KEYS.get(e.getKey());
+                if (owner != null) {
+                    problem("kafka." + e.getKey(), null, "set by latefuse; use the top-level key " + owner);
+                    continue;
+                }
+                if (!e.getValue().isValueNode()) {
+                    problem("kafka." + e.getKey(), e.getValue(), "must be a single value");
+                    continue;
+                }
+                out.put(e.getKey(), e.getValue().asText());
+            }
+            return out;
+        }
+    }
+}

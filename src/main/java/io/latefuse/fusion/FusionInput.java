@@ -1,0 +1,38 @@
+package io.latefuse.fusion;
+
+/**
+ * The calibrated evidence for one event, indexed by modality in config order.
+ *
+ * @param probabilities per modality, calibrated class probabilities; {@code null} where the modality is missing
+ * @param confidences   per modality, the model's own reliability estimate, or NaN when it gave none or is missing
+ * @param embeddings    per modality, an optional embedding for intermediate fusion, or {@code null}
+ */
+public record FusionInput(double[][] probabilities, double[] confidences, float[][] embeddings) {
+
+    public FusionInput(double[][] probabilities) {
+        this(probabilities, nanArray(probabilities.length), new float[probabilities.length][]);
+    }
+
+    public int numModalities() {
+        return probabilities.length;
+    }
+
+    public boolean present(int modality) {
+        return probabilities[modality] != null;
+    }
+
+    /** The mask: 1 where a modality is present. */
+    public float[] mask() {
+        float[] m = new float[probabilities.length];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = probabilities[i] == null ? 0f : 1f;
+        }
+        return m;
+    }
+
+    private static double[] nanArray(int n) {
+        double[] d = new double[n];
+        java.util.Arrays.fill(d, Double.NaN);
+        return d;
+    }
+}

@@ -1,0 +1,27 @@
+package io.latefuse.fusion;
+
+import io.latefuse.config.PipelineConfig;
+
+import java.util.List;
+
+/** Creates the configured strategy. */
+public final class FusionStrategies {
+    private FusionStrategies() {}
+
+    /** The strategy names a config may use. */
+    public static List<String> available() {
+        return List.of(WeightedMeanStrategy.NAME, LogOddsStrategy.NAME);
+    }
+
+    public static FusionStrategy create(PipelineConfig config) {
+        double[] weights = config.modalities().stream().mapToDouble(PipelineConfig.ModalityConfig::weight).toArray();
+        double[] priors = config.classPriors() == null ? null
+                : config.classPriors().stream().mapToDouble(Double::doubleValue).toArray();
+        return switch (config.strategy()) {
+            case WeightedMeanStrategy.NAME -> new WeightedMeanStrategy(weights);
+            case LogOddsStrategy.NAME -> new LogOddsStrategy(weights, priors);
+            default -> throw new IllegalArgumentException("strategy '" + config.strategy()
+                    + "': unknown (available: " + available() + ")");
+        };
+    }
+}

@@ -1,0 +1,57 @@
+package io.latefuse.topology;
+
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Kafka Streams' own log-and-continue handler, which builds the dead letter from the original record bytes
+ * (KIP-1034), decorated with latefuse's reason header. Every processing failure is dead-lettered and processing
+ * resumes; nothing is dropped without a trace.
+ */
+public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
+    private final LogAndContinueProcessingExceptionHandler delegate = new LogAndContinueProcessingExceptionHandler();
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        delegate.configure(configs);
+    }
+
+    @Override
+    public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+        DeadLetterReason reason;
+        if (exception instanceof InvalidScoreException invalid) {
+            reason = invalid.reason();
+            log.debug("Dead letter ({}): {}", reason.code(), exception.getMessage());
+        } else {
+            reason = DeadLetterReason.PROCESSING_ERROR;
+            log.error("Unexpected failure processing a record from {}-{}@{}; it goes to the dead-letter topic",
+                    context.topic(), context.partition(), context.offset(), exception);
+        }
+        Response response = delegate.handleError(context, record, exception);
+        DeadLetters.tag(response.deadLetterQueueRecords(), reason, exception);
+        return Response.resume(response.deadLetterQueueRecords());
+    }
+
+    /** Adds latefuse's headers to the dead letters Kafka Streams built. */
+    static final class DeadLetters {
+        private DeadLetters() {}
+
+        static void tag(List<ProducerRecord<byte[], byte[]>> records, DeadLetterReason reason, Exception e) {
+            byte[] code = reason.code().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] detail = String.valueOf(e.getMessage()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                r.headers().remove(DeadLetterReason.HEADER).add(DeadLetterReason.HEADER, code);
+                r.headers().remove(DeadLetterReason.DETAIL_HEADER).add(DeadLetterReason.DETAIL_HEADER, detail);
+            }
+        }
+    }
+}

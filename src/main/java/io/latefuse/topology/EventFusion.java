@@ -1,0 +1,122 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.PredictionStatus;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.Calibrator;
+import io.latefuse.fusion.FusionInput;
+import io.latefuse.fusion.FusionResult;
+import io.latefuse.fusion.FusionStrategy;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns an event's arrivals into fusion input, and a fusion result into a FusedPrediction. Pure. */
+final class EventFusion {
+    private final PipelineConfig config;
+    private final FusionStrategy strategy;
+    private final Calibrator[] calibrators;
+    private final boolean[] required;
+
+    EventFusion(PipelineConfig config, FusionStrategy strategy) {
+        this.config = config;
+        this.strategy = strategy;
+        int n = config.numModalities();
+        this.calibrators = new Calibrator[n];
+        this.required = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            calibrators[i] = new Calibrator(config.modalities().get(i).calibration());
+            required[i] = config.modalities().get(i).required();
+        }
+    }
+
+    FusionStrategy strategy() {
+        return strategy;
+    }
+
+    /** A bit per modality index: which have arrived. */
+    long presentMask(EventState state) {
+        long mask = 0;
+        for (ModalityScore s : state.getArrivals()) {
+            mask |= 1L << config.modalityIndex(s.getModality());
+        }
+        return mask;
+    }
+
+    boolean allRequiredPresent(long mask) {
+        for (int i = 0; i < required.length; i++) {
+            if (required[i] && (mask & (1L << i)) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    boolean allPresent(long mask) {
+        return Long.bitCount(mask) == required.length;
+    }
+
+    FusionInput input(EventState state) {
+        int n = config.numModalities();
+        double[][] probs = new double[n][];
+        double[] conf = new double[n];
+        java.util.Arrays.fill(conf, Double.NaN);
+        float[][] emb = new float[n][];
+        for (ModalityScore s : state.getArrivals()) {
+            int m = config.modalityIndex(s.getModality());
+            probs[m] = calibrators[m].probabilities(s.getScores(), s.getScoreType());
+            if (s.getConfidence() != null) {
+                conf[m] = s.getConfidence();
+            }
+            if (s.getEmbedding() != null) {
+                float[] e = new float[s.getEmbedding().size()];
+                for (int k = 0; k < e.length; k++) {
+                    e[k] = s.getEmbedding().get(k);
+                }
+                emb[m] = e;
+            }
+        }
+        return new FusionInput(probs, conf, emb);
+    }
+
+    FusedPrediction prediction(EventState state, FusionResult result, int revision, long emittedAtWallMs) {
+        long mask = presentMask(state);
+        List<String> present = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        Map<String, Float> contributions = new LinkedHashMap<>();
+        for (int i = 0; i < config.numModalities(); i++) {
+            String name = config.modalities().get(i).name();
+            if ((mask & (1L << i)) != 0) {
+                present.add(name);
+                contributions.put(name, (float) result.contributions()[i]);
+            } else {
+                missing.add(name);
+            }
+        }
+        List<Float> scores = new ArrayList<>(result.probabilities().length);
+        for (double p : result.probabilities()) {
+            scores.add((float) p);
+        }
+        return FusedPrediction.newBuilder()
+                .setEventId(state.getEventId())
+                .setLabel(config.classes().get(result.argmax()))
+                .setScores(scores)
+                .setStatus(allRequiredPresent(mask) ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED)
+                .setRevision(revision)
+                .setPresent(present)
+                .setMissing(missing)
+                .setStrategy(strategy.name())
+                .setFusionModelVersion(strategy.modelVersion())
+                .setEventTime(Instant.ofEpochMilli(state.getEventTime()))
+                .setFirstArrival(Instant.ofEpochMilli(state.getFirstArrival()))
+                .setEmittedAt(Instant.ofEpochMilli(emittedAtWallMs))
+                .setWaitMs(Math.max(0, emittedAtWallMs - state.getFirstArrival()))
+                .setContributions(contributions)
+                .build();
+    }
+}

@@ -1,0 +1,215 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfig.DeadlineClock;
+import io.latefuse.fusion.FusionInput;
+import io.latefuse.fusion.FusionResult;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The per-event complete-or-deadline join (DESIGN.md, "The join").
+ * <ul>
+ *   <li>{@code pending}: event id to what has arrived, with the first arrival and the current timer.</li>
+ *   <li>{@code deadlines}: (time, kind, event id) index; a punctuation range-scans only what is due.</li>
+ *   <li>{@code finished}: recently emitted events, for late arrivals, forgotten after {@code late.retention}.</li>
+ * </ul>
+ * An event is emitted COMPLETE the moment its last awaited modality arrives, and DEGRADED when its deadline passes
+ * with a required modality missing. Invalid records throw {@link InvalidScoreException} before any state changes;
+ * the processing exception handler sends them to the dead-letter topic.
+ */
+public final class FusionProcessor implements Processor<String, ModalityScore, String, FusedPrediction> {
+    private static final byte[] NO_VALUE = new byte[0];
+
+    private final PipelineConfig config;
+    private final EventFusion fusion;
+    private final ScoreValidator validator;
+    private final long maxWaitMs;
+    private final long optionalWaitMs;
+    private final long retentionMs;
+
+    private ProcessorContext<String, FusedPrediction> context;
+    private KeyValueStore<String, EventState> pending;
+    private KeyValueStore<String, EventState> finished;
+    private KeyValueStore<Bytes, byte[]> deadlines;
+    private FusionMetrics metrics;
+
+    FusionProcessor(PipelineConfig config, EventFusion fusion) {
+        this.config = config;
+        this.fusion = fusion;
+        this.validator = new ScoreValidator(config);
+        this.maxWaitMs = config.maxWait().toMillis();
+        this.optionalWaitMs = config.optionalWait().toMillis();
+        this.retentionMs = config.lateRetention().toMillis();
+    }
+
+    @Override
+    public void init(ProcessorContext<String, FusedPrediction> context) {
+        this.context = context;
+        this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
+        this.finished = context.getStateStore(FusionTopology.FINISHED_STORE);
+        this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
+        this.metrics = new FusionMetrics(context.metrics(), context.taskId().toString());
+        PunctuationType type = config.deadlineClock() == DeadlineClock.WALL
+                ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
+        context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
+    }
+
+    /** Now, in the deadline clock's time. */
+    private long clockNow() {
+        return config.deadlineClock() == DeadlineClock.WALL ? context.currentSystemTimeMs() : context.currentStreamTimeMs();
+    }
+
+    @Override
+    public void process(Record<String, ModalityScore> record) {
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
+        ModalityScore score = record.value();
+        int modality = validator.validate(record.key(), score, topic);
+        String id = score.getEventId();
+        long bit = 1L << modality;
+
+        EventState done = finished.get(id);
+        if (done != null) {
+            lateArrival(done, score, bit, record.timestamp());
+            return;
+        }
+
+        long now = clockNow();
+        EventState state = pending.get(id);
+        if (state == null) {
+            long eventTime = score.getEventTime().toEpochMilli();
+            long deadline = (config.deadlineClock() == DeadlineClock.WALL ? now : eventTime) + maxWaitMs;
+            state = new EventState(id, eventTime, context.currentSystemTimeMs(), deadline, -1, new ArrayList<>());
+            deadlines.put(TimerKey.of(deadline, TimerKey.EMIT, id), NO_VALUE);
+        } else if ((fusion.presentMask(state) & bit) != 0) {
+            metrics.duplicates.record();
+            return;
+        }
+        state.getArrivals().add(score);
+        state.setEventTime(Math.min(state.getEventTime(), score.getEventTime().toEpochMilli()));
+
+        long mask = fusion.presentMask(state);
+        if (fusion.allRequiredPresent(mask)) {
+            if (fusion.allPresent(mask) || optionalWaitMs == 0) {
+                pending.delete(id);
+                deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+                emitFirst(state, fusion.strategy().fuse(fusion.input(state)), record.timestamp());
+                return;
+            }
+            // Every required modality is in: wait at most optional.wait for the optional ones.
+            long soon = Math.min(state.getTimer(), now + optionalWaitMs);
+            if (soon != state.getTimer()) {
+                deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+                deadlines.put(TimerKey.of(soon, TimerKey.EMIT, id), NO_VALUE);
+                state.setTimer(soon);
+            }
+        }
+        pending.put(id, state);
+    }
+
+    private void lateArrival(EventState done, ModalityScore score, long bit, long timestamp) {
+        if ((fusion.presentMask(done) & bit) != 0) {
+            metrics.duplicates.record();
+            return;
+        }
+        metrics.late.record();
+        if (config.latePolicy() == PipelineConfig.LatePolicy.DROP) {
+            throw new InvalidScoreException(DeadLetterReason.LATE, "event " + done.getEventId() + ": modality "
+                    + score.getModality() + " arrived after revision " + done.getRevision()
+                    + " was emitted (late.policy=drop)");
+        }
+        done.getArrivals().add(score);
+        done.setRevision(done.getRevision() + 1);
+        FusedPrediction revised = fusion.prediction(done, fusion.strategy().fuse(fusion.input(done)),
+                done.getRevision(), context.currentSystemTimeMs());
+        finished.put(done.getEventId(), done);
+        forward(revised, timestamp);
+    }
+
+    /** Emits revision 0 and moves the event from pending to finished. */
+    private void emitFirst(EventState state, FusionResult result, long timestamp) {
+        FusedPrediction prediction = fusion.prediction(state, result, 0, context.currentSystemTimeMs());
+        state.setRevision(0);
+        if (retentionMs > 0) {
+            long forgetAt = clockNow() + retentionMs;
+            state.setTimer(forgetAt);
+            finished.put(state.getEventId(), state);
+            deadlines.put(TimerKey.of(forgetAt, TimerKey.FORGET, state.getEventId()), NO_VALUE);
+        }
+        forward(prediction, timestamp);
+    }
+
+    private void forward(FusedPrediction prediction, long timestamp) {
+        metrics.emitted(prediction.getStatus(), prediction.getRevision());
+        context.forward(new Record<>(prediction.getEventId(), prediction, timestamp));
+    }
+
+    /**
+     * Emits every pending event whose timer is due and forgets finished events past retention. Visits only due
+     * index entries; the events due together are fused as one batch.
+     */
+    void fireDueTimers(long punctuationTime) {
+        long now = clockNow();
+        List<Bytes> due = new ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(TimerKey.lowest(), TimerKey.dueBy(now))) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> entry = it.next();
+                metrics.timerVisits.record();
+                due.add(entry.key);
+            }
+        }
+        if (due.isEmpty()) {
+            return;
+        }
+        List<EventState> toEmit = new ArrayList<>();
+        for (Bytes key : due) {
+            deadlines.delete(key);
+            String id = TimerKey.eventId(key);
+            long time = TimerKey.time(key);
+            if (TimerKey.kind(key) == TimerKey.EMIT) {
+                EventState state = pending.get(id);
+                if (state != null && state.getTimer() == time) {
+                    pending.delete(id);
+                    toEmit.add(state);
+                }
+            } else {
+                EventState state = finished.get(id);
+                if (state != null && state.getTimer() == time) {
+                    finished.delete(id);
+                }
+            }
+        }
+        if (toEmit.isEmpty()) {
+            return;
+        }
+        List<FusionInput> inputs = new ArrayList<>(toEmit.size());
+        for (EventState s : toEmit) {
+            inputs.add(fusion.input(s));
+        }
+        List<FusionResult> results = fusion.strategy().fuseBatch(inputs);
+        // Punctuators have no input record: stamp outputs with the time they were due, in the deadline clock.
+        for (int i = 0; i < toEmit.size(); i++) {
+            emitFirst(toEmit.get(i), results.get(i), now);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (metrics != null) {
+            metrics.close();
+        }
+    }
+}

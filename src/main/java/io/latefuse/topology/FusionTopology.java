@@ -1,0 +1,68 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.FusionStrategy;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.AutoOffsetReset;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the fusion topology from the config: one source per modality topic, the fusion processor with its three
+ * stores, and the output sink. A pure function of its inputs, so tests and production build the same thing.
+ * Every node and store has a stable name; renaming one changes the changelog topics and loses state.
+ */
+public final class FusionTopology {
+    public static final String PROCESSOR = "fuse";
+    public static final String SINK = "fused-sink";
+    public static final String PENDING_STORE = "pending";
+    public static final String FINISHED_STORE = "finished";
+    public static final String DEADLINES_STORE = "deadlines";
+
+    private FusionTopology() {}
+
+    public static String sourceName(String modality) {
+        return "scores-" + modality;
+    }
+
+    public static Topology build(PipelineConfig config, FusionStrategy strategy,
+                                 Serde<ModalityScore> scoreSerde, Serde<FusedPrediction> predictionSerde) {
+        Topology topology = new Topology();
+        String[] sources = new String[config.numModalities()];
+        EventTimeExtractor eventTime = new EventTimeExtractor();
+        for (int i = 0; i < sources.length; i++) {
+            PipelineConfig.ModalityConfig m = config.modalities().get(i);
+            sources[i] = sourceName(m.name());
+            topology.addSource(AutoOffsetReset.earliest(), sources[i], eventTime,
+                    Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
+        }
+        EventFusion fusion = new EventFusion(config, strategy);
+        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion), sources);
+
+        EventStateSerde stateSerde = new EventStateSerde();
+        topology.addStateStore(store(config, PENDING_STORE, Serdes.String(), stateSerde), PROCESSOR);
+        topology.addStateStore(store(config, FINISHED_STORE, Serdes.String(), stateSerde), PROCESSOR);
+        topology.addStateStore(store(config, DEADLINES_STORE, Serdes.Bytes(), Serdes.ByteArray()), PROCESSOR);
+
+        topology.addSink(SINK, config.outputTopic(), Serdes.String().serializer(), predictionSerde.serializer(), PROCESSOR);
+        return topology;
+    }
+
+    private static <K, V> StoreBuilder<KeyValueStore<K, V>> store(PipelineConfig config, String name,
+                                                                  Serde<K> keys, Serde<V> values) {
+        KeyValueBytesStoreSupplier supplier = config.storeType() == PipelineConfig.StoreType.MEMORY
+                ? Stores.inMemoryKeyValueStore(name)
+                : Stores.persistentKeyValueStore(name);
+        // Changelogged (the default) so that state survives crashes and moves with its task. The record cache
+        // absorbs events that complete within one commit interval: they never reach the store or the changelog.
+        return Stores.keyValueStoreBuilder(supplier, keys, values).withCachingEnabled();
+    }
+}

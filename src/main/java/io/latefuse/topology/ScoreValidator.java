@@ -1,0 +1,94 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+
+import java.util.List;
+
+/** Checks one score record against the config. Pure; throws {@link InvalidScoreException} naming the culprit. */
+public final class ScoreValidator {
+    /** How far a PROBABILITY vector's sum may stray from 1 (float32 softmax outputs sum to 1 within 1e-6). */
+    static final double SUM_TOLERANCE = 1e-3;
+
+    private final PipelineConfig config;
+
+    public ScoreValidator(PipelineConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * @param topic the topic the record came from
+     * @return the modality's index in config order
+     */
+    public int validate(String key, ModalityScore score, String topic) {
+        if (score == null) {
+            throw new InvalidScoreException(DeadLetterReason.MISSING_VALUE,
+                    "null value (tombstone) for key '" + key + "' on topic " + topic);
+        }
+        String id = score.getEventId();
+        if (key == null || !key.equals(id)) {
+            throw new InvalidScoreException(DeadLetterReason.KEY_MISMATCH,
+                    "record key '" + key + "' differs from event_id '" + id + "' on topic " + topic);
+        }
+        String modality = score.getModality();
+        int m = config.modalityIndex(modality);
+        if (m < 0) {
+            throw new InvalidScoreException(DeadLetterReason.UNKNOWN_MODALITY, "event " + id + ": modality '" + modality
+                    + "' is not configured (configured: " + String.join(", ", config.modalityNames()) + ")");
+        }
+        String expectedTopic = config.modalities().get(m).topic();
+        if (topic != null && !topic.equals(expectedTopic)) {
+            throw new InvalidScoreException(DeadLetterReason.MODALITY_TOPIC_MISMATCH, "event " + id + ": modality '"
+                    + modality + "' arrived on topic " + topic + ", but its topic is " + expectedTopic);
+        }
+        List<Float> scores = score.getScores();
+        if (scores.size() != config.numClasses()) {
+            throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + id + ", modality " + modality
+                    + ": scores has " + scores.size() + " values, expected " + config.numClasses() + " (one per class: "
+                    + String.join(", ", config.classes()) + ")");
+        }
+        double sum = 0;
+        for (int c = 0; c < scores.size(); c++) {
+            float v = scores.get(c);
+            if (!Float.isFinite(v)) {
+                throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
+                        + ": scores[" + c + "] (" + config.classes().get(c) + ") is " + v);
+            }
+            if (score.getScoreType() == ScoreType.PROBABILITY && (v < 0f || v > 1f)) {
+                throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
+                        + ": scores[" + c + "] = " + v + " is not a probability in [0, 1]");
+            }
+            sum += v;
+        }
+        if (score.getScoreType() == ScoreType.PROBABILITY && Math.abs(sum - 1) > SUM_TOLERANCE) {
+            throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
+                    + ": PROBABILITY scores sum to " + (float) sum + ", not 1");
+        }
+        Float confidence = score.getConfidence();
+        if (confidence != null) {
+            if (!Float.isFinite(confidence)) {
+                throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
+                        + ": confidence is " + confidence);
+            }
+            if (confidence < 0f || confidence > 1f) {
+                throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
+                        + ": confidence " + confidence + " is outside [0, 1]");
+            }
+        }
+        List<Float> embedding = score.getEmbedding();
+        if (embedding != null) {
+            for (int i = 0; i < embedding.size(); i++) {
+                if (!Float.isFinite(embedding.get(i))) {
+                    throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
+                            + ": embedding[" + i + "] is " + embedding.get(i));
+                }
+            }
+        }
+        if (score.getEventTime().toEpochMilli() < 0) {
+            throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
+                    + ": event_time " + score.getEventTime() + " is before 1970");
+        }
+        return m;
+    }
+}

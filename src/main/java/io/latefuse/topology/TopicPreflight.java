@@ -1,0 +1,109 @@
+package io.latefuse.topology;
+
+import io.latefuse.config.PipelineConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Startup checks against the cluster: every topic exists (or is created with {@code --create-topics}), and all
+ * score topics have the same partition count, since the join needs every modality of an event in the same task.
+ */
+public final class TopicPreflight {
+    private static final Logger log = LoggerFactory.getLogger(TopicPreflight.class);
+
+    /** The topics failed the checks; the message names each topic with its partition count. */
+    public static class TopicCheckException extends RuntimeException {
+        public TopicCheckException(String message) {
+            super(message);
+        }
+    }
+
+    private TopicPreflight() {}
+
+    /**
+     * @param create     create missing topics instead of failing
+     * @param partitions partition count for created topics; empty for the broker's default
+     * @param replication replication factor for created topics; empty for the broker's default
+     * @return partition count of the score topics
+     */
+    public static int check(Admin admin, PipelineConfig config, boolean create, Optional<Integer> partitions,
+                            Optional<Short> replication)
+            throws InterruptedException {
+        Set<String> all = new LinkedHashSet<>(config.scoreTopics());
+        all.add(config.outputTopic());
+        all.add(config.deadLetterTopic());
+        Map<String, Integer> counts = describe(admin, all);
+        List<String> missing = all.stream().filter(t -> !counts.containsKey(t)).toList();
+        if (!missing.isEmpty()) {
+            if (!create) {
+                throw new TopicCheckException("Missing topics: " + String.join(", ", missing)
+                        + ". Create them, or run with --create-topics.");
+            }
+            // New score topics follow the existing ones, so that creating one never breaks co-partitioning.
+            Optional<Integer> scorePartitions = config.scoreTopics().stream().map(counts::get).filter(c -> c != null)
+                    .findFirst().or(() -> partitions);
+            List<NewTopic> topics = new ArrayList<>();
+            for (String t : missing) {
+                topics.add(new NewTopic(t, config.scoreTopics().contains(t) ? scorePartitions : partitions, replication));
+            }
+            try {
+                admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new TopicCheckException("Could not create topics " + missing + ": " + e.getCause().getMessage());
+                }
+            } catch (TimeoutException e) {
+                throw new TopicCheckException("Timed out creating topics " + missing);
+            }
+            log.info("Created topics {}", topics);
+            counts.putAll(describe(admin, new LinkedHashSet<>(missing)));
+        }
+        Map<String, Integer> scoreCounts = new LinkedHashMap<>();
+        for (String t : config.scoreTopics()) {
+            scoreCounts.put(t, counts.get(t));
+        }
+        if (new LinkedHashSet<>(scoreCounts.values()).size() > 1) {
+            StringBuilder sb = new StringBuilder("Score topics are not co-partitioned; every modality of an event must "
+                    + "land in the same partition number, so all score topics need the same partition count:");
+            scoreCounts.forEach((t, n) -> sb.append("\n  ").append(t).append(": ").append(n).append(" partitions"));
+            throw new TopicCheckException(sb.toString());
+        }
+        return scoreCounts.values().iterator().next();
+    }
+
+    private static Map<String, Integer> describe(Admin admin, Set<String> topics) throws InterruptedException {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        admin.describeTopics(topics).topicNameValues().forEach((name, future) -> {
+            try {
+                TopicDescription d = future.get(60, TimeUnit.SECONDS);
+                counts.put(name, d.partitions().size());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw new TopicCheckException("Cannot describe topic " + name + ": " + e.getCause().getMessage());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TopicCheckException("Interrupted while describing " + name);
+            } catch (TimeoutException e) {
+                throw new TopicCheckException("Timed out describing topic " + name + "; is the cluster reachable?");
+            }
+        });
+        return counts;
+    }
+}

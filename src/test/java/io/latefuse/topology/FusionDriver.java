@@ -1,0 +1,160 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.FusionStrategies;
+import io.latefuse.registry.AvroSerdes;
+import io.latefuse.registry.InMemorySchemaRegistry;
+import io.latefuse.registry.RegistryConfig;
+import io.latefuse.registry.SchemaRegistry;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * A TopologyTestDriver around the real fusion topology, wired with the same Streams properties as production
+ * (exactly-once, the dead-letter handlers) and an in-memory {@code mock://} registry.
+ */
+final class FusionDriver implements AutoCloseable {
+    static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    /** acoustic, lexical, prosody required; visual optional. max.wait 300ms, punctuation 10ms. */
+    static final String BASE = """
+            application.id: fusion-test
+            bootstrap.servers: dummy:9092
+            schema.registry.url: mock://%s
+            topic.prefix: t.
+            classes: [directed, undirected]
+            strategy: weighted_mean
+            modalities:
+              - {name: acoustic}
+              - {name: lexical}
+              - {name: prosody}
+              - {name: visual, required: false}
+            max.wait: 300ms
+            punctuation.interval: 10ms
+            late.retention: 1h
+            """;
+
+    final PipelineConfig config;
+    final TopologyTestDriver driver;
+    final Map<String, TestInputTopic<String, ModalityScore>> inputs = new HashMap<>();
+    final TestOutputTopic<String, FusedPrediction> output;
+    final TestOutputTopic<byte[], byte[]> deadLetters;
+    private final String scope;
+
+    FusionDriver(String extraYaml) {
+        this(extraYaml, Map.of());
+    }
+
+    FusionDriver(String extraYaml, Map<String, String> env) {
+        scope = "fusion-" + UUID.randomUUID();
+        config = PipelineConfigLoader.parse(BASE.formatted(scope) + extraYaml, "test", env);
+        RegistryConfig rc = RegistryConfig.of(InMemorySchemaRegistry.SCHEME + scope);
+        SchemaRegistry registry = SchemaRegistry.connect(rc);
+        Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, rc);
+        Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, rc);
+        Properties props = FusionApp.streamsProperties(config);
+        try {
+            props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("latefuse-ttd").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        driver = new TopologyTestDriver(FusionTopology.build(config, FusionStrategies.create(config), scores, predictions),
+                props, T0);
+        for (PipelineConfig.ModalityConfig m : config.modalities()) {
+            inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0, Duration.ZERO));
+        }
+        output = driver.createOutputTopic(config.outputTopic(), new StringDeserializer(), predictions.deserializer());
+        deadLetters = driver.createOutputTopic(config.deadLetterTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    static ModalityScore score(String event, String modality, float directed) {
+        return score(event, modality, directed, T0);
+    }
+
+    static ModalityScore score(String event, String modality, float directed, Instant eventTime) {
+        return ModalityScore.newBuilder().setEventId(event).setModality(modality).setModel(modality + "-model")
+                .setModelVersion("1").setScores(List.of(directed, 1 - directed)).setScoreType(ScoreType.PROBABILITY)
+                .setEventTime(eventTime).build();
+    }
+
+    void send(ModalityScore s) {
+        inputs.get(s.getModality()).pipeInput(s.getEventId(), s, s.getEventTime());
+    }
+
+    void send(String topicOfModality, String key, ModalityScore s) {
+        inputs.get(topicOfModality).pipeInput(key, s, s == null ? T0 : s.getEventTime());
+    }
+
+    void sendRaw(String modality, byte[] key, byte[] value) {
+        driver.createInputTopic(config.modalities().get(config.modalityIndex(modality)).topic(),
+                new ByteArraySerializer(), new ByteArraySerializer()).pipeInput(key, value, T0);
+    }
+
+    List<FusedPrediction> drain() {
+        List<FusedPrediction> out = new ArrayList<>();
+        while (!output.isEmpty()) {
+            out.add(output.readValue());
+        }
+        return out;
+    }
+
+    List<TestRecord<byte[], byte[]>> drainDeadLetters() {
+        List<TestRecord<byte[], byte[]>> out = new ArrayList<>();
+        while (!deadLetters.isEmpty()) {
+            out.add(deadLetters.readRecord());
+        }
+        return out;
+    }
+
+    static String header(TestRecord<?, ?> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    void advanceWall(long ms) {
+        driver.advanceWallClockTime(Duration.ofMillis(ms));
+    }
+
+    /** The total of one of the processor's own metrics, summed over tasks. */
+    double metricTotal(String operation) {
+        double sum = 0;
+        for (Map.Entry<MetricName, ? extends Metric> e : driver.metrics().entrySet()) {
+            if (e.getKey().name().equals(operation + "-total") && e.getKey().group().contains(FusionMetrics.SCOPE)) {
+                sum += ((Number) e.getValue().metricValue()).doubleValue();
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public void close() {
+        driver.close();
+        InMemorySchemaRegistry.dropScope(scope);
+    }
+}
