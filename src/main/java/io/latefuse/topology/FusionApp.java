@@ -57,21 +57,7 @@ public final class FusionApp implements AutoCloseable {
 
     /** The Kafka Streams properties for {@code config}: latefuse's own keys, over the Kafka pass-through. */
     public static Properties streamsProperties(PipelineConfig config) {
-        Properties p = new Properties();
-        p.putAll(config.kafka());
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
-        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
-        if (config.commitInterval() != null) {
-            p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
-        }
-        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.deadLetterTopic());
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
-        p.put("processing.exception.handler.global.enabled", true);
-        return p;
+        return StreamsProperties.of(config);
     }
 
     public KafkaStreams streams() {

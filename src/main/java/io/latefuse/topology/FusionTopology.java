@@ -9,7 +9,9 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.AutoOffsetReset;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -35,7 +37,8 @@ public final class FusionTopology {
 
     public static Topology build(PipelineConfig config, FusionStrategy strategy,
                                  Serde<ModalityScore> scoreSerde, Serde<FusedPrediction> predictionSerde) {
-        Topology topology = new Topology();
+        // The topology reads its own settings from the same properties the app runs with.
+        Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
         String[] sources = new String[config.numModalities()];
         EventTimeExtractor eventTime = new EventTimeExtractor();
         for (int i = 0; i < sources.length; i++) {

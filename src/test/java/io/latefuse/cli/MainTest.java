@@ -23,6 +23,18 @@ class MainTest {
     }
 
     @Test
+    void aBadConfigExitsWithCode2AndNamesTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path bad = dir.resolve("bad.yaml");
+        java.nio.file.Files.writeString(bad, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
+                .replace("max.wait: 300ms", "max.wait: whenever"));
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("run", "--config", bad.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("max.wait = 'whenever'").contains("not a duration");
+    }
+
+    @Test
     void versionNamesTheProject() {
         assertThat(run("--version")).startsWith("latefuse ").doesNotContain("unknown");
     }

@@ -1,0 +1,108 @@
+package io.latefuse.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PipelineConfigLoaderTest {
+    private static final String MINIMAL = """
+            application.id: app
+            bootstrap.servers: k:9092
+            schema.registry.url: http://r:8081
+            classes: [yes, no]
+            modalities:
+              - {name: audio}
+              - {name: text, weight: 2, topic: custom.text}
+            """;
+
+    private static PipelineConfig parse(String yaml) {
+        return PipelineConfigLoader.parse(yaml, "test.yaml", Map.of());
+    }
+
+    private static String problemsOf(String yaml) {
+        try {
+            parse(yaml);
+        } catch (InvalidConfigException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("expected the config to be refused");
+    }
+
+    @Test
+    void theShippedDdsdConfigIsValid() {
+        PipelineConfig c = PipelineConfigLoader.load(Path.of("config/ddsd.yaml"), Map.of());
+        assertThat(c.modalityNames()).containsExactly("acoustic", "lexical", "prosody", "visual");
+        assertThat(c.classes()).containsExactly("directed", "undirected");
+        assertThat(c.scoreTopics()).containsExactly("ddsd.scores.acoustic", "ddsd.scores.lexical",
+                "ddsd.scores.prosody", "ddsd.scores.visual");
+        assertThat(c.outputTopic()).isEqualTo("ddsd.fused");
+        assertThat(c.deadLetterTopic()).isEqualTo("ddsd.dead-letters");
+        assertThat(c.modalities().get(3).required()).isFalse();
+        assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
+    }
+
+    @Test
+    void defaultsApply() {
+        PipelineConfig c = parse(MINIMAL);
+        assertThat(c.scoreTopics()).containsExactly("scores.audio", "custom.text");
+        assertThat(c.outputTopic()).isEqualTo("fused");
+        assertThat(c.maxWait()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.deadlineClock()).isEqualTo(PipelineConfig.DeadlineClock.WALL);
+        assertThat(c.latePolicy()).isEqualTo(PipelineConfig.LatePolicy.REVISE);
+        assertThat(c.storeType()).isEqualTo(PipelineConfig.StoreType.ROCKSDB);
+        assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
+        assertThat(c.modalities().get(1).weight()).isEqualTo(2.0);
+        assertThat(c.modalities().get(0).required()).isTrue();
+    }
+
+    @Test
+    void environmentVariablesOverrideTheFile() {
+        PipelineConfig c = PipelineConfigLoader.parse(MINIMAL, "test.yaml", Map.of(
+                "LATEFUSE_BOOTSTRAP_SERVERS", "prod:9093",
+                "LATEFUSE_MAX_WAIT", "2s",
+                "LATEFUSE_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"));
+        assertThat(c.bootstrapServers()).isEqualTo("prod:9093");
+        assertThat(c.maxWait()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.kafka()).containsEntry("security.protocol", "SASL_SSL");
+    }
+
+    @Test
+    void eachBadValueIsNamedWithItsKey() {
+        assertThat(problemsOf(MINIMAL + "colour: blue\n")).contains("colour").contains("unknown key");
+        assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, topic: ''}\n")))
+                .contains("modalities[0] (audio).topic").contains("missing topic");
+        assertThat(problemsOf(MINIMAL + "  - {name: audio}\n")).contains("modalities[2].name = 'audio'").contains("duplicate modality");
+        assertThat(problemsOf(MINIMAL.replace("weight: 2", "weight: -1"))).contains("modalities[1] (text).weight = '-1'")
+                .contains("must not be negative");
+        assertThat(problemsOf(MINIMAL.replace("classes: [yes, no]\n", ""))).contains("classes").contains("no classes");
+        assertThat(problemsOf(MINIMAL + "max.wait: soon\n")).contains("max.wait = 'soon'").contains("not a duration");
+        assertThat(problemsOf(MINIMAL + "late.policy: ignore\n")).contains("late.policy = 'ignore'").contains("revise, drop");
+        assertThat(problemsOf(MINIMAL + "strategy: magic\n")).contains("strategy = 'magic'").contains("weighted_mean");
+        assertThat(problemsOf(MINIMAL.replace("application.id: app\n", ""))).contains("application.id").contains("LATEFUSE_APPLICATION_ID");
+        assertThat(problemsOf(MINIMAL + "kafka: {application.id: x}\n")).contains("kafka.application.id");
+        assertThat(problemsOf(MINIMAL + "output.topic: 'bad topic!'\n")).contains("output.topic = 'bad topic!'");
+    }
+
+    @Test
+    void allProblemsAreReportedAtOnce() {
+        InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidConfigException.class,
+                () -> parse(MINIMAL + "max.wait: soon\nstore.type: floppy\n"));
+        assertThat(e.problems()).hasSize(2);
+        assertThat(e.getMessage()).startsWith("Invalid config test.yaml:");
+    }
+
+    @Test
+    void durationsReadHumanAndIsoForms() {
+        assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
+        assertThat(Durations.parse("PT0.25S")).isEqualTo(Duration.ofMillis(250));
+        assertThat(Durations.parse("40")).isEqualTo(Duration.ofMillis(40));
+        assertThatThrownBy(() -> Durations.parse("fast")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
