@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * A real single-node KRaft broker in the test JVM and a real Apicurio Registry child JVM, started once per
  * test run (the JUnit root store owns them) and stopped when the run ends.
  */
-public final class EmbeddedKafkaAndRegistry implements KafkaEnvironment, ExtensionContext.Store.CloseableResource {
+public final class EmbeddedKafkaAndRegistry implements KafkaEnvironment, ExtensionContext.Store.CloseableResource, AutoCloseable {
     private final KafkaClusterTestKit cluster;
     private final ApicurioRegistryProcess registry;
 
