@@ -53,7 +53,9 @@ class RunCommandIT {
         Files.writeString(config, Files.readString(Path.of("config/ddsd.yaml"))
                 .replace("application.id: latefuse-ddsd", "application.id: " + appId)
                 .replace("topic.prefix: ddsd.", "topic.prefix: " + prefix)
-                .replace("store.type: rocksdb", "store.type: memory"));
+                .replace("store.type: rocksdb", "store.type: memory")
+                // A fresh app's first transactions can hold the thread past 300 ms; this test is about the lifecycle.
+                .replace("max.wait: 300ms", "max.wait: 10s"));
         Path log = dir.resolve("run.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-jar", Path.of("target", "latefuse.jar").toString(),
