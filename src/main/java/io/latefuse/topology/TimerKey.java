@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Keys of the deadline index: an 8-byte big-endian time, a 1-byte kind, then the event id in UTF-8. Stores order
- * keys as unsigned bytes, so entries sort by time, and "everything due by {@code now}" is one range scan whose
- * cost is the number of due entries.
+ * keys as unsigned bytes, so entries sort by time, and "everything due by {@code now}" is a scan from the first
+ * key whose cost is the number of due entries.
  */
 public final class TimerKey {
     /** The event is pending: fuse and emit it at this time. */
@@ -16,23 +16,11 @@ public final class TimerKey {
     /** The event was emitted: forget it at this time (its late-arrival retention ends). */
     public static final byte FORGET = 1;
 
-    private static final Bytes LOWEST = Bytes.wrap(new byte[8]);
-
     private TimerKey() {}
 
     public static Bytes of(long time, byte kind, String eventId) {
         byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
         return Bytes.wrap(ByteBuffer.allocate(9 + id.length).putLong(Math.max(0, time)).put(kind).put(id).array());
-    }
-
-    /** The lower bound of every key. */
-    public static Bytes lowest() {
-        return LOWEST;
-    }
-
-    /** An upper bound that includes every key with time &lt;= {@code now} and no key after it. */
-    public static Bytes dueBy(long now) {
-        return Bytes.wrap(ByteBuffer.allocate(8).putLong(Math.max(0, now) + 1).array());
     }
 
     public static long time(Bytes key) {

@@ -17,11 +17,4 @@ class TimerKeyTest {
         assertThat(TimerKey.time(farLate)).isEqualTo(300_000_000_000L);
         assertThat(TimerKey.kind(farLate)).isEqualTo(TimerKey.FORGET);
     }
-
-    @Test
-    void dueByBoundsExactlyTheEntriesAtOrBeforeNow() {
-        assertThat(TimerKey.of(1_000, TimerKey.FORGET, "\uffff\uffff").compareTo(TimerKey.dueBy(1_000))).isNegative();
-        assertThat(TimerKey.of(1_001, TimerKey.EMIT, "").compareTo(TimerKey.dueBy(1_000))).isPositive();
-        assertThat(TimerKey.lowest().compareTo(TimerKey.of(0, TimerKey.EMIT, ""))).isNegative();
-    }
 }
