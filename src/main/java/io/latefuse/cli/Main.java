@@ -38,7 +38,8 @@ public final class Main implements Runnable {
 
     /** Exit codes: 2 for a bad config (or bad usage, picocli's own), 1 for anything else. */
     private static int handleFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        if (e instanceof InvalidConfigException || e instanceof org.apache.kafka.common.config.ConfigException) {
+        if (e instanceof InvalidConfigException || e instanceof org.apache.kafka.common.config.ConfigException
+                || e instanceof io.latefuse.fusion.OnnxModel.ModelMismatchException) {
             cli.getErr().println(e.getMessage());
             return 2;
         }

@@ -29,6 +29,7 @@ public record PipelineConfig(
         int standbyReplicas,
         int streamThreads,
         Duration commitInterval,
+        OnnxHead onnx,
         Map<String, String> kafka) {
 
     public PipelineConfig {
@@ -40,6 +41,16 @@ public record PipelineConfig(
     }
 
     public enum DeadlineClock { WALL, EVENT }
+
+    /**
+     * The learned fusion head for {@code strategy: onnx}: the model file, the names of its inputs and output
+     * (remappable, so heads exported from any framework plug in), and whether it outputs logits.
+     *
+     * @param embeddingsInput the input for per-modality embeddings, or null when the head takes none
+     * @param output          the output to read, or null for the model's only output
+     */
+    public record OnnxHead(java.nio.file.Path model, String scoresInput, String maskInput, String embeddingsInput,
+                           String output, boolean outputsLogits) {}
 
     public enum LatePolicy { REVISE, DROP }
 

@@ -74,6 +74,12 @@ public final class PipelineConfigLoader {
         SCALARS.put("standby.replicas", "0");
         SCALARS.put("stream.threads", "1");
         SCALARS.put("commit.interval", "");
+        SCALARS.put("onnx.model", "");
+        SCALARS.put("onnx.input.scores", "scores");
+        SCALARS.put("onnx.input.mask", "mask");
+        SCALARS.put("onnx.input.embeddings", "");
+        SCALARS.put("onnx.output", "");
+        SCALARS.put("onnx.output.logits", "false");
     }
 
     private PipelineConfigLoader() {}
@@ -214,13 +220,40 @@ public final class PipelineConfigLoader {
             int standby = integer(tree, "standby.replicas", 0);
             int threads = integer(tree, "stream.threads", 1);
             Map<String, String> kafka = kafka(tree);
+            PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy);
 
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, output, dlq,
                     maxWait, optionalWait, clock, punctuation, late, retention, store, guarantee, standby, threads,
-                    commitInterval, kafka);
+                    commitInterval, onnx, kafka);
+        }
+
+        private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy) {
+            String model = scalar(tree, "onnx.model");
+            if (!strategy.equals("onnx")) {
+                if (!model.isEmpty()) {
+                    problem("onnx.model", model, "is set, but strategy is " + strategy + "; set strategy: onnx to use it");
+                }
+                return null;
+            }
+            if (model.isEmpty()) {
+                problem("onnx.model", null, "missing: strategy onnx needs the head's .onnx file");
+                return null;
+            }
+            java.nio.file.Path path = java.nio.file.Path.of(model);
+            if (!java.nio.file.Files.isReadable(path)) {
+                problem("onnx.model", model, "no readable file there");
+            }
+            String logits = scalar(tree, "onnx.output.logits").toLowerCase(Locale.ROOT);
+            if (!logits.equals("true") && !logits.equals("false")) {
+                problem("onnx.output.logits", logits, "must be true or false");
+            }
+            String embeddings = scalar(tree, "onnx.input.embeddings");
+            String output = scalar(tree, "onnx.output");
+            return new PipelineConfig.OnnxHead(path, scalar(tree, "onnx.input.scores"), scalar(tree, "onnx.input.mask"),
+                    embeddings.isEmpty() ? null : embeddings, output.isEmpty() ? null : output, logits.equals("true"));
         }
 
         private static List<String> allKeys() {

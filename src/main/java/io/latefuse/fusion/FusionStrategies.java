@@ -10,7 +10,8 @@ public final class FusionStrategies {
 
     /** The strategy names a config may use. */
     public static List<String> available() {
-        return List.of(WeightedMeanStrategy.NAME, LogOddsStrategy.NAME);
+        return List.of(WeightedMeanStrategy.NAME, LogOddsStrategy.NAME, MaxConfidenceStrategy.NAME, VoteStrategy.NAME,
+                OnnxHeadStrategy.NAME);
     }
 
     public static FusionStrategy create(PipelineConfig config) {
@@ -20,6 +21,9 @@ public final class FusionStrategies {
         return switch (config.strategy()) {
             case WeightedMeanStrategy.NAME -> new WeightedMeanStrategy(weights);
             case LogOddsStrategy.NAME -> new LogOddsStrategy(weights, priors);
+            case MaxConfidenceStrategy.NAME -> new MaxConfidenceStrategy(weights);
+            case VoteStrategy.NAME -> new VoteStrategy(weights);
+            case OnnxHeadStrategy.NAME -> OnnxHeadStrategy.load(config);
             default -> throw new IllegalArgumentException("strategy '" + config.strategy()
                     + "': unknown (available: " + available() + ")");
         };

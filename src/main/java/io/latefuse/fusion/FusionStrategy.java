@@ -27,6 +27,11 @@ public interface FusionStrategy extends AutoCloseable {
         return out;
     }
 
+    /** The embedding length every modality must send, when the strategy uses embeddings. */
+    default java.util.OptionalInt embeddingSize() {
+        return java.util.OptionalInt.empty();
+    }
+
     @Override
     default void close() {}
 }

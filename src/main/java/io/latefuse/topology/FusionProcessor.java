@@ -56,7 +56,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     FusionProcessor(PipelineConfig config, EventFusion fusion) {
         this.config = config;
         this.fusion = fusion;
-        this.validator = new ScoreValidator(config);
+        this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
         this.maxWaitMs = config.maxWait().toMillis();
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.retentionMs = config.lateRetention().toMillis();

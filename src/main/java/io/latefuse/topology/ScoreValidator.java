@@ -12,9 +12,12 @@ public final class ScoreValidator {
     static final double SUM_TOLERANCE = 1e-3;
 
     private final PipelineConfig config;
+    private final java.util.OptionalInt embeddingSize;
 
-    public ScoreValidator(PipelineConfig config) {
+    /** @param embeddingSize the embedding length the strategy needs, if it uses embeddings */
+    public ScoreValidator(PipelineConfig config, java.util.OptionalInt embeddingSize) {
         this.config = config;
+        this.embeddingSize = embeddingSize;
     }
 
     /**
@@ -78,6 +81,10 @@ public final class ScoreValidator {
         }
         List<Float> embedding = score.getEmbedding();
         if (embedding != null) {
+            if (embeddingSize.isPresent() && embedding.size() != embeddingSize.getAsInt()) {
+                throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + id + ", modality " + modality
+                        + ": embedding has " + embedding.size() + " values, the fusion head expects " + embeddingSize.getAsInt());
+            }
             for (int i = 0; i < embedding.size(); i++) {
                 if (!Float.isFinite(embedding.get(i))) {
                     throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality

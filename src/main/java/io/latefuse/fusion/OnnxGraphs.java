@@ -1,0 +1,133 @@
+package io.latefuse.fusion;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes small ONNX graphs with the ONNX protobuf classes: linear (softmax-regression) models, which is what
+ * latefuse's per-modality scorers and fusion heads are. Nothing is downloaded; the graphs are built here.
+ */
+public final class OnnxGraphs {
+    private static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+    private static final long OPSET = 13;
+
+    private OnnxGraphs() {}
+
+    /**
+     * A fusion head following latefuse's contract: inputs {@code scores} [B, N*C] and {@code mask} [B, N];
+     * {@code logits = [scores, mask] W + b}; output [B, C], probabilities (softmax) or raw logits.
+     *
+     * @param weights [N*C + N][C], row-major by input feature
+     */
+    public static ModelProto linearHead(String scoresName, String maskName, String outputName, int modalities, int classes,
+                                        float[][] weights, float[] bias, boolean softmax) {
+        int in = modalities * classes + modalities;
+        check(weights, bias, in, classes);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-linear-head")
+                .addInput(floatInput(scoresName, modalities * classes))
+                .addInput(floatInput(maskName, modalities))
+                .addInitializer(tensor("W", weights))
+                .addInitializer(tensor("b", bias))
+                .addNode(node("Concat", List.of(scoresName, maskName), "x", axis(1)))
+                .addNode(node("Gemm", List.of("x", "W", "b"), softmax ? "logits" : outputName, null));
+        if (softmax) {
+            g.addNode(node("Softmax", List.of("logits"), outputName, axis(1)));
+        }
+        g.addOutput(floatInput(outputName, classes));
+        return model(g);
+    }
+
+    /** A softmax regression from features [B, F] to class probabilities [B, C]: a per-modality scorer. */
+    public static ModelProto softmaxRegression(String inputName, String outputName, float[][] weights, float[] bias) {
+        int features = weights.length;
+        int classes = bias.length;
+        check(weights, bias, features, classes);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-softmax-regression")
+                .addInput(floatInput(inputName, features))
+                .addInitializer(tensor("W", weights))
+                .addInitializer(tensor("b", bias))
+                .addNode(node("Gemm", List.of(inputName, "W", "b"), "logits", null))
+                .addNode(node("Softmax", List.of("logits"), outputName, axis(1)))
+                .addOutput(floatInput(outputName, classes));
+        return model(g);
+    }
+
+    public static void write(ModelProto model, Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(file, model.toByteArray());
+    }
+
+    private static void check(float[][] weights, float[] bias, int rows, int cols) {
+        if (weights.length != rows || bias.length != cols) {
+            throw new IllegalArgumentException("weights must be [" + rows + "][" + cols + "] and bias [" + cols
+                    + "], got [" + weights.length + "][..] and [" + bias.length + "]");
+        }
+        for (float[] row : weights) {
+            if (row.length != cols) {
+                throw new IllegalArgumentException("every weight row needs " + cols + " values");
+            }
+        }
+    }
+
+    private static ModelProto model(GraphProto.Builder graph) {
+        return ModelProto.newBuilder()
+                .setIrVersion(8)
+                .setProducerName("latefuse")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+                .setGraph(graph)
+                .build();
+    }
+
+    private static ValueInfoProto floatInput(String name, int width) {
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(TensorShapeProto.newBuilder()
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width))))).build();
+    }
+
+    private static TensorProto tensor(String name, float[][] m) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(FLOAT)
+                .addDims(m.length).addDims(m[0].length);
+        for (float[] row : m) {
+            for (float v : row) {
+                t.addFloatData(v);
+            }
+        }
+        return t.build();
+    }
+
+    private static TensorProto tensor(String name, float[] v) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(FLOAT).addDims(v.length);
+        for (float x : v) {
+            t.addFloatData(x);
+        }
+        return t.build();
+    }
+
+    private static AttributeProto axis(long axis) {
+        return AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(axis).build();
+    }
+
+    private static NodeProto node(String op, List<String> inputs, String output, AttributeProto attribute) {
+        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(op + "_" + output).addAllInput(inputs).addOutput(output);
+        if (attribute != null) {
+            n.addAttribute(attribute);
+        }
+        return n.build();
+    }
+}
