@@ -72,6 +72,12 @@ final class FusionDriver implements AutoCloseable {
     }
 
     FusionDriver(String extraYaml, Map<String, String> env) {
+        this(extraYaml, env, java.util.function.UnaryOperator.identity());
+    }
+
+    /** @param decorate wraps the configured strategy, e.g. to observe its batches */
+    FusionDriver(String extraYaml, Map<String, String> env,
+                 java.util.function.UnaryOperator<io.latefuse.fusion.FusionStrategy> decorate) {
         scope = "fusion-" + UUID.randomUUID();
         config = PipelineConfigLoader.parse(BASE.formatted(scope) + extraYaml, "test", env);
         RegistryConfig rc = RegistryConfig.of(InMemorySchemaRegistry.SCHEME + scope);
@@ -84,7 +90,7 @@ final class FusionDriver implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(FusionTopology.build(config, FusionStrategies.create(config), scores, predictions),
+        driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores, predictions),
                 props, T0);
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
             inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0, Duration.ZERO));
