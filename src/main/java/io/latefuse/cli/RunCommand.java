@@ -3,9 +3,9 @@ package io.latefuse.cli;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.StreamsLifecycle;
 import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** Runs the fusion app until SIGTERM or SIGINT. */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -51,29 +49,7 @@ final class RunCommand implements Callable<Integer> {
                     Optional.ofNullable(replicationFactor));
             log.info("Score topics {} are co-partitioned ({} partitions)", cfg.scoreTopics(), n);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        AtomicInteger exitCode = new AtomicInteger(0);
         FusionApp app = new FusionApp(cfg, Map.of());
-        app.streams().setStateListener((now, before) -> {
-            log.info("Kafka Streams state {} -> {}", before, now);
-            if (now == KafkaStreams.State.ERROR) {
-                exitCode.set(1);
-                stopped.countDown();
-            }
-        });
-        Thread hook = new Thread(() -> {
-            log.info("Shutting down: closing Kafka Streams and leaving the group");
-            app.close();
-            stopped.countDown();
-        }, "latefuse-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        app.start();
-        stopped.await();
-        if (exitCode.get() != 0) {
-            log.error("Kafka Streams entered ERROR state; exiting");
-            Runtime.getRuntime().removeShutdownHook(hook);
-            app.close();
-        }
-        return exitCode.get();
+        return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, app::close);
     }
 }

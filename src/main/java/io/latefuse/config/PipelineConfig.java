@@ -64,9 +64,11 @@ public record PipelineConfig(
     }
 
     /**
-     * One modality: its scores topic, its fusion weight, its calibration, and whether the event waits for it.
+     * One modality: its scores topic, its fusion weight, its calibration, whether the event waits for it, and
+     * the features topic its scorer reads.
      */
-    public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required) {}
+    public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required,
+                                 String featuresTopic) {}
 
     public int numClasses() {
         return classes.size();

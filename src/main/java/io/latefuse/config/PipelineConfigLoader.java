@@ -43,7 +43,8 @@ public final class PipelineConfigLoader {
     /** Top-level scalar keys, and their defaults where they have one. */
     static final Map<String, String> SCALARS = new LinkedHashMap<>();
     private static final Set<String> STRUCTURED = Set.of("classes", "class.priors", "modalities", "kafka");
-    private static final Set<String> MODALITY_KEYS = Set.of("name", "topic", "weight", "calibration", "required");
+    private static final Set<String> MODALITY_KEYS = Set.of("name", "topic", "weight", "calibration", "required",
+            "features.topic");
     private static final Set<String> CALIBRATION_KEYS = Set.of("method", "temperature", "a", "b");
     /** Kafka properties latefuse sets itself from its own keys; the pass-through must not fight them. */
     private static final Map<String, String> OWNED_KAFKA_KEYS = Map.of(
@@ -414,7 +415,7 @@ public final class PipelineConfigLoader {
                 for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
                     String k = it.next();
                     if (!MODALITY_KEYS.contains(k)) {
-                        problem(at + "." + k, null, "unknown key (known: name, topic, weight, calibration, required)");
+                        problem(at + "." + k, null, "unknown key (known: name, topic, features.topic, weight, calibration, required)");
                     }
                 }
                 String name = m.path("name").asText("").trim();
@@ -455,7 +456,9 @@ public final class PipelineConfigLoader {
                     }
                 }
                 Calibration cal = calibration(m.get("calibration"), at + ".calibration", numClasses);
-                out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required));
+                String features = validTopic(at + ".features.topic", m.has("features.topic")
+                        ? m.get("features.topic").asText("").trim() : prefix + "features." + name);
+                out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required, features));
             }
             return out;
         }

@@ -1,5 +1,6 @@
 package io.latefuse.registry;
 
+import org.apache.avro.Schema;
 import org.apache.avro.util.ClassSecurityValidator;
 
 import java.util.Set;
@@ -21,7 +22,34 @@ public final class TrustedAvroClasses {
 
     private TrustedAvroClasses() {}
 
+    /** Trusts the package of {@code type} and of every named type its schema refers to. */
     public static void trust(Class<?> type) {
         TRUSTED.add(type.getPackageName());
+        Schema schema = org.apache.avro.specific.SpecificData.get().getSchema(type);
+        if (schema != null) {
+            trust(schema, new java.util.HashSet<>());
+        }
+    }
+
+    private static void trust(Schema schema, java.util.Set<String> seen) {
+        switch (schema.getType()) {
+            case RECORD -> {
+                if (seen.add(schema.getFullName())) {
+                    if (schema.getNamespace() != null) {
+                        TRUSTED.add(schema.getNamespace());
+                    }
+                    schema.getFields().forEach(f -> trust(f.schema(), seen));
+                }
+            }
+            case ENUM, FIXED -> {
+                if (schema.getNamespace() != null) {
+                    TRUSTED.add(schema.getNamespace());
+                }
+            }
+            case ARRAY -> trust(schema.getElementType(), seen);
+            case MAP -> trust(schema.getValueType(), seen);
+            case UNION -> schema.getTypes().forEach(t -> trust(t, seen));
+            default -> { }
+        }
     }
 }

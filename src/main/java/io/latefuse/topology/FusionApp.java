@@ -12,7 +12,6 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,12 +40,7 @@ public final class FusionApp implements AutoCloseable {
         Properties props = streamsProperties(config);
         props.putAll(extraStreamsProps);
         this.streams = new KafkaStreams(topology, props);
-        streams.setStateListener((now, before) -> log.info("Kafka Streams state {} -> {}", before, now));
-        // A failing stream thread is replaced rather than ending the app; its tasks restore from changelogs.
-        streams.setUncaughtExceptionHandler(e -> {
-            log.error("Stream thread failed; replacing it", e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        StreamsLifecycle.install(streams, "fusion", () -> { });
     }
 
     public static RegistryConfig registryConfig(PipelineConfig config) {
@@ -76,11 +70,14 @@ public final class FusionApp implements AutoCloseable {
     }
 
     /** Closes and leaves the consumer group, so that the remaining instances rebalance at once. */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void close() {
-        streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
-                org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(java.time.Duration.ofSeconds(30)));
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        StreamsLifecycle.close(streams);
         strategy.close();
         registry.close();
     }

@@ -50,7 +50,7 @@ public final class FusionTopology {
         EventFusion fusion = new EventFusion(config, strategy);
         topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion), sources);
 
-        EventStateSerde stateSerde = new EventStateSerde();
+        PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
         topology.addStateStore(store(config, PENDING_STORE, Serdes.String(), stateSerde), PROCESSOR);
         topology.addStateStore(store(config, FINISHED_STORE, Serdes.String(), stateSerde), PROCESSOR);
         topology.addStateStore(store(config, DEADLINES_STORE, Serdes.Bytes(), Serdes.ByteArray()), PROCESSOR);

@@ -7,11 +7,16 @@ import org.apache.kafka.streams.StreamsConfig;
 import java.util.Properties;
 
 /** Maps a pipeline config to Kafka Streams properties, in one place for the app, the topology and the tests. */
-final class StreamsProperties {
+public final class StreamsProperties {
     private StreamsProperties() {}
 
     /** The Kafka Streams properties for {@code config}: latefuse's own keys, over the Kafka pass-through. */
     public static Properties of(PipelineConfig config) {
+        return of(config, config.applicationId());
+    }
+
+    /** The same, for another app of the pipeline (a scorer) with its own application id. */
+    public static Properties of(PipelineConfig config, String applicationId) {
         Properties p = new Properties();
         // Low-latency defaults the pass-through may override. Under exactly-once a commit waits for its sends;
         // right after a commit the coordinator may answer CONCURRENT_TRANSACTIONS, and the producer's default
@@ -19,7 +24,7 @@ final class StreamsProperties {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 10);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG), 100);
         p.putAll(config.kafka());
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());

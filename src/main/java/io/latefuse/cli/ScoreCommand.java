@@ -1,0 +1,87 @@
+package io.latefuse.cli;
+
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.InvalidConfigException;
+import io.latefuse.config.Durations;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.scoring.ModalityScorer;
+import io.latefuse.scoring.ScoringApp;
+import io.latefuse.topology.StreamsLifecycle;
+import io.latefuse.topology.StreamsProperties;
+import io.latefuse.topology.TopicPreflight;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Runs one modality's ONNX model as a Kafka Streams scorer: features in, scores out. */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = "Score one modality: read ModalityFeatures from its features topic, run its ONNX model in "
+                + "micro-batches, write ModalityScore to its scores topic. Runs until SIGTERM or SIGINT.")
+final class ScoreCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ScoreCommand.class);
+
+    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
+            description = "Pipeline config file (YAML). Env LATEFUSE_CONFIG.")
+    Path config;
+
+    @Option(names = "--modality", required = true, description = "The modality to score, as named in the config.")
+    String modality;
+
+    @Option(names = "--model", required = true, description = "The modality's ONNX model: float[batch, F] in, float[batch, C] out.")
+    Path model;
+
+    @Option(names = "--output-logits", description = "The model outputs logits, not probabilities.")
+    boolean logits;
+
+    @Option(names = "--batch-size", defaultValue = "64", description = "Score when this many records are buffered (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--linger", defaultValue = "5ms", description = "Score what is buffered at least this often (default ${DEFAULT-VALUE}).")
+    String linger;
+
+    @Option(names = "--create-topics", description = "Create the features topic if it is missing, like the scores topic's partitions.")
+    boolean createTopics;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig cfg = PipelineConfigLoader.load(config);
+        if (cfg.modalityIndex(modality) < 0) {
+            throw new InvalidConfigException("--modality", List.of("--modality = '" + modality
+                    + "': not in the config (configured: " + String.join(", ", cfg.modalityNames()) + ")"));
+        }
+        if (batchSize < 1) {
+            throw new InvalidConfigException("--batch-size", List.of("--batch-size = " + batchSize + ": must be at least 1"));
+        }
+        Duration lingerTime;
+        try {
+            lingerTime = Durations.parse(linger);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("--linger", List.of("--linger = '" + linger + "': " + e.getMessage()));
+        }
+        ModalityScorer scorer = ModalityScorer.load(modality, model, cfg.numClasses(),
+                logits ? ScoreType.LOGIT : ScoreType.PROBABILITY);
+        PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));
+        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
+            int partitions = TopicPreflight.check(admin, cfg, createTopics, Optional.empty(), Optional.empty());
+            if (createTopics && !admin.listTopics().names().get().contains(m.featuresTopic())) {
+                admin.createTopics(List.of(new NewTopic(m.featuresTopic(), Optional.of(partitions), Optional.empty())))
+                        .all().get();
+            }
+        }
+        log.info("Scoring {}: {} -> {} with {} ({} features, version {}), batches of {} or every {}", modality,
+                m.featuresTopic(), m.topic(), model, scorer.features(), scorer.modelVersion(), batchSize, lingerTime);
+        ScoringApp app = new ScoringApp(cfg, scorer, batchSize, lingerTime, Map.of());
+        return StreamsLifecycle.runUntilStopped(app.streams(), "score-" + modality, app::start, app::close);
+    }
+}

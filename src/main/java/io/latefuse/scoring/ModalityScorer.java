@@ -1,0 +1,105 @@
+package io.latefuse.scoring;
+
+import io.latefuse.avro.ModalityFeatures;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.fusion.OnnxModel;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One modality's model in ONNX Runtime: features [B, F] in, class scores [B, C] out. Pure apart from the model;
+ * the scorer topology feeds it micro-batches.
+ */
+public final class ModalityScorer implements AutoCloseable {
+    private final String modality;
+    private final OnnxModel model;
+    private final String input;
+    private final String output;
+    private final int features;
+    private final int classes;
+    private final ScoreType scoreType;
+    private final String modelName;
+
+    public ModalityScorer(String modality, OnnxModel model, int classes, ScoreType scoreType) {
+        this.modality = modality;
+        this.model = model;
+        this.classes = classes;
+        this.scoreType = scoreType;
+        if (model.inputs().size() != 1) {
+            throw model.mismatch("must have exactly one input, features float[batch, F]");
+        }
+        this.input = model.inputs().keySet().iterator().next();
+        model.requireMatrix("features", input, true, -1);
+        this.features = (int) model.inputs().get(input).getShape()[1];
+        if (features <= 0) {
+            throw model.mismatch("input '" + input + "' must have a fixed feature width");
+        }
+        this.output = model.outputName(Optional.empty());
+        model.requireMatrix("class scores", output, false, classes);
+        String file = model.file().getFileName().toString();
+        this.modelName = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
+    }
+
+    public static ModalityScorer load(String modality, Path file, int classes, ScoreType scoreType) {
+        OnnxModel model = OnnxModel.load(file);
+        try {
+            return new ModalityScorer(modality, model, classes, scoreType);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    public String modality() {
+        return modality;
+    }
+
+    /** The feature length the model takes. */
+    public int features() {
+        return features;
+    }
+
+    public String modelVersion() {
+        return model.version();
+    }
+
+    /** Scores one micro-batch of already validated features. */
+    public List<ModalityScore> score(List<ModalityFeatures> batch) {
+        float[] x = new float[batch.size() * features];
+        for (int row = 0; row < batch.size(); row++) {
+            List<Float> v = batch.get(row).getValues();
+            for (int f = 0; f < features; f++) {
+                x[row * features + f] = v.get(f);
+            }
+        }
+        float[][] y = model.run(Map.of(input, x), Map.of(input, features), batch.size(), output);
+        List<ModalityScore> out = new ArrayList<>(batch.size());
+        for (int row = 0; row < batch.size(); row++) {
+            List<Float> s = new ArrayList<>(classes);
+            for (int c = 0; c < classes; c++) {
+                s.add(y[row][c]);
+            }
+            ModalityFeatures f = batch.get(row);
+            out.add(ModalityScore.newBuilder()
+                    .setEventId(f.getEventId())
+                    .setModality(modality)
+                    .setModel(modelName)
+                    .setModelVersion(model.version())
+                    .setScores(s)
+                    .setScoreType(scoreType)
+                    .setEventTime(f.getEventTime())
+                    .build());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

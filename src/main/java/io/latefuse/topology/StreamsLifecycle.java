@@ -1,0 +1,73 @@
+package io.latefuse.topology;
+
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** How every latefuse Kafka Streams app is run and stopped: the fusion app and the scorers alike. */
+public final class StreamsLifecycle {
+    private static final Logger log = LoggerFactory.getLogger(StreamsLifecycle.class);
+
+    private StreamsLifecycle() {}
+
+    /**
+     * Logs state changes, and replaces a failed stream thread rather than ending the app (its tasks restore from
+     * their changelogs). Call before {@code start()}.
+     */
+    public static void install(KafkaStreams streams, String name, Runnable onError) {
+        streams.setStateListener((now, before) -> {
+            log.info("{}: Kafka Streams state {} -> {}", name, before, now);
+            if (now == KafkaStreams.State.ERROR) {
+                onError.run();
+            }
+        });
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("{}: stream thread failed; replacing it", name, e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    }
+
+    /** Closes and leaves the consumer group, so that the remaining instances rebalance at once. */
+    public static void close(KafkaStreams streams) {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+    }
+
+    /**
+     * Starts the app and blocks until SIGTERM or SIGINT (then closes it cleanly) or until it enters ERROR.
+     *
+     * @param start   starts the app
+     * @param closeAll closes the app and what it holds; idempotent
+     * @return the exit code: 0 after a signal, 1 after ERROR
+     */
+    public static int runUntilStopped(KafkaStreams streams, String name, Runnable start, Runnable closeAll)
+            throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean failed = new AtomicBoolean();
+        install(streams, name, () -> {
+            failed.set(true);
+            stopped.countDown();
+        });
+        Thread hook = new Thread(() -> {
+            log.info("{}: shutting down: closing Kafka Streams and leaving the group", name);
+            closeAll.run();
+            stopped.countDown();
+        }, name + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        start.run();
+        stopped.await();
+        if (failed.get()) {
+            log.error("{}: Kafka Streams entered ERROR state; exiting", name);
+            Runtime.getRuntime().removeShutdownHook(hook);
+            closeAll.run();
+            return 1;
+        }
+        return 0;
+    }
+}
