@@ -1,0 +1,191 @@
+package io.latefuse.scoring;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityFeatures;
+import io.latefuse.avro.PredictionStatus;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.OnnxGraphs;
+import io.latefuse.registry.AvroDeserializer;
+import io.latefuse.registry.AvroSerializer;
+import io.latefuse.registry.RegistryConfig;
+import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.testkit.KafkaEnvironment;
+import io.latefuse.testkit.RealKafka;
+import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.TopicPreflight;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole data flow on the real broker and registry: features for every modality go in, four scorer apps
+ * (each with its own ONNX model) write scores, the fusion app writes predictions. Every event comes out once.
+ */
+@ExtendWith(RealKafka.class)
+class ScoreAndFuseIT {
+    private static final List<String> MODALITIES = List.of("acoustic", "lexical", "prosody", "visual");
+    private static final int FEATURES = 6;
+
+    @Test
+    void featuresInPredictionsOutEveryEventOnce(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        PipelineConfig config = PipelineConfigLoader.parse("""
+                application.id: %s
+                bootstrap.servers: %s
+                schema.registry.url: %s
+                topic.prefix: %s
+                classes: [directed, undirected]
+                strategy: weighted_mean
+                modalities:
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: prosody}
+                  - {name: visual, required: false}
+                max.wait: 4s
+                optional.wait: 1s
+                punctuation.interval: 100ms
+                store.type: memory
+                """.formatted(KafkaEnvironment.freshAppId("e2e"), env.bootstrapServers(), env.registryUrl(), prefix),
+                "ScoreAndFuseIT", Map.of());
+        try (Admin admin = env.admin()) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (PipelineConfig.ModalityConfig m : config.modalities()) {
+                topics.add(new NewTopic(m.featuresTopic(), 2, (short) 1));
+                topics.add(new NewTopic(m.topic(), 2, (short) 1));
+            }
+            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+            TopicPreflight.check(admin, config, true, Optional.of(2), Optional.of((short) 1));
+        }
+
+        // One softmax-regression model per modality, made here; the first feature says "directed".
+        Random r = new Random(5);
+        List<AutoCloseable> apps = new ArrayList<>();
+        try {
+            for (String m : MODALITIES) {
+                float[][] w = new float[FEATURES][2];
+                w[0][0] = 3f;
+                w[0][1] = -3f;
+                for (int f = 1; f < FEATURES; f++) {
+                    w[f][0] = (float) r.nextGaussian() * 0.1f;
+                }
+                Path model = dir.resolve(m + ".onnx");
+                OnnxGraphs.write(OnnxGraphs.softmaxRegression("x", "p", w, new float[2]), model);
+                ScoringApp scorer = new ScoringApp(config, ModalityScorer.load(m, model, 2, ScoreType.PROBABILITY), 16,
+                        Duration.ofMillis(5), Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state-" + m).toString(),
+                        StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100"));
+                apps.add(scorer);
+                scorer.start();
+            }
+            FusionApp fusion = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state-fusion").toString(),
+                    StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100"));
+            apps.add(fusion);
+            fusion.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> fusion.streams().state() == KafkaStreams.State.RUNNING);
+
+            Map<String, List<String>> sent = new LinkedHashMap<>();
+            Map<String, Boolean> directed = new HashMap<>();
+            RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+            try (KafkaProducer<String, ModalityFeatures> producer = new KafkaProducer<>(
+                    Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers()),
+                    new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
+                for (int e = 0; e < 300; e++) {
+                    String id = "ev-" + e;
+                    boolean isDirected = r.nextBoolean();
+                    directed.put(id, isDirected);
+                    List<String> subset = new ArrayList<>();
+                    for (String m : MODALITIES) {
+                        if (r.nextDouble() < 0.9) {
+                            subset.add(m);
+                        }
+                    }
+                    if (subset.isEmpty()) {
+                        subset.add("acoustic");
+                    }
+                    sent.put(id, subset);
+                    for (String m : subset) {
+                        List<Float> values = new ArrayList<>();
+                        values.add(isDirected ? 1f : -1f);
+                        for (int f = 1; f < FEATURES; f++) {
+                            values.add((float) r.nextGaussian());
+                        }
+                        producer.send(new ProducerRecord<>(config.modalities().get(config.modalityIndex(m)).featuresTopic(), id,
+                                ModalityFeatures.newBuilder().setEventId(id).setModality(m).setValues(values)
+                                        .setEventTime(Instant.now()).build()));
+                    }
+                    if (e % 20 == 19) {
+                        producer.flush();
+                        Thread.sleep(50); // live traffic, not a backlog
+                    }
+                }
+            }
+
+            Map<String, Integer> revisionZero = new HashMap<>();
+            int correct = 0;
+            try (KafkaConsumer<String, FusedPrediction> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+                    ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                    new StringDeserializer(), AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)))) {
+                consumer.subscribe(List.of(config.outputTopic()));
+                long deadline = System.currentTimeMillis() + 90_000;
+                long settle = Long.MAX_VALUE;
+                while (System.currentTimeMillis() < Math.min(deadline, settle)) {
+                    for (ConsumerRecord<String, FusedPrediction> rec : consumer.poll(Duration.ofMillis(200))) {
+                        FusedPrediction p = rec.value();
+                        if (p.getRevision() != 0) {
+                            continue;
+                        }
+                        revisionZero.merge(p.getEventId(), 1, Integer::sum);
+                        List<String> subset = sent.get(p.getEventId());
+                        boolean required = subset.containsAll(List.of("acoustic", "lexical", "prosody"));
+                        assertThat(p.getStatus()).as(p.getEventId()).isEqualTo(required ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED);
+                        if (p.getLabel().equals(directed.get(p.getEventId()) ? "directed" : "undirected")) {
+                            correct++;
+                        }
+                    }
+                    if (revisionZero.size() == sent.size() && settle == Long.MAX_VALUE) {
+                        settle = System.currentTimeMillis() + 2_000;
+                    }
+                }
+            }
+            assertThat(revisionZero).hasSize(sent.size()).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            // The models see a clear signal in the first feature: the fused labels are right.
+            assertThat(correct).isEqualTo(sent.size());
+        } finally {
+            for (AutoCloseable app : apps) {
+                app.close();
+            }
+        }
+    }
+}
