@@ -72,7 +72,20 @@ public final class TopicPreflight {
                 throw new TopicCheckException("Timed out creating topics " + missing);
             }
             log.info("Created topics {}", topics);
-            counts.putAll(describe(admin, new LinkedHashSet<>(missing)));
+            // New topics take a moment to show in the metadata.
+            Set<String> pending = new LinkedHashSet<>(missing);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!pending.isEmpty()) {
+                Map<String, Integer> described = describe(admin, pending);
+                counts.putAll(described);
+                pending.removeAll(described.keySet());
+                if (!pending.isEmpty()) {
+                    if (System.currentTimeMillis() > deadline) {
+                        throw new TopicCheckException("Created topics " + pending + " but they did not appear within 30 s");
+                    }
+                    Thread.sleep(100);
+                }
+            }
         }
         Map<String, Integer> scoreCounts = new LinkedHashMap<>();
         for (String t : config.scoreTopics()) {
