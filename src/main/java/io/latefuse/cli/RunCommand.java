@@ -43,13 +43,17 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PipelineConfig cfg = PipelineConfigLoader.load(config);
+        // Built before anything connects, so that a fusion head that does not fit the config fails first.
+        FusionApp app = new FusionApp(cfg, Map.of());
         Properties props = FusionApp.streamsProperties(cfg);
         try (Admin admin = Admin.create(props)) {
             int n = TopicPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
                     Optional.ofNullable(replicationFactor));
             log.info("Score topics {} are co-partitioned ({} partitions)", cfg.scoreTopics(), n);
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
         }
-        FusionApp app = new FusionApp(cfg, Map.of());
         return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, app::close);
     }
 }

@@ -35,6 +35,23 @@ class MainTest {
     }
 
     @Test
+    void aFusionHeadThatDoesNotFitExitsWithCode2AndShowsItsShapes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // A head for 3 modalities, but config/ddsd.yaml has 4.
+        java.nio.file.Path head = dir.resolve("head.onnx");
+        io.latefuse.fusion.OnnxGraphs.write(io.latefuse.fusion.OnnxGraphs.linearHead("scores", "mask", "p", 3, 2,
+                new float[9][2], new float[2], true), head);
+        java.nio.file.Path cfg = dir.resolve("onnx.yaml");
+        java.nio.file.Files.writeString(cfg, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
+                .replace("strategy: log_odds", "strategy: onnx\nonnx.model: " + head));
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("run", "--config", cfg.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("input 'scores'").contains("scores: float[?, 6]").contains("mask: float[?, 3]");
+    }
+
+    @Test
     void versionNamesTheProject() {
         assertThat(run("--version")).startsWith("latefuse ").doesNotContain("unknown");
     }
