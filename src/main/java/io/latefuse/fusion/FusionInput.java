@@ -17,6 +17,16 @@ public record FusionInput(double[][] probabilities, double[] confidences, float[
         return probabilities.length;
     }
 
+    /** The number of classes, read from the first present modality. */
+    public int numClasses() {
+        for (double[] p : probabilities) {
+            if (p != null) {
+                return p.length;
+            }
+        }
+        throw new IllegalArgumentException("fusion needs at least one present modality");
+    }
+
     public boolean present(int modality) {
         return probabilities[modality] != null;
     }

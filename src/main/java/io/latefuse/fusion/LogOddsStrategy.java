@@ -6,25 +6,14 @@ package io.latefuse.fusion;
  * The weights are renormalized over the present modalities so that their mean is 1: with equal weights this
  * is exactly Bayes' rule for independent evidence, and a missing modality simply adds no evidence.
  */
-public final class LogOddsStrategy implements FusionStrategy {
+public final class LogOddsStrategy extends WeightedStrategy {
     public static final String NAME = "log_odds";
-    private final double[] weights;
     private final double[] logPriors;
 
     /** @param priors class priors, or null for uniform (then the prior correction cancels) */
     public LogOddsStrategy(double[] weights, double[] priors) {
-        this.weights = weights.clone();
+        super(NAME, weights);
         this.logPriors = priors == null ? null : java.util.Arrays.stream(priors).map(Math::log).toArray();
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String modelVersion() {
-        return NAME + "/1";
     }
 
     @Override
@@ -36,7 +25,7 @@ public final class LogOddsStrategy implements FusionStrategy {
                 contributing++;
             }
         }
-        int classes = WeightedMeanStrategy.firstPresent(in).length;
+        int classes = in.numClasses();
         double[] z = new double[classes];
         for (int c = 0; c < classes; c++) {
             z[c] = logPriors == null ? 0 : logPriors[c];

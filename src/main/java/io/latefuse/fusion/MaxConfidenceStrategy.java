@@ -5,22 +5,11 @@ package io.latefuse.fusion;
  * otherwise its highest calibrated probability. Modalities with weight 0 are ignored. Exact ties share equally,
  * so that the result does not depend on modality order.
  */
-public final class MaxConfidenceStrategy implements FusionStrategy {
+public final class MaxConfidenceStrategy extends WeightedStrategy {
     public static final String NAME = "max_confidence";
-    private final double[] weights;
 
     public MaxConfidenceStrategy(double[] weights) {
-        this.weights = weights.clone();
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String modelVersion() {
-        return NAME + "/1";
+        super(NAME, weights);
     }
 
     @Override
@@ -40,7 +29,7 @@ public final class MaxConfidenceStrategy implements FusionStrategy {
                 }
             }
         }
-        int classes = WeightedMeanStrategy.firstPresent(in).length;
+        int classes = in.numClasses();
         double[] p = new double[classes];
         double[] share = new double[eligible.length];
         for (int i = 0; i < eligible.length; i++) {

@@ -4,28 +4,17 @@ package io.latefuse.fusion;
  * A weighted majority vote: each present modality votes for its most probable class with its renormalized
  * weight, and the fused probabilities are the vote shares. A modality whose top classes tie splits its vote.
  */
-public final class VoteStrategy implements FusionStrategy {
+public final class VoteStrategy extends WeightedStrategy {
     public static final String NAME = "vote";
-    private final double[] weights;
 
     public VoteStrategy(double[] weights) {
-        this.weights = weights.clone();
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String modelVersion() {
-        return NAME + "/1";
+        super(NAME, weights);
     }
 
     @Override
     public FusionResult fuse(FusionInput in) {
         double[] w = Weights.normalizedOverPresent(weights, in);
-        int classes = WeightedMeanStrategy.firstPresent(in).length;
+        int classes = in.numClasses();
         double[] votes = new double[classes];
         for (int i = 0; i < w.length; i++) {
             if (w[i] > 0) {

@@ -8,17 +8,15 @@ import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.testkit.CommittedReader;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -28,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -79,21 +76,9 @@ class RunCommandIT {
                             .setEventTime(Instant.now()).build()));
                 }
             }
-            List<FusedPrediction> out = new ArrayList<>();
-            try (KafkaConsumer<String, FusedPrediction> consumer = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                    new StringDeserializer(), AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)))) {
-                consumer.subscribe(List.of(prefix + "fused"));
-                long deadline = System.currentTimeMillis() + 30_000;
-                while (out.isEmpty() && System.currentTimeMillis() < deadline) {
-                    for (ConsumerRecord<String, FusedPrediction> r : consumer.poll(Duration.ofMillis(200))) {
-                        out.add(r.value());
-                    }
-                }
-            }
+            List<FusedPrediction> out = CommittedReader.read(env, prefix + "fused",
+                    AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), 1)
+                    .stream().map(ConsumerRecord::value).toList();
             assertThat(out).hasSize(1);
             assertThat(out.get(0).getStatus()).isEqualTo(PredictionStatus.COMPLETE);
             assertThat(out.get(0).getMissing()).containsExactly("visual");

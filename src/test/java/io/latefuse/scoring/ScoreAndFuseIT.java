@@ -11,19 +11,17 @@ import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.testkit.CommittedReader;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import io.latefuse.topology.FusionApp;
 import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -151,32 +149,18 @@ class ScoreAndFuseIT {
 
             Map<String, Integer> revisionZero = new HashMap<>();
             int correct = 0;
-            try (KafkaConsumer<String, FusedPrediction> consumer = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                    new StringDeserializer(), AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)))) {
-                consumer.subscribe(List.of(config.outputTopic()));
-                long deadline = System.currentTimeMillis() + 90_000;
-                long settle = Long.MAX_VALUE;
-                while (System.currentTimeMillis() < Math.min(deadline, settle)) {
-                    for (ConsumerRecord<String, FusedPrediction> rec : consumer.poll(Duration.ofMillis(200))) {
-                        FusedPrediction p = rec.value();
-                        if (p.getRevision() != 0) {
-                            continue;
-                        }
-                        revisionZero.merge(p.getEventId(), 1, Integer::sum);
-                        List<String> subset = sent.get(p.getEventId());
-                        boolean required = subset.containsAll(List.of("acoustic", "lexical", "prosody"));
-                        assertThat(p.getStatus()).as(p.getEventId()).isEqualTo(required ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED);
-                        if (p.getLabel().equals(directed.get(p.getEventId()) ? "directed" : "undirected")) {
-                            correct++;
-                        }
-                    }
-                    if (revisionZero.size() == sent.size() && settle == Long.MAX_VALUE) {
-                        settle = System.currentTimeMillis() + 2_000;
-                    }
+            for (ConsumerRecord<String, FusedPrediction> rec : CommittedReader.read(env, config.outputTopic(),
+                    AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), sent.size())) {
+                FusedPrediction p = rec.value();
+                if (p.getRevision() != 0) {
+                    continue;
+                }
+                revisionZero.merge(p.getEventId(), 1, Integer::sum);
+                List<String> subset = sent.get(p.getEventId());
+                boolean required = subset.containsAll(List.of("acoustic", "lexical", "prosody"));
+                assertThat(p.getStatus()).as(p.getEventId()).isEqualTo(required ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED);
+                if (p.getLabel().equals(directed.get(p.getEventId()) ? "directed" : "undirected")) {
+                    correct++;
                 }
             }
             assertThat(revisionZero).hasSize(sent.size()).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));

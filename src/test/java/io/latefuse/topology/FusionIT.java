@@ -9,6 +9,7 @@ import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.testkit.CommittedReader;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -318,32 +319,15 @@ class FusionIT {
                 RegistryConfig.of(env.registryUrl()), false));
     }
 
+    private static List<ConsumerRecord<String, FusedPrediction>> readCommitted(String topic, int distinctEvents) {
+        return CommittedReader.read(env, topic, AvroDeserializer.specific(FusedPrediction.class,
+                SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), distinctEvents);
+    }
+
     private static Map<String, Object> consumerProps() {
         return Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    }
-
-    /** Reads until {@code distinctEvents} events have a revision 0, then 2 s more so that duplicates would show. */
-    private static List<ConsumerRecord<String, FusedPrediction>> readCommitted(String topic, int distinctEvents) {
-        List<ConsumerRecord<String, FusedPrediction>> out = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        try (KafkaConsumer<String, FusedPrediction> consumer = new KafkaConsumer<>(consumerProps(), new StringDeserializer(),
-                AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))))) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 60_000;
-            long settleUntil = Long.MAX_VALUE;
-            while (System.currentTimeMillis() < Math.min(deadline, settleUntil)) {
-                for (ConsumerRecord<String, FusedPrediction> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(r);
-                    seen.add(r.key());
-                }
-                if (seen.size() >= distinctEvents && settleUntil == Long.MAX_VALUE) {
-                    settleUntil = System.currentTimeMillis() + 2_000;
-                }
-            }
-        }
-        return out;
     }
 }
