@@ -49,6 +49,37 @@ public final class OnnxGraphs {
         return model(g);
     }
 
+    /**
+     * A fusion head that sees how the mask and the scores interact: features
+     * {@code [scores, mask, scores[i,c] * mask[j] for i, c, j]} (that last block flattened in (i, c, j) order),
+     * then {@code softmax(features W + b)}. So it can reweight a modality's evidence by which others are present.
+     *
+     * @param weights [N*C + N + N*C*N][C]
+     */
+    public static ModelProto interactionHead(String scoresName, String maskName, String outputName, int modalities,
+                                             int classes, float[][] weights, float[] bias) {
+        int n = modalities;
+        int c = classes;
+        check(weights, bias, n * c + n + n * c * n, classes);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-interaction-head")
+                .addInput(floatInput(scoresName, n * c))
+                .addInput(floatInput(maskName, n))
+                .addInitializer(int64s("shape_s", -1, n, c, 1))
+                .addInitializer(int64s("shape_m", -1, 1, 1, n))
+                .addInitializer(int64s("shape_flat", -1, (long) n * c * n))
+                .addInitializer(tensor("W", weights))
+                .addInitializer(tensor("b", bias))
+                .addNode(node("Reshape", List.of(scoresName, "shape_s"), "s4", null))
+                .addNode(node("Reshape", List.of(maskName, "shape_m"), "m4", null))
+                .addNode(node("Mul", List.of("s4", "m4"), "inter", null))
+                .addNode(node("Reshape", List.of("inter", "shape_flat"), "inter_flat", null))
+                .addNode(node("Concat", List.of(scoresName, maskName, "inter_flat"), "x", axis(1)))
+                .addNode(node("Gemm", List.of("x", "W", "b"), "logits", null))
+                .addNode(node("Softmax", List.of("logits"), outputName, axis(1)))
+                .addOutput(floatInput(outputName, c));
+        return model(g);
+    }
+
     /** A softmax regression from features [B, F] to class probabilities [B, C]: a per-modality scorer. */
     public static ModelProto softmaxRegression(String inputName, String outputName, float[][] weights, float[] bias) {
         int features = weights.length;
@@ -107,6 +138,15 @@ public final class OnnxGraphs {
             for (float v : row) {
                 t.addFloatData(v);
             }
+        }
+        return t.build();
+    }
+
+    private static TensorProto int64s(String name, long... v) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(v.length);
+        for (long x : v) {
+            t.addInt64Data(x);
         }
         return t.build();
     }
