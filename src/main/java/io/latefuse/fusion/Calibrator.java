@@ -22,10 +22,21 @@ public final class Calibrator {
     public double[] probabilities(List<Float> scores, ScoreType type) {
         double[] z = new double[scores.size()];
         for (int c = 0; c < z.length; c++) {
-            double s = scores.get(c);
-            z[c] = type == ScoreType.LOGIT ? s : Math.log(Math.max(s, MIN_PROBABILITY));
+            z[c] = logit(scores.get(c), type);
         }
         return calibrateLogits(z);
+    }
+
+    public double[] probabilities(float[] scores, ScoreType type) {
+        double[] z = new double[scores.length];
+        for (int c = 0; c < z.length; c++) {
+            z[c] = logit(scores[c], type);
+        }
+        return calibrateLogits(z);
+    }
+
+    private static double logit(double s, ScoreType type) {
+        return type == ScoreType.LOGIT ? s : Math.log(Math.max(s, MIN_PROBABILITY));
     }
 
     /** Calibrates logits (or log-probabilities) into probabilities. */

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 /**
  * Trains a {@link FusionHead} with modality dropout: in every epoch each example's present modalities are masked
  * independently with probability {@code dropout}, never all of them, so that the head learns to fuse whatever
- * subset arrives. Full-batch Adam on cross-entropy with L2, single-threaded: the same seed gives the same head.
+ * subset arrives. Fitted by {@link SoftmaxRegression}: the same seed gives the same head.
  */
 public final class DropoutTrainer {
 
@@ -77,68 +77,17 @@ public final class DropoutTrainer {
                 throw new IllegalArgumentException("an example has no modality present");
             }
         }
-        int f = FusionHead.featureCount(modalities, classes);
-        double[][] w = new double[f][classes];
-        double[] b = new double[classes];
-        double[][] mw = new double[f][classes];
-        double[][] vw = new double[f][classes];
-        double[] mb = new double[classes];
-        double[] vb = new double[classes];
-        final double beta1 = 0.9;
-        final double beta2 = 0.999;
-        final double eps = 1e-8;
+        int[] labels = data.stream().mapToInt(Example::label).toArray();
         SplittableRandom rnd = new SplittableRandom(s.seed());
-        int n = data.size();
-        for (int epoch = 1; epoch <= s.epochs(); epoch++) {
-            double[][] gw = new double[f][classes];
-            double[] gb = new double[classes];
-            for (Example e : data) {
-                float[] mask = s.dropout() > 0 ? dropoutMask(e.scores(), s.dropout(), rnd) : presentMask(e.scores());
-                float[] x = FusionHead.features(e.scores(), mask, modalities, classes);
-                double[] z = new double[classes];
-                for (int k = 0; k < classes; k++) {
-                    z[k] = b[k];
-                    for (int j = 0; j < f; j++) {
-                        if (x[j] != 0f) {
-                            z[k] += x[j] * w[j][k];
-                        }
-                    }
-                }
-                double[] p = io.latefuse.fusion.Calibrator.softmax(z);
-                for (int k = 0; k < classes; k++) {
-                    double g = p[k] - (k == e.label() ? 1 : 0);
-                    gb[k] += g;
-                    for (int j = 0; j < f; j++) {
-                        if (x[j] != 0f) {
-                            gw[j][k] += g * x[j];
-                        }
-                    }
-                }
-            }
-            double c1 = 1 - Math.pow(beta1, epoch);
-            double c2 = 1 - Math.pow(beta2, epoch);
-            for (int k = 0; k < classes; k++) {
-                double g = gb[k] / n;
-                mb[k] = beta1 * mb[k] + (1 - beta1) * g;
-                vb[k] = beta2 * vb[k] + (1 - beta2) * g * g;
-                b[k] -= s.learningRate() * (mb[k] / c1) / (Math.sqrt(vb[k] / c2) + eps);
-                for (int j = 0; j < f; j++) {
-                    double gj = gw[j][k] / n + s.l2() * w[j][k];
-                    mw[j][k] = beta1 * mw[j][k] + (1 - beta1) * gj;
-                    vw[j][k] = beta2 * vw[j][k] + (1 - beta2) * gj * gj;
-                    w[j][k] -= s.learningRate() * (mw[j][k] / c1) / (Math.sqrt(vw[j][k] / c2) + eps);
-                }
-            }
-        }
-        float[][] wf = new float[f][classes];
-        float[] bf = new float[classes];
-        for (int k = 0; k < classes; k++) {
-            bf[k] = (float) b[k];
-            for (int j = 0; j < f; j++) {
-                wf[j][k] = (float) w[j][k];
-            }
-        }
-        return new FusionHead(modalities, classes, wf, bf);
+        // Called in a fixed order (epoch by epoch, example by example), so the masks follow from the seed.
+        SoftmaxRegression.Features x = (epoch, i) -> {
+            float[][] scores = data.get(i).scores();
+            float[] mask = s.dropout() > 0 ? dropoutMask(scores, s.dropout(), rnd) : presentMask(scores);
+            return FusionHead.features(scores, mask, modalities, classes);
+        };
+        SoftmaxRegression.Weights w = SoftmaxRegression.fit(FusionHead.featureCount(modalities, classes), classes,
+                labels, x, new SoftmaxRegression.Settings(s.epochs(), s.learningRate(), s.l2()));
+        return new FusionHead(modalities, classes, w.w(), w.b());
     }
 
     private static int presentCount(float[][] scores) {

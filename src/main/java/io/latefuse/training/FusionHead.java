@@ -1,7 +1,6 @@
 package io.latefuse.training;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import io.latefuse.fusion.Calibrator;
 import io.latefuse.fusion.OnnxGraphs;
 
 /**
@@ -42,16 +41,7 @@ public record FusionHead(int modalities, int classes, float[][] weights, float[]
 
     /** Class probabilities for one example. */
     public double[] predict(float[][] scores, float[] mask) {
-        float[] x = features(scores, mask, modalities, classes);
-        double[] z = new double[classes];
-        for (int k = 0; k < classes; k++) {
-            float acc = bias[k];
-            for (int f = 0; f < x.length; f++) {
-                acc += x[f] * weights[f][k];
-            }
-            z[k] = acc;
-        }
-        return Calibrator.softmax(z);
+        return new SoftmaxRegression.Weights(weights, bias).predict(features(scores, mask, modalities, classes));
     }
 
     /** The head as ONNX, following latefuse's head contract (inputs {@code scores}, {@code mask}). */

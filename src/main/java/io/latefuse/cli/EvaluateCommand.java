@@ -1,0 +1,76 @@
+package io.latefuse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.fusion.OnnxHeadStrategy;
+import io.latefuse.fusion.OnnxModel;
+import io.latefuse.training.Evaluation;
+import io.latefuse.training.EvaluationReport;
+import io.latefuse.training.LabelledScores;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Evaluates every strategy and head on every subset of present modalities. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Evaluate weighted_mean, log_odds, vote and each given head on every non-empty subset of the modalities.")
+public final class EvaluateCommand implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, required = true, description = "Pipeline config: modalities, classes, weights, calibration.")
+    Path config;
+
+    @Option(names = "--data", required = true, description = "Labelled scores CSV, as for train.")
+    Path data;
+
+    @Option(names = "--head", description = "A fusion head (.onnx) to evaluate too; its sidecar .json, if present, gives its dropout. Repeatable.")
+    List<Path> heads = new ArrayList<>();
+
+    @Option(names = "--report", description = "Also write results.json and report.html into this directory.")
+    Path report;
+
+    @Option(names = "--title", defaultValue = "latefuse evaluation", description = "Report title.")
+    String title;
+
+    PrintStream stdout = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig cfg = PipelineConfigLoader.load(config);
+        List<LabelledScores.Event> events = LabelledScores.read(data, cfg);
+        Map<String, FusionStrategy> strategies = new LinkedHashMap<>(Evaluation.closedForm(cfg));
+        Map<String, Double> dropout = new LinkedHashMap<>();
+        try {
+            for (Path h : heads) {
+                String name = h.getFileName().toString().replaceFirst("\\.onnx$", "");
+                strategies.put(name, new OnnxHeadStrategy(OnnxModel.load(h),
+                        new PipelineConfig.OnnxHead(h, "scores", "mask", null, null, false), cfg.numModalities(), cfg.numClasses()));
+                Path side = TrainCommand.sidecar(h);
+                if (Files.exists(side)) {
+                    JsonNode meta = new ObjectMapper().readTree(side.toFile());
+                    dropout.put(name, meta.path("dropout").asDouble());
+                }
+            }
+            List<Evaluation.Row> rows = Evaluation.run(cfg, events, strategies);
+            EvaluationReport r = new EvaluationReport(title, rows, cfg.numModalities(), dropout);
+            stdout.print(r.markdown());
+            if (report != null) {
+                r.write(report);
+                stdout.println("Wrote " + report.resolve("results.json") + " and " + report.resolve("report.html"));
+            }
+        } finally {
+            strategies.values().forEach(FusionStrategy::close);
+        }
+        return 0;
+    }
+}

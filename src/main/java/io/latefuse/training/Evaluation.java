@@ -1,0 +1,127 @@
+package io.latefuse.training;
+
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.Calibrator;
+import io.latefuse.fusion.FusionInput;
+import io.latefuse.fusion.FusionResult;
+import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.fusion.LogOddsStrategy;
+import io.latefuse.fusion.VoteStrategy;
+import io.latefuse.fusion.WeightedMeanStrategy;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Evaluates every strategy on every non-empty subset of the modalities: each event is fused from the modalities of
+ * the subset that it has, as if the others had not arrived.
+ */
+public final class Evaluation {
+    /** The false-reject rate of the DDSD operating point. */
+    public static final double TARGET_FR = 0.10;
+
+    /**
+     * One row of the table.
+     *
+     * @param auc NaN unless there are two classes (likewise eer and faAtFr10)
+     */
+    public record Row(List<String> subset, String strategy, int n, double accuracy, double auc, double eer, double faAtFr10) {
+        public boolean complete(int modalities) {
+            return subset.size() == modalities;
+        }
+    }
+
+    private Evaluation() {}
+
+    /** The closed-form strategies the report compares, with the config's weights. */
+    public static Map<String, FusionStrategy> closedForm(PipelineConfig config) {
+        double[] w = config.modalities().stream().mapToDouble(PipelineConfig.ModalityConfig::weight).toArray();
+        double[] priors = config.classPriors() == null ? null
+                : config.classPriors().stream().mapToDouble(Double::doubleValue).toArray();
+        Map<String, FusionStrategy> m = new LinkedHashMap<>();
+        m.put(WeightedMeanStrategy.NAME, new WeightedMeanStrategy(w));
+        m.put(LogOddsStrategy.NAME, new LogOddsStrategy(w, priors));
+        m.put(VoteStrategy.NAME, new VoteStrategy(w));
+        return m;
+    }
+
+    /** Calibrated probabilities [N][C] of one event, null where missing. */
+    public static double[][] calibrated(PipelineConfig config, LabelledScores.Event e) {
+        double[][] p = new double[config.numModalities()][];
+        for (int i = 0; i < p.length; i++) {
+            if (e.scores()[i] != null) {
+                p[i] = new Calibrator(config.modalities().get(i).calibration()).probabilities(e.scores()[i], ScoreType.PROBABILITY);
+            }
+        }
+        return p;
+    }
+
+    public static List<Row> run(PipelineConfig config, List<LabelledScores.Event> events, Map<String, FusionStrategy> strategies) {
+        int n = config.numModalities();
+        List<double[][]> calibrated = events.stream().map(e -> calibrated(config, e)).toList();
+        List<Row> rows = new ArrayList<>();
+        for (int subset = 1; subset < (1 << n); subset++) {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if ((subset & (1 << i)) != 0) {
+                    names.add(config.modalityNames().get(i));
+                }
+            }
+            List<FusionInput> inputs = new ArrayList<>();
+            List<Integer> labels = new ArrayList<>();
+            for (int e = 0; e < events.size(); e++) {
+                double[][] p = new double[n][];
+                boolean any = false;
+                for (int i = 0; i < n; i++) {
+                    if ((subset & (1 << i)) != 0 && calibrated.get(e)[i] != null) {
+                        p[i] = calibrated.get(e)[i];
+                        any = true;
+                    }
+                }
+                if (any) {
+                    inputs.add(new FusionInput(p));
+                    labels.add(events.get(e).label());
+                }
+            }
+            if (inputs.isEmpty()) {
+                continue;
+            }
+            int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
+            for (Map.Entry<String, FusionStrategy> s : strategies.entrySet()) {
+                List<FusionResult> results = s.getValue().fuseBatch(inputs);
+                double[][] probs = results.stream().map(FusionResult::probabilities).toArray(double[][]::new);
+                double acc = BinaryMetrics.accuracy(probs, y);
+                double auc = Double.NaN;
+                double eer = Double.NaN;
+                double fa = Double.NaN;
+                if (config.numClasses() == 2 && hasBoth(y)) {
+                    double[] score = new double[y.length];
+                    boolean[] positive = new boolean[y.length];
+                    for (int i = 0; i < y.length; i++) {
+                        score[i] = probs[i][0];
+                        positive[i] = y[i] == 0; // the first class is the positive one (e.g. device-directed)
+                    }
+                    BinaryMetrics m = BinaryMetrics.of(score, positive, TARGET_FR);
+                    auc = m.auc();
+                    eer = m.eer();
+                    fa = m.faAtFr();
+                }
+                rows.add(new Row(names, s.getKey(), y.length, acc, auc, eer, fa));
+            }
+        }
+        return rows;
+    }
+
+    private static boolean hasBoth(int[] y) {
+        boolean zero = false;
+        boolean other = false;
+        for (int v : y) {
+            zero |= v == 0;
+            other |= v != 0;
+        }
+        return zero && other;
+    }
+}

@@ -1,0 +1,131 @@
+package io.latefuse.training;
+
+import io.latefuse.config.PipelineConfig;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Labelled per-modality scores in CSV: {@code event_id,label,<modality>_<class>...}, modalities and classes in
+ * config order, the label a class name, and empty cells where a modality is missing. Bad files give an error
+ * that names the line and the column.
+ */
+public final class LabelledScores {
+
+    /** One labelled event: raw scores [N][C], null where the modality is missing. */
+    public record Event(String eventId, int label, float[][] scores) {}
+
+    private LabelledScores() {}
+
+    public static List<String> header(PipelineConfig config) {
+        List<String> h = new ArrayList<>(List.of("event_id", "label"));
+        for (String m : config.modalityNames()) {
+            for (String c : config.classes()) {
+                h.add(m + "_" + c);
+            }
+        }
+        return h;
+    }
+
+    public static List<Event> read(Path file, PipelineConfig config) throws IOException {
+        int n = config.numModalities();
+        int c = config.numClasses();
+        List<String> expected = header(config);
+        List<Event> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String head = r.readLine();
+            if (head == null || !List.of(head.trim().split(",", -1)).equals(expected)) {
+                throw new IllegalArgumentException(file + " line 1: the header must be " + String.join(",", expected)
+                        + " (config order), but is " + head);
+            }
+            String line;
+            int lineNo = 1;
+            while ((line = r.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] cells = line.split(",", -1);
+                if (cells.length != expected.size()) {
+                    throw new IllegalArgumentException(file + " line " + lineNo + ": " + cells.length + " cells, expected "
+                            + expected.size());
+                }
+                int label = config.classes().indexOf(cells[1].trim());
+                if (label < 0) {
+                    throw new IllegalArgumentException(file + " line " + lineNo + ": label '" + cells[1]
+                            + "' is not a class (" + String.join(", ", config.classes()) + ")");
+                }
+                float[][] scores = new float[n][];
+                boolean any = false;
+                for (int i = 0; i < n; i++) {
+                    int empty = 0;
+                    float[] s = new float[c];
+                    for (int k = 0; k < c; k++) {
+                        String cell = cells[2 + i * c + k].trim();
+                        if (cell.isEmpty()) {
+                            empty++;
+                            continue;
+                        }
+                        try {
+                            s[k] = Float.parseFloat(cell);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException(file + " line " + lineNo + ", column " + expected.get(2 + i * c + k)
+                                    + ": '" + cell + "' is not a number");
+                        }
+                        if (!(s[k] >= 0f && s[k] <= 1f)) {
+                            throw new IllegalArgumentException(file + " line " + lineNo + ", column "
+                                    + expected.get(2 + i * c + k) + ": " + cell + " is not a probability in [0, 1]");
+                        }
+                    }
+                    if (empty != 0 && empty != c) {
+                        throw new IllegalArgumentException(file + " line " + lineNo + ": modality " + config.modalityNames().get(i)
+                                + " is partly empty; leave all of its cells empty when it is missing");
+                    }
+                    if (empty == 0) {
+                        scores[i] = s;
+                        any = true;
+                    }
+                }
+                if (!any) {
+                    throw new IllegalArgumentException(file + " line " + lineNo + ": no modality present");
+                }
+                out.add(new Event(cells[0], label, scores));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no rows");
+        }
+        return out;
+    }
+
+    public static void write(Path file, PipelineConfig config, List<Event> events) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(String.join(",", header(config)));
+            w.newLine();
+            for (Event e : events) {
+                StringBuilder sb = new StringBuilder(e.eventId()).append(',').append(config.classes().get(e.label()));
+                for (float[] s : e.scores()) {
+                    for (int k = 0; k < config.numClasses(); k++) {
+                        sb.append(',');
+                        if (s != null) {
+                            sb.append(String.format(Locale.ROOT, "%.6g", s[k]));
+                        }
+                    }
+                }
+                w.write(sb.toString());
+                w.newLine();
+            }
+        }
+    }
+}

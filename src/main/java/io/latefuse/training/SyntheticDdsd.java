@@ -1,0 +1,81 @@
+package io.latefuse.training;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A synthetic device-directed speech detection stream. Each utterance is directed or not (half and half). Each
+ * modality model sees it through its own noise, on top of a difficulty shared by all modalities (a mumbled
+ * utterance is hard for every model), and each modality has its own rates of going missing and of arriving late.
+ * <p>
+ * Modality m's logit for "directed" is {@code y * separation_m + shared + noise_m * N(0,1)}, with y = +1 for
+ * directed and -1 otherwise, and shared ~ N(0, 0.6^2); its scores are {@code [sigmoid(logit), 1 - sigmoid(logit)]}
+ * in the class order (directed, undirected). The same seed gives the same stream.
+ */
+public final class SyntheticDdsd {
+    public static final double SHARED_DIFFICULTY = 0.6;
+
+    /** How one modality behaves. Rates are per utterance. */
+    public record Modality(String name, double separation, double noise, double missingRate, double lateRate) {}
+
+    /** The four DDSD modalities, in the order of config/ddsd.yaml. */
+    public static final List<Modality> MODALITIES = List.of(
+            new Modality("acoustic", 1.2, 1.0, 0.02, 0.01),   // strong, almost always there
+            new Modality("lexical", 1.4, 1.3, 0.05, 0.03),    // strongest, but ASR can fail
+            new Modality("prosody", 0.7, 1.0, 0.15, 0.10),    // weak, often times out
+            new Modality("visual", 1.0, 1.0, 0.50, 0.05));    // gaze; the camera is off half the time
+
+    /**
+     * One utterance.
+     *
+     * @param scores per modality [directed, undirected], null where missing
+     * @param late   per modality, whether its score arrives after the fusion deadline
+     */
+    public record Utterance(String id, boolean directed, float[][] scores, boolean[] late) {}
+
+    private final Random rnd;
+    private long next;
+
+    public SyntheticDdsd(long seed) {
+        this.rnd = new Random(seed);
+    }
+
+    public Utterance next() {
+        String id = "utt-" + next++;
+        boolean directed = rnd.nextBoolean();
+        double y = directed ? 1 : -1;
+        double shared = rnd.nextGaussian() * SHARED_DIFFICULTY;
+        int n = MODALITIES.size();
+        float[][] scores = new float[n][];
+        boolean[] late = new boolean[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            Modality m = MODALITIES.get(i);
+            double z = y * m.separation() + shared + m.noise() * rnd.nextGaussian();
+            boolean missing = rnd.nextDouble() < m.missingRate();
+            late[i] = rnd.nextDouble() < m.lateRate();
+            if (!missing) {
+                float p = (float) (1 / (1 + Math.exp(-z)));
+                scores[i] = new float[] {p, 1 - p};
+                any = true;
+            }
+        }
+        if (!any) {
+            double z = y * MODALITIES.get(0).separation() + shared + MODALITIES.get(0).noise() * rnd.nextGaussian();
+            float p = (float) (1 / (1 + Math.exp(-z)));
+            scores[0] = new float[] {p, 1 - p};
+        }
+        return new Utterance(id, directed, scores, late);
+    }
+
+    /** {@code count} utterances as labelled scores (late scores count as present: they do arrive). */
+    public List<LabelledScores.Event> labelled(int count) {
+        List<LabelledScores.Event> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Utterance u = next();
+            out.add(new LabelledScores.Event(u.id(), u.directed() ? 0 : 1, u.scores()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,58 @@
+package io.latefuse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The digits study end to end through the commands: scorers, train twice, evaluate, report. */
+class StudyCommandTest {
+
+    @Test
+    void theDigitsStudyWritesEveryRowAndASelfContainedReport(@TempDir Path dir) throws Exception {
+        java.io.PrintStream console = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.commandLine().execute("study", "digits", "--out", dir.toString())).isZero();
+        } finally {
+            System.setOut(console);
+        }
+        assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("| modalities present | n | strategy | accuracy |").contains("Mean accuracy over the 14 subsets");
+
+        JsonNode results = new ObjectMapper().readTree(dir.resolve("report/results.json").toFile());
+        // 2^4 - 1 subsets x (weighted_mean, log_odds, vote, two heads)
+        assertThat(results.path("rows")).hasSize(15 * 5);
+        assertThat(results.path("checks")).hasSize(2);
+        for (JsonNode row : results.path("rows")) {
+            assertThat(row.path("n").asInt()).isPositive();
+            assertThat(row.path("accuracy").asDouble()).isBetween(0.0, 1.0);
+        }
+        // Every quadrant model, and the fusion, does much better than the 10% of chance.
+        assertThat(results.path("rows").get(results.path("rows").size() - 1).path("accuracy").asDouble()).isGreaterThan(0.8);
+
+        String html = Files.readString(dir.resolve("report/report.html"));
+        assertThat(html).contains("<svg").contains("head-dropout").doesNotContain("<script").doesNotContain("<link")
+                .doesNotContain("src=");
+        JsonNode sidecar = new ObjectMapper().readTree(dir.resolve("head-dropout.json").toFile());
+        assertThat(sidecar.path("dropout").asDouble()).isEqualTo(0.5);
+        assertThat(sidecar.path("modalities")).hasSize(4);
+        assertThat(sidecar.path("training_rows").asInt()).isGreaterThan(300);
+    }
+
+    @Test
+    void theDdsdGeneratorIsDeterministic(@TempDir Path dir) throws Exception {
+        assertThat(Main.commandLine().execute("generate", "ddsd", "--seed", "3", "--events", "200", "--out",
+                dir.resolve("a.csv").toString())).isZero();
+        assertThat(Main.commandLine().execute("generate", "ddsd", "--seed", "3", "--events", "200", "--out",
+                dir.resolve("b.csv").toString())).isZero();
+        assertThat(Files.readString(dir.resolve("a.csv"))).isEqualTo(Files.readString(dir.resolve("b.csv")))
+                .startsWith("event_id,label,acoustic_directed,acoustic_undirected,");
+    }
+}
