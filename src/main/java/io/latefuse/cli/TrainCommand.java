@@ -42,6 +42,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "400", description = "Full-batch epochs (default ${DEFAULT-VALUE}).")
     int epochs;
 
+    @Option(names = "--l2", defaultValue = "0.001", description = "L2 penalty on the weights (default ${DEFAULT-VALUE}).")
+    double l2;
+
     @Option(names = "--out", required = true, description = "The head's .onnx file; the sidecar is written next to it as .json.")
     Path out;
 
@@ -59,7 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
             examples.add(new DropoutTrainer.Example(toFloat(Evaluation.calibrated(cfg, e)), e.label()));
         }
         FusionHead head = DropoutTrainer.train(examples, cfg.numModalities(), cfg.numClasses(),
-                new DropoutTrainer.Settings(dropout, seed, epochs, 0.05, 1e-4));
+                new DropoutTrainer.Settings(dropout, seed, epochs, 0.05, l2));
         OnnxGraphs.write(head.toOnnx(), out);
 
         double[][] p = new double[examples.size()][];
@@ -74,7 +77,7 @@ public final class TrainCommand implements Callable<Integer> {
         ObjectNode side = json.createObjectNode();
         side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
         side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
-        side.put("dropout", dropout).put("seed", seed).put("epochs", epochs).put("training_rows", examples.size())
+        side.put("dropout", dropout).put("seed", seed).put("epochs", epochs).put("l2", l2).put("training_rows", examples.size())
                 .put("features", "scores, mask, scores x mask").put("onnx", out.getFileName().toString());
         side.putObject("metrics").put("training_accuracy", BinaryMetrics.accuracy(p, y))
                 .put("training_log_loss", logLoss / examples.size());
