@@ -30,7 +30,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--data", required = true,
-            description = "Labelled scores CSV: event_id,label,<modality>_<class>... (empty cells where missing).")
+            description = "Labelled scores: CSV event_id,label,<modality>_<class>... (empty cells where missing), "
+                    + "or an Avro data file (.avro) of LabelledModalityScore.")
     Path data;
 
     @Option(names = "--dropout", defaultValue = "0.5", description = "Probability of masking each modality per example and epoch (default ${DEFAULT-VALUE}); 0 is the no-dropout baseline.")

@@ -1,5 +1,7 @@
 package io.latefuse.training;
 
+import io.latefuse.avro.LabelledModalityScore;
+import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.PipelineConfig;
 
 import java.io.BufferedReader;
@@ -14,8 +16,8 @@ import java.util.Locale;
 
 /**
  * Labelled per-modality scores in CSV: {@code event_id,label,<modality>_<class>...}, modalities and classes in
- * config order, the label a class name, and empty cells where a modality is missing. Bad files give an error
- * that names the line and the column.
+ * config order, the label a class name, and empty cells where a modality is missing; or an Avro data file of
+ * {@code LabelledModalityScore}. Bad files give an error that names the line (record) and the column.
  */
 public final class LabelledScores {
 
@@ -34,7 +36,60 @@ public final class LabelledScores {
         return h;
     }
 
+    /** Reads CSV, or an Avro data file of {@code LabelledModalityScore} when the name ends in {@code .avro}. */
     public static List<Event> read(Path file, PipelineConfig config) throws IOException {
+        return file.getFileName().toString().endsWith(".avro") ? readAvro(file, config) : readCsv(file, config);
+    }
+
+    /**
+     * Reads an Avro data file of {@link LabelledModalityScore}: one record per (event, modality), grouped by event_id
+     * in order of first appearance. Scores are calibrated later like CSV ones; LOGIT scores are turned into
+     * probabilities here.
+     */
+    static List<Event> readAvro(Path file, PipelineConfig config) throws IOException {
+        io.latefuse.registry.TrustedAvroClasses.trust(LabelledModalityScore.class);
+        java.util.Map<String, Event> byId = new java.util.LinkedHashMap<>();
+        try (org.apache.avro.file.DataFileReader<LabelledModalityScore> r = new org.apache.avro.file.DataFileReader<>(
+                file.toFile(), new org.apache.avro.specific.SpecificDatumReader<>(LabelledModalityScore.class))) {
+            long record = 0;
+            for (LabelledModalityScore l : r) {
+                record++;
+                ModalityScore s = l.getScore();
+                String where = file + " record " + record + " (event " + s.getEventId() + ")";
+                int label = config.classes().indexOf(l.getLabel());
+                if (label < 0) {
+                    throw new IllegalArgumentException(where + ": label '" + l.getLabel() + "' is not a class ("
+                            + String.join(", ", config.classes()) + ")");
+                }
+                int m = config.modalityIndex(s.getModality());
+                if (m < 0) {
+                    throw new IllegalArgumentException(where + ": modality '" + s.getModality() + "' is not configured");
+                }
+                if (s.getScores().size() != config.numClasses()) {
+                    throw new IllegalArgumentException(where + ": " + s.getScores().size() + " scores, expected "
+                            + config.numClasses());
+                }
+                Event e = byId.computeIfAbsent(s.getEventId(),
+                        id -> new Event(id, label, new float[config.numModalities()][]));
+                if (e.label() != label) {
+                    throw new IllegalArgumentException(where + ": label '" + l.getLabel() + "' differs from the event's earlier records");
+                }
+                float[] p = new float[config.numClasses()];
+                double[] probs = new io.latefuse.fusion.Calibrator(PipelineConfig.Calibration.NONE)
+                        .probabilities(s.getScores(), s.getScoreType());
+                for (int k = 0; k < p.length; k++) {
+                    p[k] = (float) probs[k];
+                }
+                e.scores()[m] = p;
+            }
+        }
+        if (byId.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no records");
+        }
+        return new ArrayList<>(byId.values());
+    }
+
+    static List<Event> readCsv(Path file, PipelineConfig config) throws IOException {
         int n = config.numModalities();
         int c = config.numClasses();
         List<String> expected = header(config);

@@ -1,0 +1,79 @@
+package io.latefuse.training;
+
+import io.latefuse.avro.LabelledModalityScore;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class LabelledScoresTest {
+    static final PipelineConfig DDSD = PipelineConfigLoader.load(Path.of("config/ddsd.yaml"), Map.of());
+
+    @Test
+    void csvRoundTripsWithMissingModalities(@TempDir Path dir) throws Exception {
+        List<LabelledScores.Event> events = new SyntheticDdsd(1).labelled(50);
+        Path f = dir.resolve("s.csv");
+        LabelledScores.write(f, DDSD, events);
+        List<LabelledScores.Event> back = LabelledScores.read(f, DDSD);
+        assertThat(back).hasSize(50);
+        for (int i = 0; i < 50; i++) {
+            assertThat(back.get(i).label()).isEqualTo(events.get(i).label());
+            for (int m = 0; m < 4; m++) {
+                if (events.get(i).scores()[m] == null) {
+                    assertThat(back.get(i).scores()[m]).isNull();
+                } else {
+                    assertThat(back.get(i).scores()[m][0]).isCloseTo(events.get(i).scores()[m][0], within(1e-5f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void badCsvNamesTheLineAndColumn(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.csv");
+        String header = String.join(",", LabelledScores.header(DDSD));
+        Files.writeString(f, header + "\nu1,directed,0.9,0.1,,,,,,\nu2,maybe,0.9,0.1,,,,,,\n");
+        assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).hasMessageContaining("line 3").hasMessageContaining("'maybe'");
+        Files.writeString(f, header + "\nu1,directed,0.9,x,,,,,,\n");
+        assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).hasMessageContaining("line 2").hasMessageContaining("acoustic_undirected");
+        Files.writeString(f, "event_id,label\n");
+        assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).hasMessageContaining("line 1").hasMessageContaining("header");
+    }
+
+    @Test
+    void readsAnAvroFileOfModalityScoresPlusLabel(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("train.avro");
+        try (DataFileWriter<LabelledModalityScore> w = new DataFileWriter<>(new SpecificDatumWriter<>(LabelledModalityScore.class))) {
+            w.create(LabelledModalityScore.getClassSchema(), f.toFile());
+            w.append(new LabelledModalityScore("directed", score("u1", "acoustic", List.of(0.8f, 0.2f), ScoreType.PROBABILITY)));
+            w.append(new LabelledModalityScore("directed", score("u1", "visual", List.of(2f, 0f), ScoreType.LOGIT)));
+            w.append(new LabelledModalityScore("undirected", score("u2", "lexical", List.of(0.3f, 0.7f), ScoreType.PROBABILITY)));
+        }
+        List<LabelledScores.Event> events = LabelledScores.read(f, DDSD);
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0).label()).isZero();
+        assertThat(events.get(0).scores()[0][0]).isCloseTo(0.8f, within(1e-6f));
+        assertThat(events.get(0).scores()[3][0]).isCloseTo((float) (1 / (1 + Math.exp(-2))), within(1e-6f));
+        assertThat(events.get(0).scores()[1]).isNull();
+        assertThat(events.get(1).label()).isEqualTo(1);
+    }
+
+    private static ModalityScore score(String id, String m, List<Float> s, ScoreType t) {
+        return ModalityScore.newBuilder().setEventId(id).setModality(m).setModel(m).setModelVersion("1").setScores(s)
+                .setScoreType(t).setEventTime(Instant.EPOCH).build();
+    }
+}
