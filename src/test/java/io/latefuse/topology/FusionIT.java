@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
 class FusionIT {
     private static final List<String> MODALITIES = List.of("acoustic", "lexical", "prosody", "visual");
     private static final long MAX_WAIT_MS = 2_000;
-    private static final long PUNCTUATION_MS = 150;
+    private static final long PUNCTUATION_MS = 200;
     private static KafkaEnvironment env;
 
     @BeforeAll
