@@ -1,0 +1,112 @@
+package io.latefuse.cli;
+
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.registry.AvroDeserializer;
+import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.topology.FusionApp;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/** Prints a topic's Avro records, decoded through the registry: one line per prediction, or JSON. */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+        description = "Print a topic's records decoded through the schema registry: one line per prediction, or JSON.")
+final class TailCommand implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
+            description = "Pipeline config: cluster and registry. Env LATEFUSE_CONFIG.")
+    Path config;
+
+    @Option(names = "--topic", description = "The topic; default: the config's output topic.")
+    String topic;
+
+    @Option(names = "--json", description = "Print each record as JSON.")
+    boolean json;
+
+    @Option(names = "--from-beginning", description = "Start at the earliest offset instead of the end.")
+    boolean fromBeginning;
+
+    @Option(names = "--max", defaultValue = "0", description = "Stop after this many records; 0 runs until Ctrl-C.")
+    long max;
+
+    PrintStream out = System.out;
+
+    @Override
+    public Integer call() {
+        PipelineConfig cfg = PipelineConfigLoader.load(config);
+        String t = topic == null ? cfg.outputTopic() : topic;
+        Properties props = new Properties();
+        props.putAll(cfg.kafka());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "latefuse-tail-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        long printed = 0;
+        try (SchemaRegistry registry = SchemaRegistry.connect(FusionApp.registryConfig(cfg));
+             KafkaConsumer<String, GenericRecord> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                     AvroDeserializer.generic(registry))) {
+            Thread hook = new Thread(consumer::wakeup, "tail-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            consumer.subscribe(List.of(t));
+            try {
+                while (max == 0 || printed < max) {
+                    for (ConsumerRecord<String, GenericRecord> r : consumer.poll(Duration.ofMillis(500))) {
+                        out.println(json ? String.valueOf(r.value()) : line(r));
+                        if (max != 0 && ++printed >= max) {
+                            break;
+                        }
+                    }
+                }
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (WakeupException stopping) {
+                // Ctrl-C
+            }
+        }
+        return 0;
+    }
+
+    static String line(ConsumerRecord<String, GenericRecord> r) {
+        GenericRecord v = r.value();
+        if (v == null) {
+            return r.key() + " (tombstone)";
+        }
+        if (!"FusedPrediction".equals(v.getSchema().getName())) {
+            return r.key() + " " + v;
+        }
+        List<?> scores = (List<?>) v.get("scores");
+        float top = 0;
+        for (Object s : scores) {
+            top = Math.max(top, ((Number) s).floatValue());
+        }
+        return String.format(Locale.ROOT, "%s %s %.3f %s rev %s present [%s] missing [%s] wait %s ms", v.get("event_id"),
+                v.get("label"), top, v.get("status"), v.get("revision"), join(v.get("present")), join(v.get("missing")),
+                v.get("wait_ms"));
+    }
+
+    private static String join(Object list) {
+        StringBuilder sb = new StringBuilder();
+        for (Object o : (List<?>) list) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(o);
+        }
+        return sb.toString();
+    }
+}

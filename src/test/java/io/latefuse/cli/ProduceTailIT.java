@@ -1,0 +1,99 @@
+package io.latefuse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.testkit.KafkaEnvironment;
+import io.latefuse.testkit.RealKafka;
+import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.TopicPreflight;
+import io.latefuse.training.SyntheticDdsd;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** produce and tail, the operator commands, against the fusion app on the real broker and registry. */
+@ExtendWith(RealKafka.class)
+class ProduceTailIT {
+
+    private static String run(String... args) {
+        PrintStream console = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.commandLine().execute(args)).as(String.join(" ", args)).isZero();
+        } finally {
+            System.setOut(console);
+        }
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void syntheticScoresGoInAndTailPrintsOnePredictionPerEvent(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = "op" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        Path configFile = dir.resolve("ddsd.yaml");
+        Files.writeString(configFile, Files.readString(Path.of("config/ddsd.yaml"))
+                .replace("application.id: latefuse-ddsd", "application.id: " + KafkaEnvironment.freshAppId("op"))
+                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + env.bootstrapServers())
+                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + env.registryUrl())
+                .replace("topic.prefix: ddsd.", "topic.prefix: " + prefix)
+                .replace("store.type: rocksdb", "store.type: memory")
+                .replace("max.wait: 300ms", "max.wait: 1s"));
+        PipelineConfig config = PipelineConfigLoader.load(configFile, Map.of());
+        try (Admin admin = env.admin()) {
+            TopicPreflight.check(admin, config, true, Optional.of(2), Optional.of((short) 1));
+        }
+        try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString()))) {
+            app.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+
+            // The generator's first 40 utterances, counted here, are what produce must send.
+            SyntheticDdsd gen = new SyntheticDdsd(3);
+            int expectedScores = 0;
+            for (int i = 0; i < 40; i++) {
+                for (float[] s : gen.next().scores()) {
+                    expectedScores += s == null ? 0 : 1;
+                }
+            }
+            String produced = run("produce", "--config", configFile.toString(), "--synthetic", "ddsd", "--seed", "3",
+                    "--events", "40", "--rate", "200", "--late-delay", "1500");
+            assertThat(produced).contains("Produced " + expectedScores + " scores for 40 events");
+
+            // Exactly one revision 0 per event; late scores (the generator's late rates) add revisions.
+            List<io.latefuse.avro.FusedPrediction> predictions = io.latefuse.testkit.CommittedReader.read(env,
+                    config.outputTopic(), io.latefuse.registry.AvroDeserializer.specific(io.latefuse.avro.FusedPrediction.class,
+                            io.latefuse.registry.SchemaRegistry.connect(io.latefuse.registry.RegistryConfig.of(env.registryUrl()))), 40)
+                    .stream().map(org.apache.kafka.clients.consumer.ConsumerRecord::value).toList();
+            assertThat(predictions.stream().filter(p -> p.getRevision() == 0).map(p -> p.getEventId()))
+                    .hasSize(40).doesNotHaveDuplicates();
+
+            String lines = run("tail", "--config", configFile.toString(), "--from-beginning", "--max", "40");
+            List<String> rows = lines.lines().toList();
+            assertThat(rows).hasSize(40).allSatisfy(l -> assertThat(l).startsWith("utt-")
+                    .containsPattern(" (directed|undirected) [01]\\.\\d{3} (COMPLETE|DEGRADED) rev \\d+ present \\[.*\\] missing \\[.*\\] wait \\d+ ms"));
+
+            String json = run("tail", "--config", configFile.toString(), "--from-beginning", "--max", "1", "--json");
+            JsonNode first = new ObjectMapper().readTree(json);
+            assertThat(first.path("event_id").asText()).startsWith("utt-");
+            assertThat(first.path("strategy").asText()).isEqualTo("log_odds");
+        }
+    }
+}
