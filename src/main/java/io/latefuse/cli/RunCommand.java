@@ -2,7 +2,11 @@ package io.latefuse.cli;
 
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.metrics.FusionTelemetry;
+import io.latefuse.metrics.MetricsServer;
 import io.latefuse.topology.FusionApp;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.latefuse.topology.StreamsLifecycle;
 import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
@@ -40,11 +44,16 @@ final class RunCommand implements Callable<Integer> {
             description = "Replication factor of created topics; default: the broker's.")
     Short replicationFactor;
 
+    @Option(names = "--metrics-port", defaultValue = "${env:LATEFUSE_METRICS_PORT}",
+            description = "Serve Prometheus /metrics and /health on this port (env LATEFUSE_METRICS_PORT).")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         // Built before anything connects, so that a fusion head that does not fit the config fails first.
-        FusionApp app = new FusionApp(cfg, Map.of());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        FusionApp app = new FusionApp(cfg, Map.of(), new FusionTelemetry(registry));
         Properties props = FusionApp.streamsProperties(cfg);
         try (Admin admin = Admin.create(props)) {
             int n = TopicPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
@@ -54,6 +63,15 @@ final class RunCommand implements Callable<Integer> {
             app.close();
             throw e;
         }
-        return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, app::close);
+        MetricsServer metrics = metricsPort == null ? null : new MetricsServer(metricsPort, registry, app.streams());
+        if (metrics != null) {
+            log.info("Serving /metrics and /health on port {}", metrics.port());
+        }
+        return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, () -> {
+            app.close();
+            if (metrics != null) {
+                metrics.close();
+            }
+        });
     }
 }

@@ -5,6 +5,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import io.latefuse.metrics.FusionTelemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,9 +20,14 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
     private static final Logger log = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
     private final LogAndContinueExceptionHandler delegate = new LogAndContinueExceptionHandler();
 
+    private FusionTelemetry telemetry = FusionTelemetry.noop();
+
     @Override
     public void configure(Map<String, ?> configs) {
         delegate.configure(configs);
+        if (configs.get(FusionTelemetry.CONFIG_KEY) instanceof FusionTelemetry t) {
+            telemetry = t;
+        }
     }
 
     @Override
@@ -34,6 +40,7 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
         Response response = delegate.handleError(context, record, exception);
         DeadLetterProcessingHandler.DeadLetters.tag(response.deadLetterQueueRecords(),
                 DeadLetterReason.DESERIALIZATION, exception);
+        telemetry.deadLetter(DeadLetterReason.DESERIALIZATION.code());
         return Response.resume(response.deadLetterQueueRecords());
     }
 

@@ -5,6 +5,7 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
+import io.latefuse.metrics.FusionTelemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +21,14 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
     private final LogAndContinueProcessingExceptionHandler delegate = new LogAndContinueProcessingExceptionHandler();
 
+    private FusionTelemetry telemetry = FusionTelemetry.noop();
+
     @Override
     public void configure(Map<String, ?> configs) {
         delegate.configure(configs);
+        if (configs.get(FusionTelemetry.CONFIG_KEY) instanceof FusionTelemetry t) {
+            telemetry = t;
+        }
     }
 
     @Override
@@ -38,6 +44,7 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
         }
         Response response = delegate.handleError(context, record, exception);
         DeadLetters.tag(response.deadLetterQueueRecords(), reason, exception);
+        telemetry.deadLetter(reason.code());
         return Response.resume(response.deadLetterQueueRecords());
     }
 

@@ -5,6 +5,7 @@ import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
@@ -30,15 +31,21 @@ public final class FusionApp implements AutoCloseable {
     private final KafkaStreams streams;
 
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps) {
+        this(config, extraStreamsProps, FusionTelemetry.noop());
+    }
+
+    /** @param telemetry where latefuse's own meters go */
+    public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps, FusionTelemetry telemetry) {
         this.config = config;
         RegistryConfig registryConfig = registryConfig(config);
         this.registry = SchemaRegistry.connect(registryConfig);
         this.strategy = FusionStrategies.create(config);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
-        this.topology = FusionTopology.build(config, strategy, scores, predictions);
+        this.topology = FusionTopology.build(config, strategy, scores, predictions, telemetry);
         Properties props = streamsProperties(config);
         props.putAll(extraStreamsProps);
+        props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
         this.streams = new KafkaStreams(topology, props);
         StreamsLifecycle.install(streams, "fusion", () -> { });
     }

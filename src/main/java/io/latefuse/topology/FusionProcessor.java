@@ -7,6 +7,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
+import io.latefuse.metrics.FusionTelemetry;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -45,7 +46,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private KeyValueStore<String, EventState> pending;
     private KeyValueStore<String, EventState> finished;
     private KeyValueStore<Bytes, byte[]> deadlines;
-    private FusionMetrics metrics;
     /**
      * No timer is due before this time. Lets {@link #process} fire due timers itself under load, so that a
      * degraded emission waits for the next record rather than the next punctuation; punctuations cover idle input.
@@ -53,8 +53,13 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      */
     private long nextDue;
 
-    FusionProcessor(PipelineConfig config, EventFusion fusion) {
+    private final FusionTelemetry telemetry;
+    /** Events this task holds in its pending store, for the pending-events gauge. */
+    private long pendingHere;
+
+    FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry) {
         this.config = config;
+        this.telemetry = telemetry;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
         this.maxWaitMs = config.maxWait().toMillis();
@@ -68,7 +73,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
         this.finished = context.getStateStore(FusionTopology.FINISHED_STORE);
         this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
-        this.metrics = new FusionMetrics(context.metrics(), context.taskId().toString());
+        this.pendingHere = pending.approximateNumEntries(); // what was restored from the changelog
+        telemetry.pendingChanged(pendingHere);
         PunctuationType type = config.deadlineClock() == DeadlineClock.WALL
                 ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
         context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
@@ -103,8 +109,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long deadline = (config.deadlineClock() == DeadlineClock.WALL ? now : eventTime) + maxWaitMs;
             state = new EventState(id, eventTime, context.currentSystemTimeMs(), deadline, -1, new ArrayList<>());
             addTimer(deadline, TimerKey.EMIT, id);
+            pendingChanged(1);
         } else if ((fusion.presentMask(state) & bit) != 0) {
-            metrics.duplicates.record();
+            telemetry.duplicate();
             return;
         }
         state.getArrivals().add(score);
@@ -115,6 +122,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             if (fusion.allPresent(mask) || optionalWaitMs == 0) {
                 pending.delete(id);
                 deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+                pendingChanged(-1);
                 emitFirst(state, fusion.strategy().fuse(fusion.input(state)), record.timestamp());
                 return;
             }
@@ -131,10 +139,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     private void lateArrival(EventState done, ModalityScore score, long bit, long timestamp) {
         if ((fusion.presentMask(done) & bit) != 0) {
-            metrics.duplicates.record();
+            telemetry.duplicate();
             return;
         }
-        metrics.late.record();
+        telemetry.lateArrival();
         if (config.latePolicy() == PipelineConfig.LatePolicy.DROP) {
             throw new InvalidScoreException(DeadLetterReason.LATE, "event " + done.getEventId() + ": modality "
                     + score.getModality() + " arrived after revision " + done.getRevision()
@@ -151,6 +159,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     /** Emits revision 0 and moves the event from pending to finished. */
     private void emitFirst(EventState state, FusionResult result, long timestamp) {
         FusedPrediction prediction = fusion.prediction(state, result, 0, context.currentSystemTimeMs());
+        telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
         state.setRevision(0);
         if (retentionMs > 0) {
             long forgetAt = clockNow() + retentionMs;
@@ -166,8 +175,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         nextDue = Math.min(nextDue, time);
     }
 
+    private void pendingChanged(long delta) {
+        pendingHere += delta;
+        telemetry.pendingChanged(delta);
+    }
+
     private void forward(FusedPrediction prediction, long timestamp) {
-        metrics.emitted(prediction.getStatus(), prediction.getRevision());
+        if (prediction.getRevision() > 0) {
+            telemetry.revised();
+        }
         context.forward(new Record<>(prediction.getEventId(), prediction, timestamp));
     }
 
@@ -184,7 +200,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         try (KeyValueIterator<Bytes, byte[]> it = deadlines.all()) {
             while (it.hasNext()) {
                 KeyValue<Bytes, byte[]> entry = it.next();
-                metrics.timerVisits.record();
+                telemetry.deadlineIndexVisited();
                 long time = TimerKey.time(entry.key);
                 if (time > now) {
                     nextDue = time;
@@ -205,6 +221,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                 EventState state = pending.get(id);
                 if (state != null && state.getTimer() == time) {
                     pending.delete(id);
+                    pendingChanged(-1);
                     toEmit.add(state);
                 }
             } else {
@@ -230,8 +247,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     @Override
     public void close() {
-        if (metrics != null) {
-            metrics.close();
-        }
+        telemetry.pendingChanged(-pendingHere);
+        pendingHere = 0;
     }
 }

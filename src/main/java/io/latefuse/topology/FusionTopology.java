@@ -5,6 +5,7 @@ import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.internal.EventState;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.metrics.FusionTelemetry;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -37,6 +38,11 @@ public final class FusionTopology {
 
     public static Topology build(PipelineConfig config, FusionStrategy strategy,
                                  Serde<ModalityScore> scoreSerde, Serde<FusedPrediction> predictionSerde) {
+        return build(config, strategy, scoreSerde, predictionSerde, FusionTelemetry.noop());
+    }
+
+    public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
+                                 Serde<FusedPrediction> predictionSerde, FusionTelemetry telemetry) {
         // The topology reads its own settings from the same properties the app runs with.
         Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
         String[] sources = new String[config.numModalities()];
@@ -48,7 +54,7 @@ public final class FusionTopology {
                     Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
         }
         EventFusion fusion = new EventFusion(config, strategy);
-        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion), sources);
+        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry), sources);
 
         PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
         topology.addStateStore(store(config, PENDING_STORE, Serdes.String(), stateSerde), PROCESSOR);

@@ -10,8 +10,6 @@ import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.InMemorySchemaRegistry;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -66,6 +64,8 @@ final class FusionDriver implements AutoCloseable {
     final TestOutputTopic<String, FusedPrediction> output;
     final TestOutputTopic<byte[], byte[]> deadLetters;
     private final String scope;
+    final io.latefuse.metrics.FusionTelemetry telemetry =
+            new io.latefuse.metrics.FusionTelemetry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 
     FusionDriver(String extraYaml) {
         this(extraYaml, Map.of());
@@ -90,7 +90,8 @@ final class FusionDriver implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores, predictions),
+        driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores,
+                predictions, telemetry),
                 props, T0);
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
             inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0, Duration.ZERO));
@@ -147,15 +148,9 @@ final class FusionDriver implements AutoCloseable {
         driver.advanceWallClockTime(Duration.ofMillis(ms));
     }
 
-    /** The total of one of the processor's own metrics, summed over tasks. */
-    double metricTotal(String operation) {
-        double sum = 0;
-        for (Map.Entry<MetricName, ? extends Metric> e : driver.metrics().entrySet()) {
-            if (e.getKey().name().equals(operation + "-total") && e.getKey().group().contains(FusionMetrics.SCOPE)) {
-                sum += ((Number) e.getValue().metricValue()).doubleValue();
-            }
-        }
-        return sum;
+    /** The count of one of latefuse's counters, e.g. {@code latefuse.duplicates}. */
+    double metricTotal(String name) {
+        return telemetry.registry().get(name).counter().count();
     }
 
     @Override

@@ -148,7 +148,7 @@ class FusionTopologyTest {
 
             d.send(score("e1", "visual", 0.0f));
             assertThat(single(d.drain()).getRevision()).isEqualTo(2);
-            assertThat(d.metricTotal(FusionMetrics.LATE)).isEqualTo(2);
+            assertThat(d.metricTotal("latefuse.late.arrivals")).isEqualTo(2);
             assertThat(d.drainDeadLetters()).isEmpty();
         }
     }
@@ -181,7 +181,7 @@ class FusionTopologyTest {
             d.send(score("e1", "lexical", 0.5f)); // duplicate after emission
             assertThat(d.drain()).isEmpty();
             assertThat(d.drainDeadLetters()).isEmpty();
-            assertThat(d.metricTotal(FusionMetrics.DUPLICATES)).isEqualTo(2);
+            assertThat(d.metricTotal("latefuse.duplicates")).isEqualTo(2);
         }
     }
 
@@ -294,9 +294,9 @@ class FusionTopologyTest {
             for (int i = 0; i < 100_000; i++) {
                 d.send(score("new-" + i, "acoustic", 0.5f));
             }
-            double before = d.metricTotal(FusionMetrics.TIMER_VISITS);
+            double before = d.metricTotal("latefuse.deadline.index.visits");
             d.advanceWall(110); // 310 ms after the old ones, 110 ms after the new ones
-            double visited = d.metricTotal(FusionMetrics.TIMER_VISITS) - before;
+            double visited = d.metricTotal("latefuse.deadline.index.visits") - before;
             List<FusedPrediction> out = d.drain();
             assertThat(out).hasSize(10).allSatisfy(p -> assertThat(p.getEventId()).startsWith("old-"));
             assertThat(visited).as("the 10 due entries, and the first one not due").isEqualTo(11);

@@ -1,0 +1,99 @@
+package io.latefuse.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * latefuse's own meters, on Micrometer. Shared by all stream threads and the dead-letter handlers; exported with
+ * Kafka Streams' client metrics by {@link MetricsServer}.
+ */
+public final class FusionTelemetry {
+    /** The key under which the telemetry travels to the exception handlers through the Streams config. */
+    public static final String CONFIG_KEY = "latefuse.telemetry";
+
+    private final MeterRegistry registry;
+    private final DistributionSummary waitMs;
+    private final AtomicLong pending = new AtomicLong();
+    private final Map<String, Counter> missing = new ConcurrentHashMap<>();
+    private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> predictions = new ConcurrentHashMap<>();
+    private final Counter revisions;
+    private final Counter duplicates;
+    private final Counter late;
+    private final Counter deadlineVisits;
+
+    public FusionTelemetry(MeterRegistry registry) {
+        this.registry = registry;
+        this.waitMs = DistributionSummary.builder("latefuse.wait")
+                .description("From an event's first arrival to its revision-0 prediction")
+                .baseUnit("milliseconds")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(1.0)
+                .maximumExpectedValue(120_000.0)
+                .serviceLevelObjectives(50, 100, 250, 500, 1000, 2000)
+                .register(registry);
+        this.revisions = Counter.builder("latefuse.revisions").description("Predictions revised after a late arrival")
+                .register(registry);
+        this.duplicates = Counter.builder("latefuse.duplicates")
+                .description("Scores for an (event, modality) already held; ignored").register(registry);
+        this.late = Counter.builder("latefuse.late.arrivals")
+                .description("Scores that arrived after their event was emitted").register(registry);
+        this.deadlineVisits = Counter.builder("latefuse.deadline.index.visits")
+                .description("Deadline index entries read by punctuations and record-driven checks").register(registry);
+        Gauge.builder("latefuse.pending.events", pending, AtomicLong::get)
+                .description("Events waiting for a modality or their deadline")
+                .register(registry);
+    }
+
+    /** Meters that go nowhere, for tests and tools that do not export metrics. */
+    public static FusionTelemetry noop() {
+        return new FusionTelemetry(new SimpleMeterRegistry());
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** A revision-0 prediction: its status, its wait, and which modalities it went without. */
+    public void emitted(String status, long waitMillis, Iterable<String> missingModalities) {
+        predictions.computeIfAbsent(status, s -> Counter.builder("latefuse.predictions").tag("status", s)
+                .description("Revision-0 predictions by status").register(registry)).increment();
+        waitMs.record(waitMillis);
+        for (String m : missingModalities) {
+            missing.computeIfAbsent(m, k -> Counter.builder("latefuse.missing").tag("modality", k)
+                    .description("Predictions made without this modality").register(registry)).increment();
+        }
+    }
+
+    public void deadLetter(String reason) {
+        deadLetters.computeIfAbsent(reason, r -> Counter.builder("latefuse.dead.letters").tag("reason", r)
+                .description("Records sent to the dead-letter topic, by reason").register(registry)).increment();
+    }
+
+    public void revised() {
+        revisions.increment();
+    }
+
+    public void duplicate() {
+        duplicates.increment();
+    }
+
+    public void lateArrival() {
+        late.increment();
+    }
+
+    public void deadlineIndexVisited() {
+        deadlineVisits.increment();
+    }
+
+    public void pendingChanged(long delta) {
+        pending.addAndGet(delta);
+    }
+}
