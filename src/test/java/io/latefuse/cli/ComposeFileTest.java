@@ -1,0 +1,34 @@
+package io.latefuse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The compose file's structure; CI also runs `docker-compose config` on it where it can install docker-compose. */
+class ComposeFileTest {
+
+    @Test
+    void theStackHasItsFourServicesHealthchecksAndOrdering() throws Exception {
+        JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(Path.of("docker-compose.yml")));
+        JsonNode s = compose.path("services");
+        assertThat(s.path("kafka").path("image").asText()).startsWith("apache/kafka:");
+        assertThat(s.path("schema-registry").path("image").asText()).startsWith("confluentinc/cp-schema-registry:");
+        for (String name : new String[] {"kafka", "schema-registry", "latefuse"}) {
+            assertThat(s.path(name).path("healthcheck").path("test").isArray()).as(name + " healthcheck").isTrue();
+        }
+        assertThat(s.path("schema-registry").path("depends_on").path("kafka").path("condition").asText()).isEqualTo("service_healthy");
+        assertThat(s.path("latefuse").path("depends_on").path("schema-registry").path("condition").asText()).isEqualTo("service_healthy");
+        assertThat(s.path("latefuse").path("build").asText()).isEqualTo(".");
+        assertThat(s.path("latefuse").path("command").toString()).contains("run", "/config/ddsd.yaml", "--create-topics");
+        assertThat(s.path("producer").path("command").toString()).contains("produce", "--synthetic", "ddsd");
+        assertThat(s.path("producer").path("depends_on").path("latefuse").path("condition").asText()).isEqualTo("service_healthy");
+        // The app's config ships in the image, where compose's commands look for it.
+        assertThat(Files.readString(Path.of("Dockerfile"))).contains("COPY config /config").contains("target/latefuse.jar");
+    }
+}
