@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Writes a labelled file from a synthetic generator. */
@@ -37,12 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        List<String> expected = SyntheticDdsd.MODALITIES.stream().map(SyntheticDdsd.Modality::name).toList();
-        if (!cfg.modalityNames().equals(expected) || !cfg.classes().equals(List.of("directed", "undirected"))) {
-            throw new io.latefuse.config.InvalidConfigException(config.toString(), List.of(
-                    "modalities/classes: the ddsd generator writes modalities " + expected
-                            + " and classes [directed, undirected], but the config has " + cfg.modalityNames() + " and " + cfg.classes()));
-        }
+        ProduceCommand.requireDdsd(cfg, config.toString());
         LabelledScores.write(out, cfg, new SyntheticDdsd(seed).labelled(events));
         System.out.printf("Wrote %d synthetic DDSD utterances (seed %d) to %s%n", events, seed, out);
         return 0;

@@ -14,7 +14,7 @@ import java.util.Properties;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Streaming multimodal late fusion on Apache Kafka.",
-        subcommands = {RunCommand.class, ScoreCommand.class, TrainCommand.class, EvaluateCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, ScoreCommand.class, TrainCommand.class, EvaluateCommand.class,
                 ProduceCommand.class, TailCommand.class, StudyCommand.class, GenerateCommand.class, SchemasCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -1,7 +1,6 @@
 package io.latefuse.cli;
 
 import io.latefuse.avro.ModalityScore;
-import io.latefuse.avro.ScoreType;
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
@@ -12,19 +11,14 @@ import io.latefuse.training.LabelledScores;
 import io.latefuse.training.SyntheticDdsd;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 
@@ -65,8 +59,9 @@ final class ProduceCommand implements Callable<Integer> {
             description = "How long after its event a late score is sent, in ms; default: max.wait plus 200 ms.")
     long lateDelayMs;
 
-    /** A score waiting for its send time. */
-    private record Pending(long dueNanos, long seq, String topic, ModalityScore score) {}
+    @Option(names = "--bad-rate", defaultValue = "0",
+            description = "Share of events that get one invalid (NaN) score, to exercise the dead-letter path (default ${DEFAULT-VALUE}).")
+    double badRate;
 
     @Override
     public Integer call() throws Exception {
@@ -74,97 +69,49 @@ final class ProduceCommand implements Callable<Integer> {
         if (rate <= 0) {
             throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
         }
-        java.util.Iterator<Event> input = events(cfg);
-        long lateNanos = (lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200) * 1_000_000L;
+        Iterator<ScoreStream.Event> input = events(cfg);
         Properties props = new Properties();
         props.putAll(cfg.kafka());
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        PriorityQueue<Pending> queue = new PriorityQueue<>((a, b) -> a.dueNanos != b.dueNanos
-                ? Long.compare(a.dueNanos, b.dueNanos) : Long.compare(a.seq, b.seq));
-        long sent = 0;
-        long seq = 0;
-        long n = 0;
-        long start = System.nanoTime();
-        long intervalNanos = (long) (1e9 / rate);
+        long[] done;
         try (SchemaRegistry registry = SchemaRegistry.connect(FusionApp.registryConfig(cfg));
              KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(props, new StringSerializer(),
                      new AvroSerializer<>(registry, FusionApp.registryConfig(cfg), false))) {
-            while ((events == 0 || n < events) && input.hasNext() || !queue.isEmpty()) {
-                long now = System.nanoTime();
-                if ((events == 0 || n < events) && input.hasNext() && now >= start + n * intervalNanos) {
-                    Event e = input.next();
-                    Instant eventTime = Instant.now();
-                    for (int m = 0; m < cfg.numModalities(); m++) {
-                        if (e.scores()[m] == null) {
-                            continue;
-                        }
-                        List<Float> s = new ArrayList<>();
-                        for (float v : e.scores()[m]) {
-                            s.add(v);
-                        }
-                        Map<String, String> attributes = new HashMap<>();
-                        attributes.put("label", cfg.classes().get(e.label()));
-                        String name = cfg.modalityNames().get(m);
-                        ModalityScore score = ModalityScore.newBuilder().setEventId(e.id()).setModality(name)
-                                .setModel(source.synthetic != null ? "synthetic-" + name : "csv").setModelVersion("1")
-                                .setScores(s).setScoreType(ScoreType.PROBABILITY).setEventTime(eventTime)
-                                .setAttributes(attributes).build();
-                        // Scores of one event arrive in random order within a few ms; late ones after the deadline.
-                        long jitter = (long) (Math.floorMod(seq * 2654435761L, 5_000_000L));
-                        queue.add(new Pending(now + jitter + (e.late()[m] ? lateNanos : 0), seq++,
-                                cfg.modalities().get(m).topic(), score));
-                    }
-                    n++;
-                }
-                while (!queue.isEmpty() && queue.peek().dueNanos <= System.nanoTime()) {
-                    Pending p = queue.poll();
-                    producer.send(new ProducerRecord<>(p.topic(), null, p.score().getEventTime().toEpochMilli(),
-                            p.score().getEventId(), p.score()));
-                    sent++;
-                }
-                Thread.sleep(0, 200_000);
-            }
-            producer.flush();
+            ScoreStream stream = new ScoreStream(cfg, producer,
+                    lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
+            done = stream.run(input, events, rate, () -> false, e -> { });
         }
-        System.out.printf("Produced %d scores for %d events%n", sent, n);
+        System.out.printf("Produced %d scores for %d events%n", done[1], done[0]);
         return 0;
     }
 
-    private record Event(String id, int label, float[][] scores, boolean[] late) {}
-
-    private java.util.Iterator<Event> events(PipelineConfig cfg) throws Exception {
+    private Iterator<ScoreStream.Event> events(PipelineConfig cfg) throws Exception {
         if (source.csv != null) {
-            java.util.Iterator<LabelledScores.Event> it = LabelledScores.read(source.csv, cfg).iterator();
-            return new java.util.Iterator<>() {
+            Iterator<LabelledScores.Event> it = LabelledScores.read(source.csv, cfg).iterator();
+            return new Iterator<>() {
                 public boolean hasNext() {
                     return it.hasNext();
                 }
 
-                public Event next() {
+                public ScoreStream.Event next() {
                     LabelledScores.Event e = it.next();
-                    return new Event(e.eventId(), e.label(), e.scores(), new boolean[cfg.numModalities()]);
+                    return new ScoreStream.Event(e.eventId(), e.label(), e.scores(), new boolean[cfg.numModalities()]);
                 }
             };
         }
         if (!"ddsd".equals(source.synthetic)) {
             throw new InvalidConfigException("--synthetic", List.of("--synthetic = '" + source.synthetic + "': the generators are: ddsd"));
         }
+        requireDdsd(cfg, config.toString());
+        return ScoreStream.synthetic(seed);
+    }
+
+    static void requireDdsd(PipelineConfig cfg, String source) {
         List<String> expected = SyntheticDdsd.MODALITIES.stream().map(SyntheticDdsd.Modality::name).toList();
         if (!cfg.modalityNames().equals(expected) || !cfg.classes().equals(List.of("directed", "undirected"))) {
-            throw new InvalidConfigException(config.toString(), List.of("the ddsd generator needs modalities " + expected
+            throw new InvalidConfigException(source, List.of("the ddsd generator needs modalities " + expected
                     + " and classes [directed, undirected]; the config has " + cfg.modalityNames() + " and " + cfg.classes()));
         }
-        SyntheticDdsd gen = new SyntheticDdsd(seed);
-        return new java.util.Iterator<>() {
-            public boolean hasNext() {
-                return true;
-            }
-
-            public Event next() {
-                SyntheticDdsd.Utterance u = gen.next();
-                return new Event(u.id(), u.directed() ? 0 : 1, u.scores(), u.late());
-            }
-        };
     }
 }

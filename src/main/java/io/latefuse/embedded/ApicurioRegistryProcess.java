@@ -38,7 +38,7 @@ public final class ApicurioRegistryProcess implements AutoCloseable {
         Path jar = distributionDir.resolve(RUNNER_JAR);
         if (!Files.isRegularFile(jar)) {
             throw new IOException("Apicurio Registry is not unpacked at " + jar
-                    + "; the Maven build fetches it in the pre-integration-test phase (run `mvn verify`)");
+                    + "; the Maven build fetches it from Maven Central: run `mvn -q -DskipTests package` first");
         }
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -71,6 +71,10 @@ public final class ApicurioRegistryProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     private void awaitReady() throws IOException, InterruptedException {

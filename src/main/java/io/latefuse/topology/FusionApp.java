@@ -72,7 +72,8 @@ public final class FusionApp implements AutoCloseable {
     public void start() {
         log.info("Starting latefuse '{}': {} modalities {} -> {}, strategy {}, max.wait {}, clock {}",
                 config.applicationId(), config.numModalities(), config.scoreTopics(), config.outputTopic(),
-                strategy.name(), config.maxWait(), config.deadlineClock().name().toLowerCase());
+                strategy.name(), io.latefuse.config.Durations.format(config.maxWait()),
+                config.deadlineClock().name().toLowerCase());
         streams.start();
     }
 

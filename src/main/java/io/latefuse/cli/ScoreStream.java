@@ -1,0 +1,118 @@
+package io.latefuse.cli;
+
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.training.SyntheticDdsd;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Sends events' scores to the modality topics at a fixed rate, the way scorers would: an event's scores arrive
+ * within a few milliseconds of each other in random order, late ones after the deadline. Each score carries the
+ * true class in {@code attributes.label}. Used by {@code produce} and {@code demo}.
+ */
+final class ScoreStream {
+
+    /** One event to send: raw scores [N][C] (null where missing), and which ones arrive late. */
+    record Event(String id, int label, float[][] scores, boolean[] late) {}
+
+    private record Pending(long dueNanos, long seq, String topic, ModalityScore score) {}
+
+    private final PipelineConfig config;
+    private final Producer<String, ModalityScore> producer;
+    private final long lateNanos;
+    private final double badRate;
+    private final Random rnd;
+
+    /**
+     * @param badRate share of events that get one invalid score (NaN), to show the dead-letter path
+     */
+    ScoreStream(PipelineConfig config, Producer<String, ModalityScore> producer, long lateMillis, double badRate, long seed) {
+        this.config = config;
+        this.producer = producer;
+        this.lateNanos = lateMillis * 1_000_000L;
+        this.badRate = badRate;
+        this.rnd = new Random(seed);
+    }
+
+    static Iterator<Event> synthetic(long seed) {
+        SyntheticDdsd gen = new SyntheticDdsd(seed);
+        return new Iterator<>() {
+            public boolean hasNext() {
+                return true;
+            }
+
+            public Event next() {
+                SyntheticDdsd.Utterance u = gen.next();
+                return new Event(u.id(), u.directed() ? 0 : 1, u.scores(), u.late());
+            }
+        };
+    }
+
+    /**
+     * Sends up to {@code events} events (0: no limit) at {@code rate} per second until {@code stop} says so.
+     *
+     * @return {events sent, scores sent}
+     */
+    long[] run(Iterator<Event> input, long events, double rate, BooleanSupplier stop, Consumer<Event> onEvent)
+            throws InterruptedException {
+        PriorityQueue<Pending> queue = new PriorityQueue<>((a, b) -> a.dueNanos != b.dueNanos
+                ? Long.compare(a.dueNanos, b.dueNanos) : Long.compare(a.seq, b.seq));
+        long intervalNanos = (long) (1e9 / rate);
+        long start = System.nanoTime();
+        long n = 0;
+        long seq = 0;
+        long sent = 0;
+        while (!stop.getAsBoolean() && ((events == 0 || n < events) && input.hasNext() || !queue.isEmpty())) {
+            long now = System.nanoTime();
+            if ((events == 0 || n < events) && input.hasNext() && now >= start + n * intervalNanos) {
+                Event e = input.next();
+                onEvent.accept(e);
+                Instant eventTime = Instant.now();
+                boolean bad = rnd.nextDouble() < badRate;
+                for (int m = 0; m < config.numModalities(); m++) {
+                    if (e.scores()[m] == null) {
+                        continue;
+                    }
+                    List<Float> s = new ArrayList<>();
+                    for (float v : e.scores()[m]) {
+                        s.add(v);
+                    }
+                    if (bad) {
+                        s.set(0, Float.NaN);
+                        bad = false;
+                    }
+                    String name = config.modalityNames().get(m);
+                    ModalityScore score = ModalityScore.newBuilder().setEventId(e.id()).setModality(name)
+                            .setModel("producer-" + name).setModelVersion("1").setScores(s)
+                            .setScoreType(ScoreType.PROBABILITY).setEventTime(eventTime)
+                            .setAttributes(Map.of("label", config.classes().get(e.label()))).build();
+                    long jitter = (long) (rnd.nextDouble() * 5_000_000L);
+                    queue.add(new Pending(now + jitter + (e.late()[m] ? lateNanos : 0), seq++,
+                            config.modalities().get(m).topic(), score));
+                }
+                n++;
+            }
+            while (!queue.isEmpty() && queue.peek().dueNanos <= System.nanoTime()) {
+                Pending p = queue.poll();
+                producer.send(new ProducerRecord<>(p.topic(), null, p.score().getEventTime().toEpochMilli(),
+                        p.score().getEventId(), p.score()));
+                sent++;
+            }
+            Thread.sleep(0, 200_000);
+        }
+        producer.flush();
+        return new long[] {n, sent};
+    }
+}
