@@ -230,6 +230,11 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void closeAll() {
+        // On a signal the JVM's own shutdown hooks (the broker kit's temp-dir cleanup among them) race the orderly
+        // close below; their complaints are noise here.
+        for (String name : List.of("org.apache.kafka", "kafka")) {
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name)).setLevel(ch.qos.logback.classic.Level.OFF);
+        }
         while (!toClose.isEmpty()) {
             AutoCloseable c = toClose.pop();
             long t = System.nanoTime();
