@@ -56,7 +56,21 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = send("POST", "/subjects/" + enc(subject) + "/versions", schemaBody(schema));
+        JsonNode answer;
+        try {
+            answer = send("POST", "/subjects/" + enc(subject) + "/versions", schemaBody(schema));
+        } catch (SchemaRegistryException e) {
+            if (e.httpStatus() != 409) {
+                throw e;
+            }
+            // 409 means incompatible, except when another client registered the same schema a moment ago (Apicurio
+            // answers that race with 409 "already exists"): if the schema is there now, that is success.
+            try {
+                return lookupId(subject, schema);
+            } catch (SchemaRegistryException notThere) {
+                throw e;
+            }
+        }
         int id = answer.path("id").asInt(-1);
         if (id < 0) {
             throw protocolError("POST /subjects/" + subject + "/versions", answer);

@@ -33,6 +33,13 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+        if (causedByRegistry(exception)) {
+            // Writing the prediction needs the registry; its failure is not the input record's fault. Fail the
+            // thread (it is replaced and retries the record) rather than dead-letter a good score.
+            log.error("Schema registry failure while processing {}-{}@{}; failing the stream thread so the record is retried",
+                    context.topic(), context.partition(), context.offset(), exception);
+            return Response.fail();
+        }
         DeadLetterReason reason;
         if (exception instanceof InvalidScoreException invalid) {
             reason = invalid.reason();
@@ -46,6 +53,15 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
         DeadLetters.tag(response.deadLetterQueueRecords(), reason, exception);
         telemetry.deadLetter(reason.code());
         return Response.resume(response.deadLetterQueueRecords());
+    }
+
+    static boolean causedByRegistry(Throwable t) {
+        for (; t != null; t = t.getCause()) {
+            if (t instanceof io.latefuse.registry.SchemaRegistryException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Adds latefuse's headers to the dead letters Kafka Streams built. */

@@ -157,6 +157,35 @@ class HttpSchemaRegistryClientTest {
     }
 
     @Test
+    void aRegistrationRaceAnsweredWith409IsResolvedByLookingTheSchemaUp() throws IOException {
+        String url = serve((ex, call) -> {
+            if (call == 0) {
+                reply(ex, 409, "{\"error_code\":409,\"message\":\"An artifact with ID 't-value' already exists.\"}");
+            } else {
+                reply(ex, 200, "{\"subject\":\"t-value\",\"version\":1,\"id\":5,\"schema\":\"\\\"string\\\"\"}");
+            }
+        });
+        HttpSchemaRegistryClient client = new HttpSchemaRegistryClient(fastRetries(url, 0));
+        assertThat(client.register("t-value", org.apache.avro.Schema.create(org.apache.avro.Schema.Type.STRING))).isEqualTo(5);
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(1)).startsWith("POST /subjects/t-value ");
+    }
+
+    @Test
+    void anIncompatibleSchemaStays409() throws IOException {
+        String url = serve((ex, call) -> {
+            if (call == 0) {
+                reply(ex, 409, "{\"error_code\":409,\"message\":\"incompatible\"}");
+            } else {
+                reply(ex, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
+            }
+        });
+        HttpSchemaRegistryClient client = new HttpSchemaRegistryClient(fastRetries(url, 0));
+        assertThatThrownBy(() -> client.register("t-value", ModalityScore.getClassSchema()))
+                .isInstanceOfSatisfying(SchemaRegistryException.class, e -> assertThat(e.httpStatus()).isEqualTo(409));
+    }
+
+    @Test
     void badSettingsNameTheKey() {
         assertThatThrownBy(() -> RegistryConfig.fromMap(Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining(RegistryConfig.URL);
