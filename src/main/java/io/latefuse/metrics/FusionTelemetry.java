@@ -57,6 +57,11 @@ public final class FusionTelemetry {
         return new FusionTelemetry(new SimpleMeterRegistry());
     }
 
+    /** The telemetry an app put into its Streams config under {@link #CONFIG_KEY}, or meters that go nowhere. */
+    public static FusionTelemetry from(Map<String, ?> configs) {
+        return configs.get(CONFIG_KEY) instanceof FusionTelemetry t ? t : noop();
+    }
+
     public MeterRegistry registry() {
         return registry;
     }

@@ -25,9 +25,7 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
     @Override
     public void configure(Map<String, ?> configs) {
         delegate.configure(configs);
-        if (configs.get(FusionTelemetry.CONFIG_KEY) instanceof FusionTelemetry t) {
-            telemetry = t;
-        }
+        telemetry = FusionTelemetry.from(configs);
     }
 
     @Override

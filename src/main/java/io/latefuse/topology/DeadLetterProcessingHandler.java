@@ -26,9 +26,7 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
     @Override
     public void configure(Map<String, ?> configs) {
         delegate.configure(configs);
-        if (configs.get(FusionTelemetry.CONFIG_KEY) instanceof FusionTelemetry t) {
-            telemetry = t;
-        }
+        telemetry = FusionTelemetry.from(configs);
     }
 
     @Override

@@ -50,11 +50,7 @@ class ProduceTailIT {
     void syntheticScoresGoInAndTailPrintsOnePredictionPerEvent(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "op" + UUID.randomUUID().toString().substring(0, 6) + ".";
         Path configFile = dir.resolve("ddsd.yaml");
-        Files.writeString(configFile, Files.readString(Path.of("config/ddsd.yaml"))
-                .replace("application.id: latefuse-ddsd", "application.id: " + KafkaEnvironment.freshAppId("op"))
-                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + env.bootstrapServers())
-                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + env.registryUrl())
-                .replace("topic.prefix: ddsd.", "topic.prefix: " + prefix)
+        Files.writeString(configFile, env.ddsdYaml("op", prefix)
                 .replace("store.type: rocksdb", "store.type: memory")
                 .replace("max.wait: 300ms", "max.wait: 1s"));
         PipelineConfig config = PipelineConfigLoader.load(configFile, Map.of());

@@ -46,11 +46,7 @@ class CrashRecoveryIT {
     void killedTwiceMidRunEveryEventStillHasExactlyOneRevisionZero(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "crash" + UUID.randomUUID().toString().substring(0, 6) + ".";
         Path config = dir.resolve("pipeline.yaml");
-        Files.writeString(config, Files.readString(Path.of("config/ddsd.yaml"))
-                .replace("application.id: latefuse-ddsd", "application.id: " + KafkaEnvironment.freshAppId("crash"))
-                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + env.bootstrapServers())
-                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + env.registryUrl())
-                .replace("topic.prefix: ddsd.", "topic.prefix: " + prefix)
+        Files.writeString(config, env.ddsdYaml("crash", prefix)
                 // A restart takes seconds: a longer deadline keeps most events COMPLETE, though the claim under
                 // test (one revision 0 each) holds either way.
                 .replace("max.wait: 300ms", "max.wait: 2s")

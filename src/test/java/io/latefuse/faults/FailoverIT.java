@@ -43,11 +43,7 @@ class FailoverIT {
     @Test
     void theSurvivorCompletesEveryEvent(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "fo" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        String yaml = Files.readString(Path.of("config/ddsd.yaml"))
-                .replace("application.id: latefuse-ddsd", "application.id: " + KafkaEnvironment.freshAppId("failover"))
-                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + env.bootstrapServers())
-                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + env.registryUrl())
-                .replace("topic.prefix: ddsd.", "topic.prefix: " + prefix)
+        String yaml = env.ddsdYaml("failover", prefix)
                 .replace("max.wait: 300ms", "max.wait: 2s")
                 .replace("store.type: rocksdb", "store.type: memory")
                 .replace("standby.replicas: 0", "standby.replicas: 1");

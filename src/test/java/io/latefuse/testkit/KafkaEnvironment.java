@@ -29,6 +29,17 @@ public interface KafkaEnvironment {
         return name;
     }
 
+    /**
+     * The shipped config/ddsd.yaml, pointed at this environment, with a fresh application.id and its own topics.
+     */
+    default String ddsdYaml(String appIdPrefix, String topicPrefix) throws java.io.IOException {
+        return java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
+                .replace("application.id: latefuse-ddsd", "application.id: " + freshAppId(appIdPrefix))
+                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + bootstrapServers())
+                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + registryUrl())
+                .replace("topic.prefix: ddsd.", "topic.prefix: " + topicPrefix);
+    }
+
     /** A fresh application.id, so no test waits out another's session timeout. */
     static String freshAppId(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
