@@ -57,6 +57,8 @@ public final class StreamsLifecycle {
         Thread hook = new Thread(() -> {
             log.info("{}: shutting down: closing Kafka Streams and leaving the group", name);
             closeAll.run();
+            // Logged here, not by the state listener: the JVM may halt before the listener's last call runs.
+            log.info("{}: stopped (Kafka Streams {})", name, streams.state());
             stopped.countDown();
         }, name + "-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -87,7 +87,7 @@ class RunCommandIT {
             app.destroy(); // SIGTERM
             assertThat(app.waitFor(60, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
             String text = Files.readString(log);
-            assertThat(text).contains("shutting down").contains("PENDING_SHUTDOWN -> NOT_RUNNING");
+            assertThat(text).contains("shutting down").contains("fusion: stopped (Kafka Streams NOT_RUNNING)");
             try (Admin admin = env.admin()) {
                 ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(appId)).all()
                         .get(30, TimeUnit.SECONDS).get(appId);
