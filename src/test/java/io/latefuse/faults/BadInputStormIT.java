@@ -4,7 +4,6 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
-import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
@@ -61,17 +60,12 @@ class BadInputStormIT {
     @Test
     void badRecordsOfEveryKindLandInTheDeadLetterTopicAndNothingElseDoes(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "storm" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        PipelineConfig config = PipelineConfigLoader.parse("""
-                application.id: %s
-                bootstrap.servers: %s
-                schema.registry.url: %s
-                topic.prefix: %s
+        PipelineConfig config = env.pipeline("storm", prefix, """
                 classes: [directed, undirected]
                 modalities: [{name: acoustic}, {name: lexical}, {name: prosody}]
                 max.wait: 5s
                 store.type: memory
-                """.formatted(KafkaEnvironment.freshAppId("storm"), env.bootstrapServers(), env.registryUrl(), prefix),
-                "BadInputStormIT", Map.of());
+                """);
         try (var admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1));
         }

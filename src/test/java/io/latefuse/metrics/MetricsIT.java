@@ -3,7 +3,6 @@ package io.latefuse.metrics;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
-import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
@@ -57,17 +56,12 @@ class MetricsIT {
     @Test
     void metricsAndHealthOverHttp(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "m" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        PipelineConfig config = PipelineConfigLoader.parse("""
-                application.id: %s
-                bootstrap.servers: %s
-                schema.registry.url: %s
-                topic.prefix: %s
+        PipelineConfig config = env.pipeline("metrics", prefix, """
                 classes: [directed, undirected]
                 modalities: [{name: acoustic}, {name: lexical}, {name: visual, required: false}]
                 max.wait: 500ms
                 store.type: memory
-                """.formatted(KafkaEnvironment.freshAppId("metrics"), env.bootstrapServers(), env.registryUrl(), prefix),
-                "MetricsIT", Map.of());
+                """);
         try (Admin admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(1), Optional.of((short) 1));
         }

@@ -5,7 +5,6 @@ import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.PredictionStatus;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
-import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.OnnxGraphs;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
@@ -57,11 +56,7 @@ class ScoreAndFuseIT {
     @Test
     void featuresInPredictionsOutEveryEventOnce(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "e2e" + UUID.randomUUID().toString().substring(0, 6) + ".";
-        PipelineConfig config = PipelineConfigLoader.parse("""
-                application.id: %s
-                bootstrap.servers: %s
-                schema.registry.url: %s
-                topic.prefix: %s
+        PipelineConfig config = env.pipeline("e2e", prefix, """
                 classes: [directed, undirected]
                 strategy: weighted_mean
                 modalities:
@@ -73,8 +68,7 @@ class ScoreAndFuseIT {
                 optional.wait: 1s
                 punctuation.interval: 100ms
                 store.type: memory
-                """.formatted(KafkaEnvironment.freshAppId("e2e"), env.bootstrapServers(), env.registryUrl(), prefix),
-                "ScoreAndFuseIT", Map.of());
+                """);
         try (Admin admin = env.admin()) {
             List<NewTopic> topics = new ArrayList<>();
             for (PipelineConfig.ModalityConfig m : config.modalities()) {

@@ -40,6 +40,16 @@ public interface KafkaEnvironment {
                 .replace("topic.prefix: ddsd.", "topic.prefix: " + topicPrefix);
     }
 
+    /**
+     * A pipeline on this environment: a fresh application.id, topics under {@code topicPrefix}, and the rest of
+     * the config (classes, modalities, timing) from {@code body}.
+     */
+    default io.latefuse.config.PipelineConfig pipeline(String appIdPrefix, String topicPrefix, String body) {
+        return io.latefuse.config.PipelineConfigLoader.parse("application.id: " + freshAppId(appIdPrefix)
+                + "\nbootstrap.servers: " + bootstrapServers() + "\nschema.registry.url: " + registryUrl()
+                + "\ntopic.prefix: " + topicPrefix + "\n" + body, appIdPrefix, Map.of());
+    }
+
     /** A fresh application.id, so no test waits out another's session timeout. */
     static String freshAppId(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
