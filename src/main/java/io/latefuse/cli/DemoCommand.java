@@ -106,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The demo prints its own progress and numbers; the components' logs would drown them. */
-    private static void quietLogs() {
+    static void quietLogs() {
         for (String name : List.of("org.apache.kafka", "kafka", "io.latefuse")) {
             ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name)).setLevel(ch.qos.logback.classic.Level.ERROR);
         }
@@ -127,14 +127,7 @@ final class DemoCommand implements Callable<Integer> {
 
         t = System.nanoTime();
         out.println("Starting Kafka (KRaft, single node, in this JVM)...");
-        EmbeddedKafka kafka;
-        PrintStream console = System.out;
-        System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream())); // the broker's format step prints
-        try {
-            kafka = EmbeddedKafka.start();
-        } finally {
-            System.setOut(console);
-        }
+        EmbeddedKafka kafka = startQuietly();
         toClose.push(kafka);
         out.printf(Locale.ROOT, "  ready at %s in %.1f s%n", kafka.bootstrapServers(), secondsSince(t));
 
@@ -253,7 +246,18 @@ final class DemoCommand implements Callable<Integer> {
         return (System.nanoTime() - nanos) / 1e9;
     }
 
-    private static Path defaultApicurioDir() {
+    /** Starts the embedded broker; its format step prints to stdout, which would garble the output. */
+    static EmbeddedKafka startQuietly() throws Exception {
+        PrintStream console = System.out;
+        System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            return EmbeddedKafka.start();
+        } finally {
+            System.setOut(console);
+        }
+    }
+
+    static Path defaultApicurioDir() {
         try {
             Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path dir = (Files.isDirectory(jar) ? jar.getParent() : jar.getParent()).resolve("apicurio");

@@ -16,14 +16,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Turns an event's arrivals into fusion input, and a fusion result into a FusedPrediction. Pure. */
-final class EventFusion {
+/**
+ * Turns an event's arrivals into fusion input, and a fusion result into a FusedPrediction. Pure. Public for the
+ * benchmark's DSL baseline, which must fuse exactly as latefuse does.
+ */
+public final class EventFusion {
     private final PipelineConfig config;
     private final FusionStrategy strategy;
     private final Calibrator[] calibrators;
     private final boolean[] required;
 
-    EventFusion(PipelineConfig config, FusionStrategy strategy) {
+    public EventFusion(PipelineConfig config, FusionStrategy strategy) {
         this.config = config;
         this.strategy = strategy;
         int n = config.numModalities();
@@ -61,7 +64,7 @@ final class EventFusion {
         return Long.bitCount(mask) == required.length;
     }
 
-    FusionInput input(EventState state) {
+    public FusionInput input(EventState state) {
         int n = config.numModalities();
         double[][] probs = new double[n][];
         double[] conf = new double[n];
@@ -84,7 +87,7 @@ final class EventFusion {
         return new FusionInput(probs, conf, emb);
     }
 
-    FusedPrediction prediction(EventState state, FusionResult result, int revision, long emittedAtWallMs) {
+    public FusedPrediction prediction(EventState state, FusionResult result, int revision, long emittedAtWallMs) {
         long mask = presentMask(state);
         List<String> present = new ArrayList<>();
         List<String> missing = new ArrayList<>();

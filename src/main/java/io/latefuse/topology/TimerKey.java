@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Keys of the deadline index: an 8-byte big-endian time, a 1-byte kind, then the event id in UTF-8. Stores order
- * keys as unsigned bytes, so entries sort by time, and "everything due by {@code now}" is a scan from the first
- * key whose cost is the number of due entries.
+ * keys as unsigned bytes, so entries sort by time, and "everything due by {@code now}" is a bounded range scan
+ * whose cost is the number of due entries.
  */
 public final class TimerKey {
     /** The event is pending: fuse and emit it at this time. */
@@ -21,6 +21,14 @@ public final class TimerKey {
     public static Bytes of(long time, byte kind, String eventId) {
         byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
         return Bytes.wrap(ByteBuffer.allocate(9 + id.length).putLong(Math.max(0, time)).put(kind).put(id).array());
+    }
+
+    /**
+     * The smallest possible key at {@code time}: it sorts before every entry at {@code time} and after every entry
+     * before it, so {@code range(bound(a), bound(b + 1))} holds exactly the entries with {@code a <= time <= b}.
+     */
+    public static Bytes bound(long time) {
+        return Bytes.wrap(ByteBuffer.allocate(8).putLong(Math.max(0, time)).array());
     }
 
     public static long time(Bytes key) {

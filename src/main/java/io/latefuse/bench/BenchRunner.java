@@ -1,0 +1,322 @@
+package io.latefuse.bench;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.FusionStrategies;
+import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.registry.AvroDeserializer;
+import io.latefuse.registry.AvroSerdes;
+import io.latefuse.registry.AvroSerializer;
+import io.latefuse.registry.RegistryConfig;
+import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.StreamsLifecycle;
+import io.latefuse.topology.StreamsProperties;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.BuiltInDslStoreSuppliers;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs each variant on the same workload, one at a time, on one broker and registry, and judges its output. All
+ * variants run with the same Kafka Streams properties (latefuse's, from {@link StreamsProperties}), one stream
+ * thread, and a fresh application id, state directory and output topic.
+ */
+public final class BenchRunner {
+
+    /**
+     * @param maxWait     latefuse's deadline, and the DSL's join window (the same promise: scores of one event
+     *                    within this much of each other are fused together)
+     * @param grace       the DSL's grace period
+     * @param lateDelayMs how long after its event a late modality is sent
+     */
+    public record Settings(String bootstrapServers, String registryUrl, Path stateDir, int partitions,
+                           Duration maxWait, Duration punctuation, Duration grace, long lateDelayMs, String strategy) {}
+
+    private final Settings settings;
+    private final PrintStream log;
+    private final SchemaRegistry registry;
+    private final RegistryConfig registryConfig;
+    private final String runId = UUID.randomUUID().toString().substring(0, 6);
+
+    public BenchRunner(Settings settings, PrintStream log) {
+        this.settings = settings;
+        this.log = log;
+        this.registryConfig = RegistryConfig.of(settings.registryUrl());
+        this.registry = SchemaRegistry.connect(registryConfig);
+    }
+
+    /** Pre-produces the workload once, then lets each variant work through it from the beginning. */
+    public List<VariantResult> backlog(List<Variant> variants, BenchWorkload workload) throws Exception {
+        List<String> inputs = createScoreTopics("backlog", workload);
+        long t = System.nanoTime();
+        try (BenchProducer p = producer(workload, inputs)) {
+            p.backlog();
+        }
+        log.printf(Locale.ROOT, "backlog: produced %,d events (%,d records) in %.1f s%n", workload.events(),
+                records(workload), (System.nanoTime() - t) / 1e9);
+        List<VariantResult> results = new ArrayList<>();
+        for (Variant v : variants) {
+            results.add(run(v, workload, inputs, null));
+        }
+        return results;
+    }
+
+    /** For each variant, produces the workload afresh at {@code rate} events per second while it runs. */
+    public List<VariantResult> live(List<Variant> variants, BenchWorkload workload, double rate) throws Exception {
+        List<VariantResult> results = new ArrayList<>();
+        for (Variant v : variants) {
+            List<String> inputs = createScoreTopics("live-" + v.name(), workload);
+            results.add(run(v, workload, inputs, rate));
+        }
+        return results;
+    }
+
+    private VariantResult run(Variant v, BenchWorkload workload, List<String> inputs, Double liveRate) throws Exception {
+        String mode = liveRate == null ? "backlog" : "live";
+        String base = "bench-" + runId + "." + mode + "." + v.name();
+        String output = base + ".out";
+        createTopics(List.of(output, base + ".dlq"), true);
+        // A backlog is a replay: its deadlines run on event time, as the config reference advises. On the wall clock an
+        // event's scores, read seconds apart from different topics, would miss a deadline that already passed.
+        PipelineConfig cfg = config(v, base, workload.modalities(), inputs, output, base + ".dlq",
+                liveRate == null ? "event" : "wall");
+        Properties props = StreamsProperties.of(cfg);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, settings.stateDir().resolve(base).toString());
+
+        FusionStrategy strategy = null;
+        FusionApp app = null;
+        KafkaStreams streams;
+        switch (v.kind()) {
+            case LATEFUSE -> {
+                app = new FusionApp(cfg, Map.of(StreamsConfig.STATE_DIR_CONFIG, props.getProperty(StreamsConfig.STATE_DIR_CONFIG)));
+                streams = app.streams();
+            }
+            case PASSTHROUGH -> streams = new KafkaStreams(PassthroughTopology.build(inputs, output), props);
+            case DSL -> {
+                if (v.store() == PipelineConfig.StoreType.MEMORY) {
+                    props.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
+                            BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
+                }
+                strategy = FusionStrategies.create(cfg);
+                Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
+                Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
+                Topology t = OuterJoinChainTopology.build(cfg, strategy, scores, predictions, settings.maxWait(),
+                        settings.grace(), props);
+                streams = new KafkaStreams(t, props);
+            }
+            default -> throw new IllegalStateException(v.kind().toString());
+        }
+
+        OutputTally tally = new OutputTally(settings.bootstrapServers(), output, workload, v.kind(),
+                AvroDeserializer.specific(FusedPrediction.class, registry));
+        Thread reader = new Thread(tally, "bench-tally-" + v.name());
+        reader.setDaemon(true);
+        reader.start();
+        long[] lastOnTime = null;
+        long runningAt;
+        double seconds;
+        try {
+            if (app != null) {
+                app.start();
+            } else {
+                streams.start();
+            }
+            runningAt = awaitRunning(streams, v);
+            if (liveRate != null) {
+                long t = System.nanoTime();
+                try (BenchProducer p = producer(workload, inputs)) {
+                    p.live(liveRate, settings.lateDelayMs());
+                    lastOnTime = new long[workload.events()];
+                    for (int e = 0; e < lastOnTime.length; e++) {
+                        lastOnTime[e] = p.lastOnTimeAppend.get(e);
+                    }
+                }
+                seconds = (System.nanoTime() - t) / 1e9;
+            } else {
+                seconds = 0;
+            }
+            awaitQuiet(tally, workload, v);
+        } finally {
+            if (app != null) {
+                app.close();
+            } else {
+                StreamsLifecycle.close(streams);
+            }
+            streams.cleanUp();
+            if (strategy != null) {
+                strategy.close();
+            }
+            tally.stop();
+            reader.join(10_000);
+        }
+        tally.rethrow();
+        VariantResult r = judge(v, mode, workload, tally, runningAt, seconds, lastOnTime);
+        log.printf(Locale.ROOT, "%s %-24s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, v.name(), r.answered(),
+                r.events(), r.correct(), r.outputs(), liveRate == null
+                        ? String.format(Locale.ROOT, ", %,.0f events/s", r.eventsPerSecond())
+                        : String.format(Locale.ROOT, ", wait p50/p99 %d/%d ms complete, %d/%d ms partial",
+                        r.completeWait().p50(), r.completeWait().p99(), r.partialWait().p50(), r.partialWait().p99()));
+        return r;
+    }
+
+    private long awaitRunning(KafkaStreams streams, Variant v) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
+                throw new IllegalStateException(v.name() + " did not reach RUNNING: " + streams.state());
+            }
+            Thread.sleep(5);
+        }
+        return System.currentTimeMillis();
+    }
+
+    /**
+     * Waits until every event has its answer and nothing more has come for a while (the DSL's spurious outputs come
+     * late), or until nothing at all has come for long enough to call the rest lost.
+     */
+    private void awaitQuiet(OutputTally tally, BenchWorkload workload, Variant v) throws InterruptedException {
+        long windowNanos = settings.maxWait().plus(settings.grace()).toNanos() + settings.lateDelayMs() * 1_000_000L;
+        long quiet = TimeUnit.SECONDS.toNanos(2) + windowNanos;
+        long stalled = TimeUnit.SECONDS.toNanos(15) + windowNanos;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            tally.rethrow();
+            boolean all = tally.answered.get() >= workload.events();
+            if ((all && tally.idleNanos() > quiet) || tally.idleNanos() > stalled) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        log.println(v.name() + ": gave up waiting after 30 minutes");
+    }
+
+    private VariantResult judge(Variant v, String mode, BenchWorkload w, OutputTally tally, long runningAt,
+                                double liveSeconds, long[] lastOnTime) {
+        int correct = 0;
+        int lost = 0;
+        int duplicated = 0;
+        int incomplete = 0;
+        long lastAnswer = runningAt;
+        Histogram complete = new Histogram(3_600_000L, 3);
+        Histogram partial = new Histogram(3_600_000L, 3);
+        for (int e = 0; e < w.events(); e++) {
+            BenchWorkload.EventPlan plan = w.plan(e);
+            int n = tally.answerOutputs[e];
+            boolean ok;
+            if (v.kind() == Variant.Kind.PASSTHROUGH) {
+                int sent = w.onTimeCount(plan) + (plan.late() >= 0 ? 1 : 0);
+                lost += n < w.onTimeCount(plan) ? 1 : 0;
+                duplicated += n > sent ? 1 : 0;
+                ok = n == sent;
+            } else {
+                long expected = 0;
+                for (int m = 0; m < w.modalities().size(); m++) {
+                    expected |= plan.sendsOnTime(m) ? 1L << m : 0;
+                }
+                boolean exact = n > 0 && tally.answerPresent[e] == expected;
+                lost += n == 0 ? 1 : 0;
+                duplicated += n > 1 ? 1 : 0;
+                incomplete += n > 0 && !exact ? 1 : 0;
+                ok = n == 1 && exact;
+            }
+            correct += ok ? 1 : 0;
+            boolean answered = v.kind() == Variant.Kind.PASSTHROUGH ? n >= w.onTimeCount(plan) : n > 0;
+            if (answered) {
+                lastAnswer = Math.max(lastAnswer, tally.answerAppend[e]);
+                if (lastOnTime != null) {
+                    long wait = Math.max(0, tally.answerAppend[e] - lastOnTime[e]);
+                    (plan.complete() ? complete : partial).recordValue(Math.min(wait, 3_600_000L));
+                }
+            }
+        }
+        int answered = tally.answered.get();
+        double seconds = lastOnTime == null ? Math.max(1, lastAnswer - runningAt) / 1000.0 : liveSeconds;
+        return new VariantResult(v.name(), mode, w.events(), records(w), tally.outputs.get(), tally.revisions.get(),
+                answered, correct, lost, duplicated, incomplete, seconds,
+                lastOnTime == null ? answered / seconds : answered / liveSeconds,
+                VariantResult.Latency.of(complete), VariantResult.Latency.of(partial));
+    }
+
+    private PipelineConfig config(Variant v, String base, List<String> names, List<String> inputs, String output,
+                                  String dlq, String clock) {
+        StringBuilder y = new StringBuilder();
+        y.append("application.id: ").append(base.replace('.', '-')).append('\n');
+        y.append("bootstrap.servers: ").append(settings.bootstrapServers()).append('\n');
+        y.append("schema.registry.url: ").append(settings.registryUrl()).append('\n');
+        y.append("classes: [directed, undirected]\n");
+        y.append("strategy: ").append(settings.strategy()).append('\n');
+        y.append("modalities:\n");
+        for (int m = 0; m < inputs.size(); m++) {
+            y.append("  - {name: ").append(names.get(m)).append(", topic: ").append(inputs.get(m)).append("}\n");
+        }
+        y.append("output.topic: ").append(output).append('\n');
+        y.append("dead.letter.topic: ").append(dlq).append('\n');
+        y.append("max.wait: ").append(settings.maxWait().toMillis()).append("ms\n");
+        y.append("punctuation.interval: ").append(settings.punctuation().toMillis()).append("ms\n");
+        y.append("deadline.clock: ").append(clock).append("\nlate.policy: revise\n");
+        y.append("store.type: ").append(v.store().name().toLowerCase(Locale.ROOT)).append('\n');
+        y.append("processing.guarantee: ").append(v.guarantee()).append('\n');
+        return PipelineConfigLoader.parse(y.toString(), "bench " + v.name(), Map.of());
+    }
+
+    /** The first four are DDSD's; any further ones are numbered. */
+    public static List<String> modalityNames(int n) {
+        List<String> ddsd = List.of("acoustic", "lexical", "prosody", "visual");
+        List<String> names = new ArrayList<>();
+        for (int m = 0; m < n; m++) {
+            names.add(m < ddsd.size() ? ddsd.get(m) : "m" + (m + 1));
+        }
+        return names;
+    }
+
+    private List<String> createScoreTopics(String name, BenchWorkload w) throws Exception {
+        List<String> topics = new ArrayList<>();
+        for (String m : w.modalities()) {
+            topics.add("bench-" + runId + "." + name + ".scores." + m);
+        }
+        createTopics(topics, true);
+        return topics;
+    }
+
+    /** Broker-stamped append times on every topic: the waits are measured on one clock. */
+    private void createTopics(List<String> names, boolean logAppendTime) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()))) {
+            admin.createTopics(names.stream().map(n -> new NewTopic(n, settings.partitions(), (short) 1)
+                            .configs(logAppendTime ? Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime") : Map.of()))
+                    .toList()).all().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private BenchProducer producer(BenchWorkload w, List<String> topics) {
+        return new BenchProducer(settings.bootstrapServers(), new AvroSerializer<>(registry, registryConfig, false), w, topics);
+    }
+
+    static long records(BenchWorkload w) {
+        long n = 0;
+        for (int e = 0; e < w.events(); e++) {
+            BenchWorkload.EventPlan p = w.plan(e);
+            n += w.onTimeCount(p) + (p.late() >= 0 ? 1 : 0);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,143 @@
+package io.latefuse.bench;
+
+import io.latefuse.avro.FusedPrediction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads a variant's output topic (read_committed, from the beginning) and keeps, per event, what the benchmark
+ * judges: how many outputs it got, when its answer was appended, and which modalities the answer held.
+ * <p>
+ * An event's <em>answer</em> is its first revision-0 prediction (latefuse), its first output of any kind (the DSL,
+ * which cannot mark revisions), or for the passthrough the output of its last on-time score. Timestamps are the
+ * broker's append times: the benchmark's topics use LogAppendTime.
+ */
+final class OutputTally implements Runnable {
+    private final String bootstrapServers;
+    private final String topic;
+    private final BenchWorkload workload;
+    private final Variant.Kind kind;
+    private final Deserializer<FusedPrediction> predictions;
+    private final AtomicBoolean stop = new AtomicBoolean();
+
+    /** Outputs that count as an answer: revision 0 (latefuse), any (DSL), any record (passthrough). */
+    final int[] answerOutputs;
+    final long[] answerAppend;
+    /** Bit m set: the answer held modality m. */
+    final long[] answerPresent;
+    final AtomicLong outputs = new AtomicLong();
+    final AtomicLong revisions = new AtomicLong();
+    final AtomicInteger answered = new AtomicInteger();
+    final AtomicLong lastOutputAppend = new AtomicLong(-1);
+    final AtomicLong lastOutputSeenNanos = new AtomicLong(System.nanoTime());
+    private volatile RuntimeException failure;
+
+    OutputTally(String bootstrapServers, String topic, BenchWorkload workload, Variant.Kind kind,
+                Deserializer<FusedPrediction> predictions) {
+        this.bootstrapServers = bootstrapServers;
+        this.topic = topic;
+        this.workload = workload;
+        this.kind = kind;
+        this.predictions = predictions;
+        this.answerOutputs = new int[workload.events()];
+        this.answerAppend = new long[workload.events()];
+        this.answerPresent = new long[workload.events()];
+    }
+
+    @Override
+    public void run() {
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (!stop.get()) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                    count(r);
+                }
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+    }
+
+    private void count(ConsumerRecord<String, byte[]> r) {
+        outputs.incrementAndGet();
+        lastOutputAppend.accumulateAndGet(r.timestamp(), Math::max);
+        lastOutputSeenNanos.set(System.nanoTime());
+        int e = eventIndex(r.key());
+        if (e < 0) {
+            return;
+        }
+        switch (kind) {
+            case PASSTHROUGH -> {
+                if (++answerOutputs[e] == workload.onTimeCount(workload.plan(e))) {
+                    answered(e, r.timestamp(), 0);
+                }
+            }
+            case LATEFUSE, DSL -> {
+                FusedPrediction p = predictions.deserialize(topic, r.headers(), r.value());
+                if (kind == Variant.Kind.LATEFUSE && p.getRevision() > 0) {
+                    revisions.incrementAndGet();
+                    return;
+                }
+                if (++answerOutputs[e] == 1) {
+                    long present = 0;
+                    for (String m : p.getPresent()) {
+                        present |= 1L << workload.modalities().indexOf(m);
+                    }
+                    answered(e, r.timestamp(), present);
+                }
+            }
+        }
+    }
+
+    private void answered(int e, long append, long present) {
+        answerAppend[e] = append;
+        answerPresent[e] = present;
+        answered.incrementAndGet();
+    }
+
+    private int eventIndex(String key) {
+        if (key == null || !key.startsWith("ev-")) {
+            return -1;
+        }
+        try {
+            int e = Integer.parseInt(key, 3, key.length(), 10);
+            return e < workload.events() ? e : -1;
+        } catch (NumberFormatException ex) {
+            return -1;
+        }
+    }
+
+    /** Nanoseconds since the last output arrived. */
+    long idleNanos() {
+        return System.nanoTime() - lastOutputSeenNanos.get();
+    }
+
+    void stop() {
+        stop.set(true);
+    }
+
+    void rethrow() {
+        if (failure != null) {
+            throw new IllegalStateException("reading " + topic + " failed: " + failure, failure);
+        }
+    }
+}

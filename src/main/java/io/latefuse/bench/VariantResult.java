@@ -1,0 +1,31 @@
+package io.latefuse.bench;
+
+/**
+ * What one variant did in one mode.
+ *
+ * @param inputRecords   score records sent
+ * @param outputs        every record the variant wrote, partial, spurious and revisions included
+ * @param revisions      latefuse's revisions after late arrivals (labelled updates, not answers)
+ * @param answered       events that got an answer
+ * @param correct        events whose answer came exactly once and held exactly the modalities sent on time (the
+ *                       passthrough: every score passed exactly once)
+ * @param lost           events with no answer
+ * @param duplicated     events with more than one answer (the DSL's partial and spurious outputs)
+ * @param incomplete     events whose answer lacked a modality that was sent on time, or held one sent late
+ * @param seconds        backlog: from RUNNING to the last answer's append; live: the producing time
+ * @param eventsPerSecond backlog: events answered per second of {@code seconds}
+ * @param completeWait   wait of events whose modalities all came on time, in ms
+ * @param partialWait    wait of events with a missing or late modality, in ms
+ */
+public record VariantResult(String variant, String mode, int events, long inputRecords, long outputs, long revisions,
+                            int answered, int correct, int lost, int duplicated, int incomplete, double seconds,
+                            double eventsPerSecond, Latency completeWait, Latency partialWait) {
+
+    /** Wait percentiles in ms, from an HdrHistogram. */
+    public record Latency(long count, long p50, long p95, long p99, long max) {
+        static Latency of(org.HdrHistogram.Histogram h) {
+            return new Latency(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(95),
+                    h.getValueAtPercentile(99), h.getMaxValue());
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.latefuse.cli;
+
+import io.latefuse.bench.BenchReport;
+import io.latefuse.bench.BenchRunner;
+import io.latefuse.bench.BenchWorkload;
+import io.latefuse.bench.Variant;
+import io.latefuse.bench.VariantResult;
+import io.latefuse.config.Durations;
+import io.latefuse.config.InvalidConfigException;
+import io.latefuse.embedded.ApicurioRegistryProcess;
+import io.latefuse.embedded.EmbeddedKafka;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Side-by-side benchmark on the embedded broker and registry: the passthrough ceiling, latefuse (RocksDB and
+ * in-memory stores, at-least-once and exactly-once) and the DSL outer-join chain, in backlog and live modes.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Benchmark latefuse against a stateless passthrough and the Kafka Streams DSL outer-join chain,",
+                "on an embedded broker and registry. Writes results.json and results.md to --out."})
+final class BenchCommand implements Callable<Integer> {
+
+    enum Mode { BACKLOG, LIVE, BOTH }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--mode", defaultValue = "both", description = "backlog, live or both (default ${DEFAULT-VALUE}).")
+    Mode mode;
+
+    @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
+    List<String> variants;
+
+    @Option(names = "--events", defaultValue = "50000", description = "Backlog: events pre-produced (default ${DEFAULT-VALUE}).")
+    int events;
+
+    @Option(names = "--rate", defaultValue = "500", description = "Live: events per second (default ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--live-seconds", defaultValue = "20", description = "Live: how long each variant is fed (default ${DEFAULT-VALUE}).")
+    int liveSeconds;
+
+    @Option(names = "--modalities", defaultValue = "3", description = "Modalities per event (default ${DEFAULT-VALUE}).")
+    int modalities;
+
+    @Option(names = "--partitions", defaultValue = "3", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--max-wait", defaultValue = "300ms", description = "latefuse's deadline and the DSL's join window (default ${DEFAULT-VALUE}).")
+    String maxWait;
+
+    @Option(names = "--grace", defaultValue = "100ms", description = "The DSL's grace period (default ${DEFAULT-VALUE}).")
+    String grace;
+
+    @Option(names = "--missing", defaultValue = "0.05", description = "Live: share of events with a modality never sent (default ${DEFAULT-VALUE}).")
+    double missing;
+
+    @Option(names = "--late", defaultValue = "0.02", description = "Live: share of events with a modality sent after 2 x max-wait (default ${DEFAULT-VALUE}).")
+    double late;
+
+    @Option(names = "--strategy", defaultValue = "log_odds", description = "Fusion strategy (default ${DEFAULT-VALUE}).")
+    String strategy;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "target/bench", description = "Results directory (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--apicurio-dir", description = "Unpacked Apicurio Registry; default: apicurio/ next to the jar.")
+    Path apicurioDir;
+
+    private final PrintStream log = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> problems = new ArrayList<>();
+        if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
+        if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
+        if (liveSeconds <= 0) problems.add("--live-seconds = " + liveSeconds + ": must be greater than 0");
+        if (modalities < 2 || modalities > 16) problems.add("--modalities = " + modalities + ": must be 2 to 16");
+        if (partitions <= 0) problems.add("--partitions = " + partitions + ": must be greater than 0");
+        if (missing < 0 || late < 0 || missing + late > 1) {
+            problems.add("--missing = " + missing + ", --late = " + late + ": each at least 0, together at most 1");
+        }
+        List<Variant> selected = List.of();
+        try {
+            selected = Variant.select(variants);
+        } catch (IllegalArgumentException e) {
+            problems.add("--variants: " + e.getMessage());
+        }
+        Duration wait = Durations.parse(maxWait);
+        Duration graceP = Durations.parse(grace);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException("bench options", problems);
+        }
+        DemoCommand.quietLogs();
+        Path work = Files.createTempDirectory("latefuse-bench");
+        log.println("Starting the schema registry and the broker...");
+        try (ApicurioRegistryProcess registry = ApicurioRegistryProcess.start(
+                apicurioDir != null ? apicurioDir : DemoCommand.defaultApicurioDir(), work.resolve("apicurio.log"));
+             EmbeddedKafka kafka = DemoCommand.startQuietly()) {
+            BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
+                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy), log);
+            List<String> names = BenchRunner.modalityNames(modalities);
+            List<VariantResult> backlog = List.of();
+            List<VariantResult> live = List.of();
+            if (mode != Mode.LIVE) {
+                backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed));
+            }
+            if (mode != Mode.BACKLOG) {
+                int liveEvents = (int) Math.max(1, Math.round(rate * liveSeconds));
+                live = runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate);
+            }
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("modalities", modalities);
+            settings.put("partitions", partitions);
+            settings.put("backlog events", events);
+            settings.put("live", String.format(Locale.ROOT, "%.0f events/s for %d s, %.0f%% missing one modality, %.0f%% with one late by %d ms",
+                    rate, liveSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
+            settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(wait));
+            settings.put("grace (DSL)", Durations.format(graceP));
+            settings.put("deadline.clock (latefuse)", "event in backlog (a replay), wall in live");
+            settings.put("strategy", strategy);
+            settings.put("stream threads", 1);
+            BenchReport report = new BenchReport("latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                    BenchReport.describeMachine(), settings, backlog, live);
+            report.write(out);
+            log.println();
+            log.println(report.markdown());
+            log.println("Results written to " + out.resolve("results.json") + " and " + out.resolve("results.md"));
+            log.println("Shutting down...");
+        }
+        return 0;
+    }
+}
