@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /** The benchmark's results as JSON (every number) and as markdown tables of ratios to the passthrough. */
 public record BenchReport(String command, Map<String, Object> machine, Map<String, Object> settings,
-                          List<VariantResult> backlog, List<VariantResult> live) {
+                          List<VariantResult> backlog, List<VariantResult> live, List<MemoryFootprint.Result> memory) {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -54,6 +54,19 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
                                 (double) r.completeWait().p99() / Math.max(1, b.completeWait().p99()))).orElse("–"),
                         waits(r.partialWait()), r.outputs(), r.revisions(), r.correct(), r.events(), r.lost(),
                         r.duplicated(), r.incomplete()));
+            }
+            md.append('\n');
+        }
+        if (!memory.isEmpty()) {
+            md.append("### Memory: the footprint of pending events\n\n");
+            md.append("| store | pending events | RSS before → after (MiB) | RSS growth per event | heap used / live after GC (MiB) | live heap growth per event | state dir (MiB) | changelogs (MiB) | -Xmx |\n");
+            md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (MemoryFootprint.Result m : memory) {
+                md.append(String.format(Locale.ROOT, "| %s | %,d | %d → %d | %d B | %d / %d | %d B | %d | %d | %s |%n",
+                        m.store(), m.pending(), m.rssBeforeBytes() >> 20, m.rssAfterBytes() >> 20,
+                        (m.rssAfterBytes() - m.rssBeforeBytes()) / Math.max(1, m.pending()), m.heapUsedBytes() >> 20,
+                        m.liveHeapBytes() >> 20, (m.liveHeapBytes() - m.liveHeapBefore()) / Math.max(1, m.pending()), m.stateDirBytes() >> 20,
+                        m.changelogBytes() >> 20, m.heap()));
             }
             md.append('\n');
         }

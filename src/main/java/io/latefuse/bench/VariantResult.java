@@ -12,8 +12,9 @@ package io.latefuse.bench;
  * @param lost           events with no answer
  * @param duplicated     events with more than one answer (the DSL's partial and spurious outputs)
  * @param incomplete     events whose answer lacked a modality that was sent on time, or held one sent late
- * @param seconds        backlog: from RUNNING to the last answer's append; live: the producing time
- * @param eventsPerSecond backlog: events answered per second of {@code seconds}
+ * @param events         events judged (live: after the warm-up)
+ * @param seconds        backlog: from RUNNING to the last answer's append; live: the producing time, warm-up included
+ * @param eventsPerSecond backlog: events answered per second of {@code seconds}; live: the rate achieved
  * @param completeWait   wait of events whose modalities all came on time, in ms
  * @param partialWait    wait of events with a missing or late modality, in ms
  */

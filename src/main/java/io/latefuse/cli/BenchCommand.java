@@ -3,6 +3,7 @@ package io.latefuse.cli;
 import io.latefuse.bench.BenchReport;
 import io.latefuse.bench.BenchRunner;
 import io.latefuse.bench.BenchWorkload;
+import io.latefuse.bench.MemoryFootprint;
 import io.latefuse.bench.Variant;
 import io.latefuse.bench.VariantResult;
 import io.latefuse.config.Durations;
@@ -33,12 +34,12 @@ import java.util.concurrent.Callable;
                 "on an embedded broker and registry. Writes results.json and results.md to --out."})
 final class BenchCommand implements Callable<Integer> {
 
-    enum Mode { BACKLOG, LIVE, BOTH }
+    enum Mode { BACKLOG, LIVE, BOTH, MEMORY }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--mode", defaultValue = "both", description = "backlog, live or both (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both, or memory: the footprint of --memory-events pending events (default ${DEFAULT-VALUE}).")
     Mode mode;
 
     @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
@@ -52,6 +53,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--live-seconds", defaultValue = "20", description = "Live: how long each variant is fed (default ${DEFAULT-VALUE}).")
     int liveSeconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "Live: traffic sent before the measured --live-seconds, not judged (default ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    @Option(names = "--memory-events", defaultValue = "1000000", description = "Memory: events held pending (default ${DEFAULT-VALUE}).")
+    int memoryEvents;
+
+    @Option(names = "--memory-heap", defaultValue = "2g", description = "Memory: the app's -Xmx (default ${DEFAULT-VALUE}).")
+    String memoryHeap;
 
     @Option(names = "--modalities", defaultValue = "3", description = "Modalities per event (default ${DEFAULT-VALUE}).")
     int modalities;
@@ -90,6 +100,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> problems = new ArrayList<>();
         if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
         if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
+        if (warmupSeconds < 0) problems.add("--warmup-seconds = " + warmupSeconds + ": must be at least 0");
         if (liveSeconds <= 0) problems.add("--live-seconds = " + liveSeconds + ": must be greater than 0");
         if (modalities < 2 || modalities > 16) problems.add("--modalities = " + modalities + ": must be 2 to 16");
         if (partitions <= 0) problems.add("--partitions = " + partitions + ": must be greater than 0");
@@ -118,26 +129,34 @@ final class BenchCommand implements Callable<Integer> {
             List<String> names = BenchRunner.modalityNames(modalities);
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
-            if (mode != Mode.LIVE) {
+            List<MemoryFootprint.Result> memory = new ArrayList<>();
+            if (mode == Mode.MEMORY) {
+                MemoryFootprint footprint = new MemoryFootprint(kafka.bootstrapServers(), registry.url(), work, log);
+                for (String store : List.of("rocksdb", "memory")) {
+                    memory.add(footprint.measure(store, memoryEvents, memoryHeap));
+                }
+            }
+            if (mode == Mode.BACKLOG || mode == Mode.BOTH) {
                 backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed));
             }
-            if (mode != Mode.BACKLOG) {
-                int liveEvents = (int) Math.max(1, Math.round(rate * liveSeconds));
-                live = runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate);
+            if (mode == Mode.LIVE || mode == Mode.BOTH) {
+                int warmupEvents = (int) Math.round(rate * warmupSeconds);
+                int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
+                live = runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate, warmupEvents);
             }
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("modalities", modalities);
             settings.put("partitions", partitions);
             settings.put("backlog events", events);
-            settings.put("live", String.format(Locale.ROOT, "%.0f events/s for %d s, %.0f%% missing one modality, %.0f%% with one late by %d ms",
-                    rate, liveSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
+            settings.put("live", String.format(Locale.ROOT, "%.0f events/s for %d s after %d s of warm-up, %.0f%% missing one modality, %.0f%% with one late by %d ms",
+                    rate, liveSeconds, warmupSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
             settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(wait));
             settings.put("grace (DSL)", Durations.format(graceP));
             settings.put("deadline.clock (latefuse)", "event in backlog (a replay), wall in live");
             settings.put("strategy", strategy);
             settings.put("stream threads", 1);
             BenchReport report = new BenchReport("latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                    BenchReport.describeMachine(), settings, backlog, live);
+                    BenchReport.describeMachine(), settings, backlog, live, memory);
             report.write(out);
             log.println();
             log.println(report.markdown());
