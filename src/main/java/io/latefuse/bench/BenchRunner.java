@@ -48,9 +48,16 @@ public final class BenchRunner {
      *                    within this much of each other are fused together)
      * @param grace       the DSL's grace period
      * @param lateDelayMs how long after its event a late modality is sent
+     * @param warmup      run an unmeasured backlog pass of each kind first
+     * @param kafka       Kafka and Streams properties for every variant (the config's {@code kafka} pass-through)
      */
     public record Settings(String bootstrapServers, String registryUrl, Path stateDir, int partitions,
-                           Duration maxWait, Duration punctuation, Duration grace, long lateDelayMs, String strategy) {}
+                           Duration maxWait, Duration punctuation, Duration grace, long lateDelayMs, String strategy,
+                           boolean warmup, Map<String, String> kafka) {
+        public Settings {
+            kafka = Map.copyOf(kafka);
+        }
+    }
 
     private final Settings settings;
     private final PrintStream log;
@@ -76,7 +83,7 @@ public final class BenchRunner {
                 records(workload), (System.nanoTime() - t) / 1e9);
         // One unmeasured pass of each kind first: the first app in a cold JVM runs interpreted code, loads
         // RocksDB and registers schemas, and would make whichever variant comes first look slow.
-        for (Variant.Kind kind : Variant.Kind.values()) {
+        for (Variant.Kind kind : settings.warmup() ? Variant.Kind.values() : new Variant.Kind[0]) {
             Variant warm = new Variant(kind, PipelineConfig.StoreType.MEMORY, Variant.AT_LEAST_ONCE);
             log.println("backlog: warm-up pass of " + warm.name() + " (not measured)");
             run(warm, workload, inputs, null, 0, true);
@@ -296,6 +303,10 @@ public final class BenchRunner {
         y.append("deadline.clock: ").append(clock).append("\nlate.policy: revise\n");
         y.append("store.type: ").append(v.store().name().toLowerCase(Locale.ROOT)).append('\n');
         y.append("processing.guarantee: ").append(v.guarantee()).append('\n');
+        if (!settings.kafka().isEmpty()) {
+            y.append("kafka:\n");
+            settings.kafka().forEach((k, val) -> y.append("  \"").append(k).append("\": \"").append(val).append("\"\n"));
+        }
         return PipelineConfigLoader.parse(y.toString(), "bench " + v.name(), Map.of());
     }
 

@@ -84,6 +84,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--strategy", defaultValue = "log_odds", description = "Fusion strategy (default ${DEFAULT-VALUE}).")
     String strategy;
 
+    @Option(names = "--kafka", description = "A Kafka or Streams property for every variant, key=value (repeatable), e.g. producer.linger.ms=100.")
+    Map<String, String> kafkaProps = new LinkedHashMap<>();
+
     @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -125,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                 apicurioDir != null ? apicurioDir : DemoCommand.defaultApicurioDir(), work.resolve("apicurio.log"));
              EmbeddedKafka kafka = DemoCommand.startQuietly()) {
             BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
-                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy), log);
+                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps), log);
             List<String> names = BenchRunner.modalityNames(modalities);
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
@@ -155,6 +158,9 @@ final class BenchCommand implements Callable<Integer> {
             settings.put("deadline.clock (latefuse)", "event in backlog (a replay), wall in live");
             settings.put("strategy", strategy);
             settings.put("stream threads", 1);
+            if (!kafkaProps.isEmpty()) {
+                settings.put("kafka", kafkaProps);
+            }
             BenchReport report = new BenchReport("latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     BenchReport.describeMachine(), settings, backlog, live, memory);
             report.write(out);

@@ -47,6 +47,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    /**
+     * Stops the broker (a controlled shutdown, as a rolling restart does) and starts it again on the same port and
+     * log directories; the controller keeps running. For fault tests: clients must ride it out.
+     */
+    public void restartBroker() throws Exception {
+        for (kafka.server.BrokerServer broker : cluster.brokers().values()) {
+            broker.shutdown();
+        }
+        for (kafka.server.BrokerServer broker : cluster.brokers().values()) {
+            broker.startup();
+        }
+        cluster.waitForReadyBrokers();
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();

@@ -34,6 +34,11 @@ public final class EmbeddedKafkaAndRegistry implements KafkaEnvironment, Extensi
         return kafka.bootstrapServers();
     }
 
+    /** See {@link EmbeddedKafka#restartBroker()}. */
+    public void restartBroker() throws Exception {
+        kafka.restartBroker();
+    }
+
     @Override
     public String registryUrl() {
         return registry.url();
