@@ -30,8 +30,8 @@ import java.util.concurrent.Callable;
  * in-memory stores, at-least-once and exactly-once) and the DSL outer-join chain, in backlog and live modes.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Benchmark latefuse against a stateless passthrough and the Kafka Streams DSL outer-join chain,",
-                "on an embedded broker and registry. Writes results.json and results.md to --out."})
+        description = {"Benchmark latefuse against a stateless passthrough and the Kafka Streams DSL outer-join chain, "
+                + "on an embedded broker and registry.", "Writes results.json and results.md to --out. See docs/BENCHMARKS.md."})
 final class BenchCommand implements Callable<Integer> {
 
     enum Mode { BACKLOG, LIVE, BOTH, MEMORY }
