@@ -201,6 +201,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      */
     void fireDueTimers(long punctuationTime) {
         long now = clockNow();
+        nextDue = now + punctuationMs;
+        if (lowWater > now) {
+            return; // nothing can be due; the clock may even have stepped back
+        }
         List<Bytes> due = new ArrayList<>();
         // A bounded range, never all(): the record cache (and the in-memory store) copy the keys an iterator
         // covers, so an open-ended scan costs O(pending) however few entries are due. Profiling `latefuse bench`
@@ -212,8 +216,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                 due.add(entry.key);
             }
         }
-        lowWater = Math.max(lowWater, now + 1);
-        nextDue = now + punctuationMs;
+        lowWater = now + 1;
         if (due.isEmpty()) {
             return;
         }
