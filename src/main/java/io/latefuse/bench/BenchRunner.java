@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * variants run with the same Kafka Streams properties (latefuse's, from {@link StreamsProperties}), one stream
  * thread, and a fresh application id, state directory and output topic.
  */
-public final class BenchRunner {
+public final class BenchRunner implements AutoCloseable {
 
     /**
      * @param maxWait     latefuse's deadline, and the DSL's join window (the same promise: scores of one event
@@ -340,6 +340,11 @@ public final class BenchRunner {
 
     private BenchProducer producer(BenchWorkload w, List<String> topics) {
         return new BenchProducer(settings.bootstrapServers(), new AvroSerializer<>(registry, registryConfig, false), w, topics);
+    }
+
+    @Override
+    public void close() {
+        registry.close();
     }
 
     static long records(BenchWorkload w) {

@@ -126,9 +126,9 @@ final class BenchCommand implements Callable<Integer> {
         log.println("Starting the schema registry and the broker...");
         try (ApicurioRegistryProcess registry = ApicurioRegistryProcess.start(
                 apicurioDir != null ? apicurioDir : DemoCommand.defaultApicurioDir(), work.resolve("apicurio.log"));
-             EmbeddedKafka kafka = DemoCommand.startQuietly()) {
-            BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
-                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps), log);
+             EmbeddedKafka kafka = DemoCommand.startQuietly();
+             BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
+                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps), log)) {
             List<String> names = BenchRunner.modalityNames(modalities);
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();

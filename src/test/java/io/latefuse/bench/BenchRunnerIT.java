@@ -26,9 +26,14 @@ class BenchRunnerIT {
 
     @Test
     void backlogAndLiveAreJudgedForEveryKind(KafkaEnvironment env, @TempDir Path dir) throws Exception {
-        BenchRunner runner = new BenchRunner(new BenchRunner.Settings(env.bootstrapServers(), env.registryUrl(), dir, 3,
+        try (BenchRunner runner = new BenchRunner(new BenchRunner.Settings(env.bootstrapServers(), env.registryUrl(), dir, 3,
                 Duration.ofMillis(300), Duration.ofMillis(25), Duration.ofMillis(100), 600, "log_odds", false, Map.of()),
-                new PrintStream(java.io.OutputStream.nullOutputStream()));
+                new PrintStream(java.io.OutputStream.nullOutputStream()))) {
+            check(runner);
+        }
+    }
+
+    private static void check(BenchRunner runner) throws Exception {
         List<Variant> variants = Variant.select(List.of("passthrough-alos", "latefuse-memory-alos", "dsl-memory-alos"));
 
         // Backlog, every modality present: the passthrough forwards every score once; latefuse (event-time
