@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** The benchmark's results as JSON (every number) and as markdown tables of ratios to the passthrough. */
 public record BenchReport(String command, Map<String, Object> machine, Map<String, Object> settings,
@@ -25,10 +26,8 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
     public String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("Command: `").append(command).append("`\n\n");
-        md.append("Machine: ").append(machine.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .reduce((a, b) -> a + "; " + b).orElse("")).append("\n\n");
-        md.append("Settings: ").append(settings.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .reduce((a, b) -> a + "; " + b).orElse("")).append("\n\n");
+        md.append("Machine: ").append(joined(machine)).append("\n\n");
+        md.append("Settings: ").append(joined(settings)).append("\n\n");
         if (!backlog.isEmpty()) {
             md.append("### Backlog: events fused per second of wall time\n\n");
             md.append("| variant | events/s | × passthrough (same guarantee) | outputs | correct | lost | duplicated | incomplete |\n");
@@ -71,6 +70,10 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
             md.append('\n');
         }
         return md.toString();
+    }
+
+    private static String joined(Map<String, Object> m) {
+        return m.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; "));
     }
 
     private static String waits(VariantResult.Latency l) {

@@ -1,6 +1,7 @@
 package io.latefuse.bench;
 
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.embedded.ApicurioRegistryProcess;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
@@ -16,7 +17,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -72,7 +72,7 @@ public final class MemoryFootprint {
         String topic = base + ".scores.acoustic";
         Path stateDir = work.resolve(base + "-state");
         Path config = work.resolve(base + ".yaml");
-        int metricsPort = freePort();
+        int metricsPort = ApicurioRegistryProcess.freePort();
         try (Admin admin = admin()) {
             admin.createTopics(Stream.of(topic, base + ".scores.lexical", base + ".fused", base + ".dlq")
                     .map(t -> new NewTopic(t, 3, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
@@ -231,11 +231,5 @@ public final class MemoryFootprint {
     private static String scrape(int port) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -40,7 +40,6 @@ final class OutputTally implements Runnable {
     final AtomicLong outputs = new AtomicLong();
     final AtomicLong revisions = new AtomicLong();
     final AtomicInteger answered = new AtomicInteger();
-    final AtomicLong lastOutputAppend = new AtomicLong(-1);
     final AtomicLong lastOutputSeenNanos = new AtomicLong(System.nanoTime());
     private volatile RuntimeException failure;
 
@@ -79,7 +78,6 @@ final class OutputTally implements Runnable {
 
     private void count(ConsumerRecord<String, byte[]> r) {
         outputs.incrementAndGet();
-        lastOutputAppend.accumulateAndGet(r.timestamp(), Math::max);
         lastOutputSeenNanos.set(System.nanoTime());
         int e = eventIndex(r.key());
         if (e < 0) {

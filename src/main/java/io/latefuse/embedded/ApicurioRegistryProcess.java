@@ -100,7 +100,8 @@ public final class ApicurioRegistryProcess implements AutoCloseable {
                 + " s; its log is " + logFile.toAbsolutePath());
     }
 
-    static int freePort() throws IOException {
+    /** A port that was free a moment ago, for a child process to listen on. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
