@@ -51,7 +51,7 @@ public final class OuterJoinChainTopology {
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
             // Event time, as latefuse uses: a user joining scores would window on when the event happened.
             KStream<String, EventState> one = builder.stream(m.topic(), Consumed.with(Serdes.String(), scores)
-                            .withTimestampExtractor(new EventTimeExtractor())
+                            .withTimestampExtractor(new EventTimeExtractor(config.eventTimeMaxFuture()))
                             .withOffsetResetPolicy(AutoOffsetReset.earliest())
                             .withName("scores-" + m.name()))
                     .mapValues(OuterJoinChainTopology::single, Named.as("wrap-" + m.name()));

@@ -24,6 +24,7 @@ public record PipelineConfig(
         Duration punctuationInterval,
         LatePolicy latePolicy,
         Duration lateRetention,
+        Duration eventTimeMaxFuture,
         StoreType storeType,
         String processingGuarantee,
         int standbyReplicas,

@@ -54,6 +54,17 @@ public final class PipelineConfigLoader {
             "num.standby.replicas", "standby.replicas",
             "num.stream.threads", "stream.threads",
             "errors.dead.letter.queue.topic.name", "dead.letter.topic");
+    /** Kafka properties latefuse sets itself with no key of its own: its dead-letter handlers depend on them. */
+    private static final Set<String> FIXED_KAFKA_KEYS = Set.of(
+            "deserialization.exception.handler",
+            "default.deserialization.exception.handler",
+            "processing.exception.handler",
+            "processing.exception.handler.global.enabled");
+    /**
+     * The most modalities a pipeline may have: which modalities an event holds is a 64-bit mask, one bit per
+     * modality in config order.
+     */
+    public static final int MAX_MODALITIES = 64;
 
     static {
         SCALARS.put("application.id", null);
@@ -70,6 +81,7 @@ public final class PipelineConfigLoader {
         SCALARS.put("punctuation.interval", "50ms");
         SCALARS.put("late.policy", "revise");
         SCALARS.put("late.retention", "10m");
+        SCALARS.put("event.time.max.future", "5m");
         SCALARS.put("store.type", "rocksdb");
         SCALARS.put("processing.guarantee", "exactly_once_v2");
         SCALARS.put("standby.replicas", "0");
@@ -205,6 +217,9 @@ public final class PipelineConfigLoader {
             Duration optionalWait = duration(tree, "optional.wait", false);
             Duration punctuation = duration(tree, "punctuation.interval", true);
             Duration retention = duration(tree, "late.retention", false);
+            // Brokers refuse record timestamps more than log.message.timestamp.after.max.ms (1 h by default) ahead of
+            // their clock; a score's event_time becomes the timestamp of changelog and output records.
+            Duration maxFuture = duration(tree, "event.time.max.future", true);
             String commit = scalar(tree, "commit.interval");
             Duration commitInterval = commit.isEmpty() ? null : duration(tree, "commit.interval", true);
             if (modalities.stream().noneMatch(ModalityConfig::required) && !modalities.isEmpty()) {
@@ -227,8 +242,8 @@ public final class PipelineConfigLoader {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, output, dlq,
-                    maxWait, optionalWait, clock, punctuation, late, retention, store, guarantee, standby, threads,
-                    commitInterval, onnx, kafka);
+                    maxWait, optionalWait, clock, punctuation, late, retention, maxFuture, store, guarantee, standby,
+                    threads, commitInterval, onnx, kafka);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy) {
@@ -308,7 +323,9 @@ public final class PipelineConfigLoader {
             String v = scalar(tree, key);
             try {
                 Duration d = Durations.parse(v);
-                if (positive && (d.isZero() || d.isNegative())) {
+                if (d.isNegative()) {
+                    problem(key, v, "must not be negative");
+                } else if (positive && d.isZero()) {
                     problem(key, v, "must be greater than zero");
                 }
                 return d;
@@ -402,6 +419,10 @@ public final class PipelineConfigLoader {
             if (!n.isArray()) {
                 problem("modalities", null, "must be a list of {name, topic, weight, calibration, required}");
                 return out;
+            }
+            if (n.size() > MAX_MODALITIES) {
+                problem("modalities", null, n.size() + " modalities; latefuse supports at most " + MAX_MODALITIES
+                        + " (an event's modalities are tracked as a 64-bit mask)");
             }
             Set<String> names = new LinkedHashSet<>();
             Set<String> topics = new HashSet<>();
@@ -524,6 +545,11 @@ public final class PipelineConfigLoader {
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
+                if (FIXED_KAFKA_KEYS.contains(e.getKey())) {
+                    problem("kafka." + e.getKey(), null, "set by latefuse, whose dead-letter handlers route bad records "
+                            + "to dead.letter.topic; it cannot be overridden");
+                    continue;
+                }
                 String owner = OWNED_KAFKA_KEYS.get(e.getKey());
                 if (owner != null) {
                     problem("kafka." + e.getKey(), null, "set by latefuse; use the top-level key " + owner);

@@ -146,6 +146,10 @@ public final class OnnxHeadStrategy implements FusionStrategy {
             z[k] = Math.max(0, z[k]);
             sum += z[k];
         }
+        if (!(sum > 0)) {
+            throw new IllegalStateException("fusion head " + model.file() + " output " + java.util.Arrays.toString(raw)
+                    + " sums to 0, so it is not a probability vector");
+        }
         for (int k = 0; k < c; k++) {
             z[k] /= sum;
         }

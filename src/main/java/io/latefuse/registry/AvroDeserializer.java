@@ -21,9 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * Reads Confluent-framed Avro. The writer's schema comes from the registry by the id in the bytes and is
  * resolved against the reader's schema (the generated class's, or a given one), so BACKWARD-evolved data reads fine.
  * <p>
- * Errors that are the record's fault (wrong magic byte, truncated payload, unknown schema id, corrupt body)
- * raise {@link SerializationException} with a message that says which. An unreachable registry raises
- * {@link SchemaRegistryException} instead, because it is not the record's fault and must not send it to a dead-letter topic.
+ * Errors that are the record's fault (wrong magic byte, truncated payload, an id the registry says it does not have,
+ * a schema that is not Avro, corrupt body) raise {@link SerializationException} with a message that says which. Any
+ * other registry failure (unreachable, 5xx, 401/403, a 404 that is not Confluent's "schema not found", an answer that
+ * is not JSON) raises {@link SchemaRegistryException} instead: it is not the record's fault and must not send it to a
+ * dead-letter topic.
  * Thread-safe.
  */
 public class AvroDeserializer<T> implements Deserializer<T> {
@@ -90,11 +92,12 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         try {
             writer = registry.schemaById(id);
         } catch (SchemaRegistryException e) {
-            if (e.isNotFound()) {
-                throw new SerializationException("Unknown schema id " + id + " on topic '" + topic
-                        + "': the schema registry has no such schema (error_code " + e.errorCode() + ")", e);
+            if (e.blamesRecord()) {
+                String why = e.errorCode() == SchemaRegistryException.NOT_AVRO ? e.getMessage()
+                        : "the schema registry has no such schema (error_code " + e.errorCode() + ")";
+                throw new SerializationException("Unknown schema id " + id + " on topic '" + topic + "': " + why, e);
             }
-            throw e;
+            throw e; // the registry's trouble, not the record's: the caller retries
         }
         if (specificClass != null) {
             return new SpecificDatumReader<>(writer, readerSchema, SpecificData.getForClass(specificClass));

@@ -19,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Serializes Avro records (generated SpecificRecords or GenericRecords) in the Confluent wire format,
@@ -26,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>{@code auto.register.schemas=true} (default): registers the record's schema.</li>
  *   <li>{@code auto.register.schemas=false}: looks the schema's id up and fails if it is not registered.</li>
- *   <li>{@code use.latest.version=true}: writes with the subject's latest schema and id, projecting the record onto it.</li>
+ *   <li>{@code use.latest.version=true}: writes with the subject's latest schema and id, projecting the record onto it.
+ *       The latest schema is looked up once per {@code latest.cache.ttl.sec}, not per record.</li>
  * </ul>
  * Thread-safe.
  */
@@ -35,14 +37,27 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
     private RegistryConfig config;
     private boolean isKey;
     private final Map<Schema, DatumWriter<Object>> writers = new ConcurrentHashMap<>();
+    private final Map<String, Latest> latest = new ConcurrentHashMap<>();
+    private final LongSupplier clockMs;
+
+    /** A subject's latest schema as looked up at {@code atMs}. */
+    private record Latest(SchemaRegistry.RegisteredSchema schema, long atMs) {}
 
     /** For Kafka's reflective instantiation; {@link #configure} then connects to the registry. */
-    public AvroSerializer() {}
+    public AvroSerializer() {
+        this.clockMs = System::currentTimeMillis;
+    }
 
     public AvroSerializer(SchemaRegistry registry, RegistryConfig config, boolean isKey) {
+        this(registry, config, isKey, System::currentTimeMillis);
+    }
+
+    /** @param clockMs the clock that ages the cached latest schema */
+    AvroSerializer(SchemaRegistry registry, RegistryConfig config, boolean isKey, LongSupplier clockMs) {
         this.registry = registry;
         this.config = config;
         this.isKey = isKey;
+        this.clockMs = clockMs;
     }
 
     @Override
@@ -66,12 +81,12 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
         int id;
         try {
             if (config.useLatestVersion()) {
-                SchemaRegistry.RegisteredSchema latest = registry.latest(subject);
-                if (!latest.schema().equals(schema)) {
-                    toWrite = project(record, latest.schema());
-                    schema = latest.schema();
+                SchemaRegistry.RegisteredSchema newest = latest(subject);
+                if (!newest.schema().equals(schema)) {
+                    toWrite = project(record, newest.schema());
+                    schema = newest.schema();
                 }
-                id = latest.id();
+                id = newest.id();
             } else if (config.autoRegister()) {
                 id = registry.register(subject, schema);
             } else {
@@ -99,6 +114,18 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
             throw new SerializationException("Cannot write Avro record to topic '" + topic + "' with schema "
                     + schema.getFullName() + ": " + e.getMessage(), e);
         }
+    }
+
+    private SchemaRegistry.RegisteredSchema latest(String subject) {
+        long now = clockMs.getAsLong();
+        long ttl = config.latestCacheTtl().toMillis();
+        Latest cached = latest.get(subject);
+        if (cached != null && (ttl < 0 || now - cached.atMs() < ttl)) {
+            return cached.schema();
+        }
+        SchemaRegistry.RegisteredSchema fresh = registry.latest(subject);
+        latest.put(subject, new Latest(fresh, now));
+        return fresh;
     }
 
     private DatumWriter<Object> writerFor(Schema schema, Object record) {

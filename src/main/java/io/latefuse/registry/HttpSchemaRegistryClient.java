@@ -101,6 +101,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
             return cached;
         }
         JsonNode answer = send("GET", "/schemas/ids/" + id, null);
+        String type = answer.path("schemaType").asText("AVRO");
+        if (!type.equalsIgnoreCase("AVRO")) {
+            throw new SchemaRegistryException("Schema id " + id + " is a " + type + " schema; latefuse reads Avro", 200,
+                    SchemaRegistryException.NOT_AVRO);
+        }
         Schema schema = parse(answer.path("schema").asText(null), "GET /schemas/ids/" + id);
         schemasById.put(id, schema);
         return schema;
@@ -262,8 +267,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
         }
         int code = json.path("error_code").asInt(status);
         String message = json.path("message").asText("");
+        String hint = status == 401 || status == 403 ? "; check " + RegistryConfig.USER_INFO : "";
         throw new SchemaRegistryException("Schema registry " + method + " " + path + " failed with HTTP " + status
-                + ", error_code " + code + ": " + message, status, code);
+                + ", error_code " + code + ": " + message + hint, status, code);
     }
 
     private static JsonNode readJson(String text) {

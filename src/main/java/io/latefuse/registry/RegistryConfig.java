@@ -19,16 +19,19 @@ import java.util.Map;
  * @param requestTimeout   per-request timeout
  * @param autoRegister     serializers register the record's schema ({@code auto.register.schemas}, default true)
  * @param useLatestVersion serializers write with the subject's latest schema ({@code use.latest.version}, default false)
+ * @param latestCacheTtl   how long a serializer reuses the latest schema it looked up ({@code latest.cache.ttl.sec},
+ *                         default 60 s; -1 keeps it for the serializer's lifetime, as Confluent's clients do)
  */
 public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int maxRetries,
                              Duration initialBackoff, Duration maxBackoff, Duration requestTimeout,
-                             boolean autoRegister, boolean useLatestVersion) {
+                             boolean autoRegister, boolean useLatestVersion, Duration latestCacheTtl) {
 
     public static final String URL = "schema.registry.url";
     public static final String CREDENTIALS_SOURCE = "basic.auth.credentials.source";
     public static final String USER_INFO = "basic.auth.user.info";
     public static final String AUTO_REGISTER = "auto.register.schemas";
     public static final String USE_LATEST = "use.latest.version";
+    public static final String LATEST_CACHE_TTL_SEC = "latest.cache.ttl.sec";
     public static final String MAX_RETRIES = "schema.registry.max.retries";
     public static final String RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
     public static final String RETRY_BACKOFF_MAX_MS = "schema.registry.retry.backoff.max.ms";
@@ -56,6 +59,9 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
         }
         if (maxRetries < 0) {
             throw new ConfigException(MAX_RETRIES, maxRetries, "must be >= 0");
+        }
+        if (latestCacheTtl != null && latestCacheTtl.isNegative() && !latestCacheTtl.equals(Duration.ofSeconds(-1))) {
+            throw new ConfigException(LATEST_CACHE_TTL_SEC, latestCacheTtl.toSeconds(), "must be >= 0, or -1 for no expiry");
         }
         urls = List.copyOf(urls);
     }
@@ -93,7 +99,8 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
                 Duration.ofMillis(number(props, RETRY_BACKOFF_MAX_MS, 2_000)),
                 Duration.ofMillis(number(props, REQUEST_TIMEOUT_MS, 10_000)),
                 bool(props, AUTO_REGISTER, true),
-                bool(props, USE_LATEST, false));
+                bool(props, USE_LATEST, false),
+                Duration.ofSeconds(number(props, LATEST_CACHE_TTL_SEC, 60)));
     }
 
     private static String string(Map<String, ?> props, String key, String dflt) {

@@ -12,6 +12,8 @@ public class SchemaRegistryException extends RuntimeException {
     public static final int SCHEMA_NOT_FOUND = 40403;
     public static final int INCOMPATIBLE_SCHEMA = 409;
     public static final int INVALID_SCHEMA = 42201;
+    /** latefuse's own code: the registry holds the id, but its schema is Protobuf or JSON Schema, not Avro. */
+    public static final int NOT_AVRO = -2;
 
     private final int httpStatus;
     private final int errorCode;
@@ -38,5 +40,15 @@ public class SchemaRegistryException extends RuntimeException {
 
     public boolean isNotFound() {
         return httpStatus == 404;
+    }
+
+    /**
+     * Whether the record that named this schema id is at fault: the registry answered, in Confluent's protocol, that
+     * it has no such schema (error_code 40403), or the schema is not Avro. Everything else (unreachable, 5xx, 401,
+     * 403, a 404 without Confluent's error code, an answer that is not JSON) is trouble with the registry or its
+     * settings, and the record must be retried rather than dead-lettered.
+     */
+    public boolean blamesRecord() {
+        return (httpStatus == 404 && errorCode == SCHEMA_NOT_FOUND) || errorCode == NOT_AVRO;
     }
 }

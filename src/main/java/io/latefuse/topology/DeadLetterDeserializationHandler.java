@@ -13,8 +13,10 @@ import java.util.Map;
 
 /**
  * Records whose bytes cannot be read go to the dead-letter topic (Kafka Streams' own KIP-1034 dead letter, with
- * latefuse's reason header) and processing continues. If the schema registry itself cannot be reached, the record
- * is not at fault: the stream thread fails instead, is replaced, and retries the record.
+ * latefuse's reason header) and processing continues. Only a registry answer that blames the record (Confluent's
+ * "schema not found", or a schema that is not Avro) dead-letters it. Any other registry failure (unreachable, 5xx,
+ * an expired credential, a wrong base URL) is not the record's fault: the stream thread fails instead, is replaced,
+ * and retries the record.
  */
 public class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
@@ -30,9 +32,10 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
 
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        if (causedByUnreachableRegistry(exception)) {
-            log.error("Schema registry unavailable while reading {}-{}@{}; failing the stream thread so the record is retried",
-                    context.topic(), context.partition(), context.offset(), exception);
+        if (causedByRegistryTrouble(exception)) {
+            log.error("Schema registry failure while reading {}-{}@{} (not the record's fault); failing the stream "
+                    + "thread so the record is retried: {}", context.topic(), context.partition(), context.offset(),
+                    rootMessage(exception));
             return Response.fail();
         }
         Response response = delegate.handleError(context, record, exception);
@@ -42,9 +45,20 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
         return Response.resume(response.deadLetterQueueRecords());
     }
 
-    private static boolean causedByUnreachableRegistry(Throwable t) {
+    private static String rootMessage(Throwable t) {
+        String message = t.getMessage();
         for (; t != null; t = t.getCause()) {
-            if (t instanceof SchemaRegistryException sre && (sre.httpStatus() < 0 || sre.httpStatus() >= 500)) {
+            if (t instanceof SchemaRegistryException) {
+                return t.getMessage();
+            }
+        }
+        return message;
+    }
+
+    /** Registry trouble that is not the record's fault: see {@link SchemaRegistryException#blamesRecord()}. */
+    static boolean causedByRegistryTrouble(Throwable t) {
+        for (; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException sre && !sre.blamesRecord()) {
                 return true;
             }
         }

@@ -16,10 +16,20 @@ public enum DeadLetterReason {
     WRONG_LENGTH("wrong_length"),
     /** A score, the confidence, the embedding or event_time is NaN or infinite. */
     NOT_FINITE("not_finite"),
-    /** A probability outside [0, 1], probabilities that do not sum to 1, a confidence outside [0, 1], or a negative event_time. */
+    /**
+     * A probability outside [0, 1], probabilities that do not sum to 1, a confidence outside [0, 1], or an event_time
+     * before 1970 or more than {@code event.time.max.future} ahead of the clock.
+     */
     OUT_OF_RANGE("out_of_range"),
+    /** The fusion head takes embeddings, and the score has none. */
+    MISSING_EMBEDDING("missing_embedding"),
     /** The event was already emitted and {@code late.policy=drop}. */
     LATE("late"),
+    /**
+     * Fusing the event failed (for example a learned head gave an output that is not a probability vector). Every
+     * score the event held goes to the dead-letter topic, and later scores for it follow while it is remembered.
+     */
+    FUSION_FAILED("fusion_failed"),
     /** Anything else that failed while processing the record. */
     PROCESSING_ERROR("processing_error");
 
@@ -27,6 +37,11 @@ public enum DeadLetterReason {
     public static final String HEADER = "latefuse.reason";
     /** The header that carries the human-readable detail. */
     public static final String DETAIL_HEADER = "latefuse.detail";
+    /**
+     * On scores the fusion processor itself dead-letters from its state (reasons {@code fusion_failed} and
+     * {@code unknown_modality} from an older config): the scores topic the score came from, for replay.
+     */
+    public static final String TOPIC_HEADER = "latefuse.topic";
 
     private final String code;
 

@@ -42,13 +42,26 @@ public final class EventFusion {
         return strategy;
     }
 
-    /** A bit per modality index: which have arrived. */
+    /** A bit per modality index: which have arrived. Scores of a modality the config does not have count for none. */
     long presentMask(EventState state) {
         long mask = 0;
         for (ModalityScore s : state.getArrivals()) {
-            mask |= 1L << config.modalityIndex(s.getModality());
+            int m = config.modalityIndex(s.getModality());
+            if (m >= 0) {
+                mask |= 1L << m;
+            }
         }
         return mask;
+    }
+
+    /** Whether every score the state holds is of a configured modality (state from an older config may not be). */
+    boolean knowsAll(EventState state) {
+        for (ModalityScore s : state.getArrivals()) {
+            if (config.modalityIndex(s.getModality()) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     boolean allRequiredPresent(long mask) {
@@ -72,6 +85,9 @@ public final class EventFusion {
         float[][] emb = new float[n][];
         for (ModalityScore s : state.getArrivals()) {
             int m = config.modalityIndex(s.getModality());
+            if (m < 0) {
+                continue;
+            }
             probs[m] = calibrators[m].probabilities(s.getScores(), s.getScoreType());
             if (s.getConfidence() != null) {
                 conf[m] = s.getConfidence();

@@ -4,15 +4,25 @@ import io.latefuse.avro.ModalityScore;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 
+import java.time.Duration;
+
 /**
  * Stream time follows each score's {@code event_time}, so the {@code event} deadline clock fires as event time
- * passes. A record without a usable event_time keeps its Kafka timestamp, so it still reaches the processor
- * (and, if invalid, the dead-letter topic) instead of being skipped.
+ * passes. An event_time outside {@link EventTimeBound} never becomes a timestamp: such a record keeps its Kafka
+ * timestamp, which the broker already accepted, so it neither moves stream time nor makes its dead letter (which
+ * carries the record's timestamp) unwritable. The processor then dead-letters it as {@code out_of_range}.
  */
 public final class EventTimeExtractor implements TimestampExtractor {
+    private final EventTimeBound bound;
+
+    public EventTimeExtractor(Duration maxFuture) {
+        this.bound = new EventTimeBound(maxFuture);
+    }
+
     @Override
     public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
-        if (record.value() instanceof ModalityScore s && s.getEventTime() != null && s.getEventTime().toEpochMilli() >= 0) {
+        if (record.value() instanceof ModalityScore s && s.getEventTime() != null
+                && bound.accepts(s.getEventTime().toEpochMilli(), System.currentTimeMillis())) {
             return s.getEventTime().toEpochMilli();
         }
         return record.timestamp() >= 0 ? record.timestamp() : Math.max(partitionTime, 0);

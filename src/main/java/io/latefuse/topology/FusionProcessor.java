@@ -8,6 +8,8 @@ import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
 import io.latefuse.metrics.FusionTelemetry;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -17,9 +19,14 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The per-event complete-or-deadline join (DESIGN.md, "The join").
@@ -31,9 +38,17 @@ import java.util.List;
  * An event is emitted COMPLETE the moment its last awaited modality arrives, and DEGRADED when its deadline passes
  * with a required modality missing. Invalid records throw {@link InvalidScoreException} before any state changes;
  * the processing exception handler sends them to the dead-letter topic.
+ * <p>
+ * An event leaves {@code pending} only after its prediction was forwarded. If fusing it fails, that one event's
+ * scores go to the dead-letter topic (reason {@code fusion_failed}) and the other events due with it are emitted.
  */
-public final class FusionProcessor implements Processor<String, ModalityScore, String, FusedPrediction> {
+public final class FusionProcessor implements Processor<String, ModalityScore, String, SpecificRecord> {
+    private static final Logger log = LoggerFactory.getLogger(FusionProcessor.class);
     private static final byte[] NO_VALUE = new byte[0];
+    /** {@code revision} of a finished event whose fusion failed and whose scores were dead-lettered. */
+    static final int DEAD_LETTERED = -2;
+    /** Modalities found in restored state that the config no longer has; each is logged once per JVM. */
+    private static final Set<String> STALE_MODALITIES_LOGGED = ConcurrentHashMap.newKeySet();
 
     private final PipelineConfig config;
     private final EventFusion fusion;
@@ -42,19 +57,20 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final long optionalWaitMs;
     private final long retentionMs;
 
-    private ProcessorContext<String, FusedPrediction> context;
+    private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, EventState> pending;
     private KeyValueStore<String, EventState> finished;
     private KeyValueStore<Bytes, byte[]> deadlines;
     /**
      * When {@link #process} next looks for due timers itself: under load a degraded emission then waits for the next
      * record rather than the next punctuation, while punctuations cover idle input. At most once per punctuation
-     * interval, or sooner for a timer added earlier. 0 until the first scan, so that restored timers are seen.
+     * interval, or sooner for a timer added earlier. 0 after {@link #init}, so that restored timers are seen.
      */
     private long nextDue;
     /**
      * No timer is earlier than this. Scans start here rather than at the first key: in RocksDB the index's past is
-     * a run of tombstones until compaction, and a scan from the first key would step over all of them.
+     * a run of tombstones until compaction, and a scan from the first key would step over all of them. 0 after
+     * {@link #init}: the stores may have been restored with timers before any time this instance saw.
      */
     private long lowWater;
     private final long punctuationMs;
@@ -74,17 +90,39 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.punctuationMs = Math.max(1, config.punctuationInterval().toMillis());
     }
 
+    /**
+     * Establishes every field from the stores. Kafka Streams may call this again on the same instance after it
+     * wiped and restored the stores (a task revived in place), so nothing may carry over from before.
+     */
     @Override
-    public void init(ProcessorContext<String, FusedPrediction> context) {
+    public void init(ProcessorContext<String, SpecificRecord> context) {
         this.context = context;
         this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
         this.finished = context.getStateStore(FusionTopology.FINISHED_STORE);
         this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
-        this.pendingHere = pending.approximateNumEntries(); // what was restored from the changelog
+        this.nextDue = 0;
+        this.lowWater = 0;
+        telemetry.pendingChanged(-pendingHere); // in case close() was skipped before this init
+        pendingHere = countPending();
         telemetry.pendingChanged(pendingHere);
         PunctuationType type = config.deadlineClock() == DeadlineClock.WALL
                 ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
         context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
+    }
+
+    /**
+     * Counted, not estimated: RocksDB's {@code approximateNumEntries()} read 0 for 10 entries after churn, and the
+     * gauge went negative. One pass over the restored store, once per task initialization.
+     */
+    private long countPending() {
+        long n = 0;
+        try (KeyValueIterator<String, EventState> it = pending.all()) {
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Now, in the deadline clock's time. */
@@ -99,21 +137,21 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             fireDueTimers(clockNow());
         }
         ModalityScore score = record.value();
-        int modality = validator.validate(record.key(), score, topic);
+        int modality = validator.validate(record.key(), score, topic, context.currentSystemTimeMs());
         String id = score.getEventId();
         long bit = 1L << modality;
 
-        EventState done = finished.get(id);
+        EventState done = load(finished, id, record.timestamp());
         if (done != null) {
             lateArrival(done, score, bit, record.timestamp());
             return;
         }
 
         long now = clockNow();
-        EventState state = pending.get(id);
+        EventState state = load(pending, id, record.timestamp());
         if (state == null) {
             long eventTime = score.getEventTime().toEpochMilli();
-            long deadline = (config.deadlineClock() == DeadlineClock.WALL ? now : eventTime) + maxWaitMs;
+            long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.WALL ? now : eventTime, maxWaitMs);
             state = new EventState(id, eventTime, context.currentSystemTimeMs(), deadline, -1, new ArrayList<>());
             addTimer(deadline, TimerKey.EMIT, id);
             pendingChanged(1);
@@ -127,14 +165,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         long mask = fusion.presentMask(state);
         if (fusion.allRequiredPresent(mask)) {
             if (fusion.allPresent(mask) || optionalWaitMs == 0) {
-                pending.delete(id);
-                deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
-                pendingChanged(-1);
-                emitFirst(state, fusion.strategy().fuse(fusion.input(state)), record.timestamp());
+                finish(state, fuse(state), record.timestamp());
                 return;
             }
             // Every required modality is in: wait at most optional.wait for the optional ones.
-            long soon = Math.min(state.getTimer(), now + optionalWaitMs);
+            long soon = Math.min(state.getTimer(), Saturating.add(now, optionalWaitMs));
             if (soon != state.getTimer()) {
                 deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
                 addTimer(soon, TimerKey.EMIT, id);
@@ -149,6 +184,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             telemetry.duplicate();
             return;
         }
+        if (done.getRevision() == DEAD_LETTERED) {
+            throw new InvalidScoreException(DeadLetterReason.FUSION_FAILED, "event " + done.getEventId()
+                    + ": its fusion failed and its scores were dead-lettered; this later " + score.getModality()
+                    + " score follows them");
+        }
         telemetry.lateArrival();
         if (config.latePolicy() == PipelineConfig.LatePolicy.DROP) {
             throw new InvalidScoreException(DeadLetterReason.LATE, "event " + done.getEventId() + ": modality "
@@ -156,25 +196,159 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     + " was emitted (late.policy=drop)");
         }
         done.getArrivals().add(score);
-        done.setRevision(done.getRevision() + 1);
-        FusedPrediction revised = fusion.prediction(done, fusion.strategy().fuse(fusion.input(done)),
-                done.getRevision(), context.currentSystemTimeMs());
-        finished.put(done.getEventId(), done);
+        done.setEventTime(Math.min(done.getEventTime(), score.getEventTime().toEpochMilli()));
+        Fused fused = fuse(done);
+        if (fused.failure() != null) {
+            // Nothing was stored: the event keeps its last revision, and this score is dead-lettered.
+            throw new InvalidScoreException(DeadLetterReason.FUSION_FAILED, "event " + done.getEventId()
+                    + ": fusing revision " + (done.getRevision() + 1) + " with this " + score.getModality()
+                    + " score failed: " + fused.failure());
+        }
+        int revision = done.getRevision() + 1;
+        FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         forward(revised, timestamp);
+        done.setRevision(revision);
+        finished.put(done.getEventId(), done);
     }
 
-    /** Emits revision 0 and moves the event from pending to finished. */
-    private void emitFirst(EventState state, FusionResult result, long timestamp) {
-        FusedPrediction prediction = fusion.prediction(state, result, 0, context.currentSystemTimeMs());
-        telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
-        state.setRevision(0);
-        if (retentionMs > 0) {
-            long forgetAt = clockNow() + retentionMs;
-            state.setTimer(forgetAt);
-            finished.put(state.getEventId(), state);
-            addTimer(forgetAt, TimerKey.FORGET, state.getEventId());
+    /**
+     * Revision 0: forwards the prediction (or, if fusion failed, dead-letters the event's scores), and only then
+     * moves the event from pending to finished.
+     */
+    private void finish(EventState state, Fused fused, long timestamp) {
+        String id = state.getEventId();
+        if (fused.failure() == null) {
+            FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs());
+            forward(prediction, timestamp);
+            telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
+            state.setRevision(0);
+        } else {
+            log.warn("Event {}: fusion failed ({}); its {} score(s) go to the dead-letter topic as {}", id,
+                    fused.failure(), state.getArrivals().size(), DeadLetterReason.FUSION_FAILED.code());
+            for (ModalityScore s : state.getArrivals()) {
+                deadLetter(id, s, DeadLetterReason.FUSION_FAILED, "event " + id + ": fusion failed: " + fused.failure(),
+                        timestamp);
+            }
+            state.setRevision(DEAD_LETTERED);
         }
-        forward(prediction, timestamp);
+        pending.delete(id);
+        deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+        pendingChanged(-1);
+        if (retentionMs > 0) {
+            long forgetAt = Saturating.add(clockNow(), retentionMs);
+            state.setTimer(forgetAt);
+            finished.put(id, state);
+            addTimer(forgetAt, TimerKey.FORGET, id);
+        }
+    }
+
+    /** One event's fusion: its result, or why it failed. */
+    private record Fused(FusionResult result, String failure) {
+        static Fused failed(RuntimeException e) {
+            return new Fused(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private Fused fuse(EventState state) {
+        try {
+            return checked(fusion.strategy().fuse(fusion.input(state)));
+        } catch (RuntimeException e) {
+            return Fused.failed(e);
+        }
+    }
+
+    /**
+     * Fuses the events due together as one batch (a learned head runs them in one call). If the batch fails, each
+     * event is fused on its own, so that one bad event fails alone.
+     */
+    private List<Fused> fuseAll(List<EventState> states) {
+        List<Fused> out = new ArrayList<>(states.size());
+        try {
+            List<FusionInput> inputs = new ArrayList<>(states.size());
+            for (EventState s : states) {
+                inputs.add(fusion.input(s));
+            }
+            List<FusionResult> results = fusion.strategy().fuseBatch(inputs);
+            for (FusionResult r : results) {
+                out.add(checked(r));
+            }
+            return out;
+        } catch (RuntimeException batchFailed) {
+            if (states.size() == 1) {
+                return List.of(Fused.failed(batchFailed));
+            }
+            out.clear();
+            for (EventState s : states) {
+                out.add(fuse(s));
+            }
+            return out;
+        }
+    }
+
+    /** A result the prediction can carry: one finite probability per class. */
+    private Fused checked(FusionResult r) {
+        double[] p = r.probabilities();
+        if (p.length != config.numClasses()) {
+            return new Fused(null, "the strategy returned " + p.length + " probabilities for " + config.numClasses()
+                    + " classes");
+        }
+        for (double v : p) {
+            if (!Double.isFinite(v) || v < 0) {
+                return new Fused(null, "the strategy returned " + java.util.Arrays.toString(p)
+                        + ", which is not a probability vector");
+            }
+        }
+        return new Fused(r, null);
+    }
+
+    /**
+     * Reads an event's state. Scores of a modality the config no longer has (the state was written under an older
+     * config) are taken out of it and dead-lettered as {@code unknown_modality}, as they would be if they arrived
+     * now; a pending event left with no scores is dropped with its timer.
+     */
+    private EventState load(KeyValueStore<String, EventState> store, String id, long timestamp) {
+        EventState state = store.get(id);
+        if (state == null || fusion.knowsAll(state)) {
+            return state;
+        }
+        List<ModalityScore> kept = new ArrayList<>();
+        for (ModalityScore s : state.getArrivals()) {
+            if (config.modalityIndex(s.getModality()) >= 0) {
+                kept.add(s);
+                continue;
+            }
+            if (STALE_MODALITIES_LOGGED.add(s.getModality())) {
+                log.warn("Restored state holds scores of modality '{}', which the config no longer has (configured: {}); "
+                        + "they go to the dead-letter topic as {}", s.getModality(), config.modalityNames(),
+                        DeadLetterReason.UNKNOWN_MODALITY.code());
+            }
+            deadLetter(id, s, DeadLetterReason.UNKNOWN_MODALITY, "event " + id + ": restored state holds a score of "
+                    + "modality '" + s.getModality() + "', which is no longer configured (configured: "
+                    + String.join(", ", config.modalityNames()) + ")", timestamp);
+        }
+        state.setArrivals(kept);
+        if (kept.isEmpty() && store == pending) {
+            pending.delete(id);
+            deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+            pendingChanged(-1);
+            return null;
+        }
+        store.put(id, state);
+        return state;
+    }
+
+    /** Sends one score the processor holds to the dead-letter topic, in the same format scorers write. */
+    private void deadLetter(String eventId, ModalityScore score, DeadLetterReason reason, String detail, long timestamp) {
+        int m = config.modalityIndex(score.getModality());
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DeadLetterReason.HEADER, reason.code().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetterReason.DETAIL_HEADER, detail.getBytes(StandardCharsets.UTF_8));
+        if (m >= 0) {
+            headers.add(DeadLetterReason.TOPIC_HEADER, config.modalities().get(m).topic().getBytes(StandardCharsets.UTF_8));
+        }
+        context.forward(new Record<String, SpecificRecord>(eventId, score, timestamp, headers),
+                FusionTopology.DEAD_LETTER_SINK);
+        telemetry.deadLetter(reason.code());
     }
 
     private void addTimer(long time, byte kind, String eventId) {
@@ -192,7 +366,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (prediction.getRevision() > 0) {
             telemetry.revised();
         }
-        context.forward(new Record<>(prediction.getEventId(), prediction, timestamp));
+        context.forward(new Record<String, SpecificRecord>(prediction.getEventId(), prediction, timestamp),
+                FusionTopology.SINK);
     }
 
     /**
@@ -201,7 +376,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      */
     void fireDueTimers(long punctuationTime) {
         long now = clockNow();
-        nextDue = now + punctuationMs;
+        nextDue = Saturating.add(now, punctuationMs);
         if (lowWater > now) {
             return; // nothing can be due; the clock may even have stepped back
         }
@@ -209,28 +384,24 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         // A bounded range, never all(): the record cache (and the in-memory store) copy the keys an iterator
         // covers, so an open-ended scan costs O(pending) however few entries are due. Profiling `latefuse bench`
         // found that copy taking most of the stream thread's time.
-        try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(TimerKey.bound(lowWater), TimerKey.bound(now + 1))) {
+        long end = Saturating.add(now, 1);
+        try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(TimerKey.bound(lowWater), TimerKey.bound(end))) {
             while (it.hasNext()) {
                 KeyValue<Bytes, byte[]> entry = it.next();
                 telemetry.deadlineIndexVisited();
                 due.add(entry.key);
             }
         }
-        lowWater = now + 1;
-        if (due.isEmpty()) {
-            return;
-        }
+        lowWater = end;
         List<EventState> toEmit = new ArrayList<>();
         for (Bytes key : due) {
-            deadlines.delete(key);
             String id = TimerKey.eventId(key);
             long time = TimerKey.time(key);
             if (TimerKey.kind(key) == TimerKey.EMIT) {
-                EventState state = pending.get(id);
+                EventState state = load(pending, id, now);
                 if (state != null && state.getTimer() == time) {
-                    pending.delete(id);
-                    pendingChanged(-1);
-                    toEmit.add(state);
+                    toEmit.add(state); // its timer goes when it is emitted
+                    continue;
                 }
             } else {
                 EventState state = finished.get(id);
@@ -238,18 +409,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     finished.delete(id);
                 }
             }
+            deadlines.delete(key);
         }
         if (toEmit.isEmpty()) {
             return;
         }
-        List<FusionInput> inputs = new ArrayList<>(toEmit.size());
-        for (EventState s : toEmit) {
-            inputs.add(fusion.input(s));
-        }
-        List<FusionResult> results = fusion.strategy().fuseBatch(inputs);
+        List<Fused> results = fuseAll(toEmit);
         // Punctuators have no input record: stamp outputs with the time they were due, in the deadline clock.
         for (int i = 0; i < toEmit.size(); i++) {
-            emitFirst(toEmit.get(i), results.get(i), now);
+            finish(toEmit.get(i), results.get(i), now);
         }
     }
 

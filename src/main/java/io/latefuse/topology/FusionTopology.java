@@ -26,6 +26,8 @@ import org.apache.kafka.streams.state.Stores;
 public final class FusionTopology {
     public static final String PROCESSOR = "fuse";
     public static final String SINK = "fused-sink";
+    /** Scores the processor dead-letters from its own state: the events whose fusion failed. */
+    public static final String DEAD_LETTER_SINK = "dead-letter-sink";
     public static final String PENDING_STORE = "pending";
     public static final String FINISHED_STORE = "finished";
     public static final String DEADLINES_STORE = "deadlines";
@@ -46,7 +48,7 @@ public final class FusionTopology {
         // The topology reads its own settings from the same properties the app runs with.
         Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
         String[] sources = new String[config.numModalities()];
-        EventTimeExtractor eventTime = new EventTimeExtractor();
+        EventTimeExtractor eventTime = new EventTimeExtractor(config.eventTimeMaxFuture());
         for (int i = 0; i < sources.length; i++) {
             PipelineConfig.ModalityConfig m = config.modalities().get(i);
             sources[i] = sourceName(m.name());
@@ -62,6 +64,9 @@ public final class FusionTopology {
         topology.addStateStore(store(config, DEADLINES_STORE, Serdes.Bytes(), Serdes.ByteArray()), PROCESSOR);
 
         topology.addSink(SINK, config.outputTopic(), Serdes.String().serializer(), predictionSerde.serializer(), PROCESSOR);
+        // Registered under the dead-letter topic's own subject, so that its records decode like the scores topics'.
+        topology.addSink(DEAD_LETTER_SINK, config.deadLetterTopic(), Serdes.String().serializer(), scoreSerde.serializer(),
+                PROCESSOR);
         return topology;
     }
 

@@ -13,18 +13,21 @@ public final class ScoreValidator {
 
     private final PipelineConfig config;
     private final java.util.OptionalInt embeddingSize;
+    private final EventTimeBound eventTimes;
 
     /** @param embeddingSize the embedding length the strategy needs, if it uses embeddings */
     public ScoreValidator(PipelineConfig config, java.util.OptionalInt embeddingSize) {
         this.config = config;
         this.embeddingSize = embeddingSize;
+        this.eventTimes = new EventTimeBound(config.eventTimeMaxFuture());
     }
 
     /**
-     * @param topic the topic the record came from
+     * @param topic     the topic the record came from
+     * @param wallNowMs the wall-clock time now, against which {@code event.time.max.future} is checked
      * @return the modality's index in config order
      */
-    public int validate(String key, ModalityScore score, String topic) {
+    public int validate(String key, ModalityScore score, String topic, long wallNowMs) {
         if (score == null) {
             throw new InvalidScoreException(DeadLetterReason.MISSING_VALUE,
                     "null value (tombstone) for key '" + key + "' on topic " + topic);
@@ -80,6 +83,10 @@ public final class ScoreValidator {
             }
         }
         List<Float> embedding = score.getEmbedding();
+        if (embedding == null && embeddingSize.isPresent()) {
+            throw new InvalidScoreException(DeadLetterReason.MISSING_EMBEDDING, "event " + id + ", modality " + modality
+                    + ": no embedding, but the fusion head takes " + embeddingSize.getAsInt() + " values per modality");
+        }
         if (embedding != null) {
             if (embeddingSize.isPresent() && embedding.size() != embeddingSize.getAsInt()) {
                 throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + id + ", modality " + modality
@@ -92,9 +99,16 @@ public final class ScoreValidator {
                 }
             }
         }
-        if (score.getEventTime().toEpochMilli() < 0) {
+        long eventTime = score.getEventTime().toEpochMilli();
+        if (eventTime < 0) {
             throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
                     + ": event_time " + score.getEventTime() + " is before 1970");
+        }
+        if (!eventTimes.accepts(eventTime, wallNowMs)) {
+            throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
+                    + ": event_time " + score.getEventTime() + " is more than event.time.max.future ("
+                    + io.latefuse.config.Durations.format(config.eventTimeMaxFuture()) + ") ahead of the clock ("
+                    + java.time.Instant.ofEpochMilli(wallNowMs) + ")");
         }
         return m;
     }
