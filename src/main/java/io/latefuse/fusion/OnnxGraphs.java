@@ -50,6 +50,28 @@ public final class OnnxGraphs {
     }
 
     /**
+     * A fusion head over scores, mask and per-modality embeddings: {@code softmax([scores, mask, embeddings] W + b)},
+     * with inputs {@code scores} [B, N*C], {@code mask} [B, N] and {@code embeddings} [B, N*E].
+     *
+     * @param weights [N*C + N + N*E][C]
+     */
+    public static ModelProto embeddingHead(String scoresName, String maskName, String embeddingsName, String outputName,
+                                           int modalities, int classes, int embeddingSize, float[][] weights, float[] bias) {
+        check(weights, bias, modalities * classes + modalities + modalities * embeddingSize, classes);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-embedding-head")
+                .addInput(floatInput(scoresName, modalities * classes))
+                .addInput(floatInput(maskName, modalities))
+                .addInput(floatInput(embeddingsName, modalities * embeddingSize))
+                .addInitializer(tensor("W", weights))
+                .addInitializer(tensor("b", bias))
+                .addNode(node("Concat", List.of(scoresName, maskName, embeddingsName), "x", axis(1)))
+                .addNode(node("Gemm", List.of("x", "W", "b"), "logits", null))
+                .addNode(node("Softmax", List.of("logits"), outputName, axis(1)))
+                .addOutput(floatInput(outputName, classes));
+        return model(g);
+    }
+
+    /**
      * A fusion head that sees how the mask and the scores interact: features
      * {@code [scores, mask, scores[i,c] * mask[j] for i, c, j]} (that last block flattened in (i, c, j) order),
      * then {@code softmax(features W + b)}. So it can reweight a modality's evidence by which others are present.

@@ -35,6 +35,18 @@ class MainTest {
     }
 
     @Test
+    void aKafkaKeyLatefuseSetsItselfExitsWithCode2(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path bad = dir.resolve("bad.yaml");
+        java.nio.file.Files.writeString(bad, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
+                .replace("kafka: {}", "kafka: {processing.exception.handler: org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler}"));
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("run", "--config", bad.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("kafka.processing.exception.handler").contains("cannot be overridden");
+    }
+
+    @Test
     void aFusionHeadThatDoesNotFitExitsWithCode2AndShowsItsShapes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         // A head for 3 modalities, but config/ddsd.yaml has 4.

@@ -89,6 +89,57 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void sixtyFourModalitiesAreTheLimit() {
+        StringBuilder sixtyFour = new StringBuilder(MINIMAL.substring(0, MINIMAL.indexOf("modalities:")) + "modalities:\n");
+        for (int i = 0; i < 64; i++) {
+            sixtyFour.append("  - {name: m").append(i).append("}\n");
+        }
+        assertThat(parse(sixtyFour.toString()).numModalities()).isEqualTo(64);
+        assertThat(problemsOf(sixtyFour + "  - {name: m64}\n")).contains("modalities").contains("65 modalities")
+                .contains("at most 64");
+    }
+
+    @Test
+    void negativeDurationsAreRefused() {
+        assertThat(problemsOf(MINIMAL + "optional.wait: PT-5S\n")).contains("optional.wait = 'PT-5S'")
+                .contains("must not be negative");
+        assertThat(problemsOf(MINIMAL + "late.retention: PT-1H\n")).contains("late.retention = 'PT-1H'")
+                .contains("must not be negative");
+        assertThat(problemsOf(MINIMAL + "max.wait: PT-1S\n")).contains("max.wait = 'PT-1S'");
+        assertThat(parse(MINIMAL + "optional.wait: 0ms\nlate.retention: 0ms\n").lateRetention()).isZero();
+    }
+
+    @Test
+    void eventTimesAreBoundedAheadOfTheClock() {
+        assertThat(parse(MINIMAL).eventTimeMaxFuture()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(parse(MINIMAL + "event.time.max.future: 30s\n").eventTimeMaxFuture()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(problemsOf(MINIMAL + "event.time.max.future: 0s\n")).contains("event.time.max.future = '0s'")
+                .contains("greater than zero");
+    }
+
+    @Test
+    void kafkaKeysTheDeadLetterHandlingDependsOnAreRefused() {
+        for (String key : java.util.List.of("deserialization.exception.handler", "default.deserialization.exception.handler",
+                "processing.exception.handler", "processing.exception.handler.global.enabled")) {
+            assertThat(problemsOf(MINIMAL + "kafka: {" + key + ": x}\n")).contains("kafka." + key)
+                    .contains("cannot be overridden");
+        }
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_KAFKA_PROCESSING_EXCEPTION_HANDLER", "x")))
+                .contains("kafka.processing.exception.handler");
+        assertThat(parse(MINIMAL + "kafka: {production.exception.handler: x}\n").kafka())
+                .containsEntry("production.exception.handler", "x");
+    }
+
+    private static String problemsOf(String yaml, Map<String, String> env) {
+        try {
+            PipelineConfigLoader.parse(yaml, "test.yaml", env);
+        } catch (InvalidConfigException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("expected the config to be refused");
+    }
+
+    @Test
     void allProblemsAreReportedAtOnce() {
         InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidConfigException.class,
                 () -> parse(MINIMAL + "max.wait: soon\nstore.type: floppy\n"));

@@ -86,6 +86,16 @@ class OnnxHeadStrategyTest {
     }
 
     @Test
+    void aProbabilityHeadWhoseOutputSumsToZeroIsRefusedNotNaN(@TempDir Path dir) throws Exception {
+        Head zeros = new Head(new float[N * C + N][C], new float[C]);
+        try (OnnxHeadStrategy s = strategy(write(dir, "zeros.onnx", zeros, "scores", "mask", "probs", false), "scores", "mask",
+                null, false)) {
+            assertThatThrownBy(() -> s.fuse(randomInputs(3, 1).get(0)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("sums to 0");
+        }
+    }
+
+    @Test
     void onnxRuntimeMatchesTheSameArithmeticInJava(@TempDir Path dir) throws Exception {
         Head h = Head.random(1);
         try (OnnxHeadStrategy s = strategy(write(dir, "head.onnx", h, "scores", "mask", "probs", true), "scores", "mask", null, false)) {

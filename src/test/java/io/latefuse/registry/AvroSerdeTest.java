@@ -63,6 +63,63 @@ class AvroSerdeTest {
     }
 
     @Test
+    void useLatestVersionAsksTheRegistryOncePerTtlNotPerRecord() {
+        registry.register("scores.d-value", ModalityScore.getClassSchema());
+        int[] lookups = {0};
+        SchemaRegistry counting = new SchemaRegistry() {
+            public int register(String subject, Schema schema) {
+                return registry.register(subject, schema);
+            }
+
+            public int lookupId(String subject, Schema schema) {
+                return registry.lookupId(subject, schema);
+            }
+
+            public Schema schemaById(int id) {
+                return registry.schemaById(id);
+            }
+
+            public RegisteredSchema latest(String subject) {
+                lookups[0]++;
+                return registry.latest(subject);
+            }
+
+            public boolean isCompatible(String subject, Schema schema) {
+                return registry.isCompatible(subject, schema);
+            }
+
+            public String compatibility(String subject) {
+                return registry.compatibility(subject);
+            }
+
+            public void setCompatibility(String subject, String level) {
+                registry.setCompatibility(subject, level);
+            }
+        };
+        long[] now = {1_000_000};
+        AvroSerializer<ModalityScore> ser = new AvroSerializer<>(counting,
+                config(Map.of(RegistryConfig.USE_LATEST, true, RegistryConfig.LATEST_CACHE_TTL_SEC, 60)), false,
+                () -> now[0]);
+        for (int i = 0; i < 100; i++) {
+            ser.serialize("scores.d", SchemaRegistryScenarios.score("e" + i));
+        }
+        assertThat(lookups[0]).isEqualTo(1);
+
+        // A new version registered meanwhile is picked up once the cached one is older than the TTL.
+        int v2Id = registry.register("scores.d-value", SchemaRegistryScenarios.v2());
+        now[0] += 59_000;
+        assertThat(ByteBuffer.wrap(ser.serialize("scores.d", SchemaRegistryScenarios.score("x")), 1, 4).getInt())
+                .isNotEqualTo(v2Id);
+        now[0] += 2_000;
+        assertThat(ByteBuffer.wrap(ser.serialize("scores.d", SchemaRegistryScenarios.score("y")), 1, 4).getInt())
+                .isEqualTo(v2Id);
+        assertThat(lookups[0]).isEqualTo(2);
+
+        assertThatThrownBy(() -> config(Map.of(RegistryConfig.LATEST_CACHE_TTL_SEC, -5)))
+                .hasMessageContaining(RegistryConfig.LATEST_CACHE_TTL_SEC);
+    }
+
+    @Test
     void nullIsATombstoneBothWays() {
         assertThat(new AvroSerializer<ModalityScore>(registry, config(Map.of()), false).serialize("t", null)).isNull();
         assertThat(AvroDeserializer.specific(ModalityScore.class, registry).deserialize("t", null)).isNull();

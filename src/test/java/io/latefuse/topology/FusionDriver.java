@@ -64,6 +64,8 @@ final class FusionDriver implements AutoCloseable {
     final TestOutputTopic<String, FusedPrediction> output;
     final TestOutputTopic<byte[], byte[]> deadLetters;
     private final String scope;
+    /** The registry serde the scores topics use; dead letters of held scores decode with it too. */
+    final Serde<ModalityScore> scoreSerde;
     final io.latefuse.metrics.FusionTelemetry telemetry =
             new io.latefuse.metrics.FusionTelemetry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 
@@ -78,11 +80,22 @@ final class FusionDriver implements AutoCloseable {
     /** @param decorate wraps the configured strategy, e.g. to observe its batches */
     FusionDriver(String extraYaml, Map<String, String> env,
                  java.util.function.UnaryOperator<io.latefuse.fusion.FusionStrategy> decorate) {
+        this(BASE, extraYaml, env, decorate);
+    }
+
+    /** A driver over another base config; {@code base} has a {@code %s} for the registry scope, as {@link #BASE}. */
+    static FusionDriver withBase(String base, String extraYaml) {
+        return new FusionDriver(base, extraYaml, Map.of(), java.util.function.UnaryOperator.identity());
+    }
+
+    private FusionDriver(String base, String extraYaml, Map<String, String> env,
+                         java.util.function.UnaryOperator<io.latefuse.fusion.FusionStrategy> decorate) {
         scope = "fusion-" + UUID.randomUUID();
-        config = PipelineConfigLoader.parse(BASE.formatted(scope) + extraYaml, "test", env);
+        config = PipelineConfigLoader.parse(base.formatted(scope) + extraYaml, "test", env);
         RegistryConfig rc = RegistryConfig.of(InMemorySchemaRegistry.SCHEME + scope);
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, rc);
+        scoreSerde = scores;
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, rc);
         Properties props = FusionApp.streamsProperties(config);
         try {
@@ -116,6 +129,11 @@ final class FusionDriver implements AutoCloseable {
 
     void send(String topicOfModality, String key, ModalityScore s) {
         inputs.get(topicOfModality).pipeInput(key, s, s == null ? T0 : s.getEventTime());
+    }
+
+    /** Sends a score with a record timestamp of its own, as a producer (and the broker's clock) would set it. */
+    void sendAt(ModalityScore s, Instant recordTimestamp) {
+        inputs.get(s.getModality()).pipeInput(s.getEventId(), s, recordTimestamp);
     }
 
     void sendRaw(String modality, byte[] key, byte[] value) {

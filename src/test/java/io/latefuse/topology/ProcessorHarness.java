@@ -1,0 +1,135 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.FusionStrategies;
+import io.latefuse.metrics.FusionTelemetry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * One {@link FusionProcessor} on Kafka's {@link MockProcessorContext}, with the three stores in memory, so that a
+ * test can do what Kafka Streams does to a task: snapshot and restore its stores, close it and init it again.
+ */
+final class ProcessorHarness {
+    final PipelineConfig config;
+    final MockProcessorContext<String, SpecificRecord> context;
+    final FusionTelemetry telemetry = new FusionTelemetry(new SimpleMeterRegistry());
+    final FusionProcessor processor;
+    final KeyValueStore<String, EventState> pending;
+    final KeyValueStore<String, EventState> finished;
+    final KeyValueStore<Bytes, byte[]> deadlines;
+
+    ProcessorHarness(PipelineConfig config) {
+        this(config, null);
+    }
+
+    /** @param stores the stores of an earlier harness, as a task reassigned to a new instance would find them */
+    ProcessorHarness(PipelineConfig config, ProcessorHarness stores) {
+        this.config = config;
+        context = new MockProcessorContext<>(new Properties());
+        context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli());
+        context.setCurrentStreamTimeMs(FusionDriver.T0.toEpochMilli());
+        if (stores == null) {
+            PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
+            pending = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.PENDING_STORE),
+                    Serdes.String(), stateSerde).withLoggingDisabled().build();
+            finished = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.FINISHED_STORE),
+                    Serdes.String(), stateSerde).withLoggingDisabled().build();
+            deadlines = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.DEADLINES_STORE),
+                    Serdes.Bytes(), Serdes.ByteArray()).withLoggingDisabled().build();
+            pending.init(context.getStateStoreContext(), pending);
+            finished.init(context.getStateStoreContext(), finished);
+            deadlines.init(context.getStateStoreContext(), deadlines);
+        } else {
+            pending = stores.pending;
+            finished = stores.finished;
+            deadlines = stores.deadlines;
+        }
+        context.addStateStore(pending);
+        context.addStateStore(finished);
+        context.addStateStore(deadlines);
+        processor = new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry);
+        processor.init(context);
+    }
+
+    void setWall(long offsetFromT0) {
+        context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli() + offsetFromT0);
+    }
+
+    void process(ModalityScore score) {
+        int m = config.modalityIndex(score.getModality());
+        context.setRecordMetadata(config.modalities().get(m).topic(), 0, 0);
+        processor.process(new Record<>(score.getEventId(), score, score.getEventTime().toEpochMilli()));
+    }
+
+    /** Runs the processor's most recently scheduled punctuator, as Kafka Streams would when it is due. */
+    void punctuate() {
+        List<MockProcessorContext.CapturedPunctuator> all = context.scheduledPunctuators();
+        all.get(all.size() - 1).getPunctuator().punctuate(context.currentSystemTimeMs());
+    }
+
+    List<FusedPrediction> predictions() {
+        List<FusedPrediction> out = new ArrayList<>();
+        context.forwarded(FusionTopology.SINK).forEach(f -> out.add((FusedPrediction) f.record().value()));
+        return out;
+    }
+
+    List<Record<? extends String, ? extends SpecificRecord>> deadLetters() {
+        List<Record<? extends String, ? extends SpecificRecord>> out = new ArrayList<>();
+        context.forwarded(FusionTopology.DEAD_LETTER_SINK).forEach(f -> out.add(f.record()));
+        return out;
+    }
+
+    /** Every entry of the three stores, as a changelog would hold them. */
+    Map<String, List<KeyValue<Object, Object>>> snapshot() {
+        Map<String, List<KeyValue<Object, Object>>> s = new LinkedHashMap<>();
+        s.put(FusionTopology.PENDING_STORE, copy(pending));
+        s.put(FusionTopology.FINISHED_STORE, copy(finished));
+        s.put(FusionTopology.DEADLINES_STORE, copy(deadlines));
+        return s;
+    }
+
+    /** Wipes the stores and fills them from {@code snapshot}, as a restore from the changelog does. */
+    @SuppressWarnings("unchecked")
+    void restore(Map<String, List<KeyValue<Object, Object>>> snapshot) {
+        for (KeyValueStore<?, ?> store : List.of(pending, finished, deadlines)) {
+            KeyValueStore<Object, Object> s = (KeyValueStore<Object, Object>) store;
+            for (KeyValue<Object, Object> kv : copy(s)) {
+                s.delete(kv.key);
+            }
+            for (KeyValue<Object, Object> kv : snapshot.get(store.name())) {
+                s.put(kv.key, kv.value);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<KeyValue<Object, Object>> copy(KeyValueStore<?, ?> store) {
+        List<KeyValue<Object, Object>> out = new ArrayList<>();
+        try (KeyValueIterator<?, ?> it = store.all()) {
+            it.forEachRemaining(kv -> out.add((KeyValue<Object, Object>) kv));
+        }
+        return out;
+    }
+
+    double pendingGauge() {
+        return telemetry.registry().get("latefuse.pending.events").gauge().value();
+    }
+}
