@@ -4,6 +4,7 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.OnnxGraphs;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
@@ -46,13 +47,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A storm of bad input: about 10% garbage records of every kind, interleaved with good ones, on the real broker and
+ * A storm of bad input: about 10% garbage records of every kind (among them event times far ahead of the broker's
+ * clock and scores without the embedding the head takes), interleaved with good ones, on the real broker and
  * registry. The app keeps running, every good event gets exactly one prediction, and the dead-letter topic holds
  * exactly the bad records, each with its reason.
  */
 @ExtendWith(RealKafka.class)
 class BadInputStormIT {
     private static final List<String> MODALITIES = List.of("acoustic", "lexical", "prosody");
+    private static final List<Float> EMBEDDING = List.of(0.25f, -0.5f);
 
     /** One record to send: raw bytes on a topic, and the reason it should be dead-lettered (null when good). */
     private record Send(String topic, byte[] key, byte[] value, String reason) {}
@@ -60,12 +63,25 @@ class BadInputStormIT {
     @Test
     void badRecordsOfEveryKindLandInTheDeadLetterTopicAndNothingElseDoes(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "storm" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        // A learned head that takes embeddings, so that a score without one is bad input too.
+        Path head = dir.resolve("head.onnx");
+        int n = MODALITIES.size();
+        float[][] w = new float[n * 2 + n + n * EMBEDDING.size()][2];
+        for (int i = 0; i < n; i++) {
+            w[i * 2][0] = 2f;
+            w[i * 2 + 1][1] = 2f;
+        }
+        OnnxGraphs.write(OnnxGraphs.embeddingHead("scores", "mask", "embeddings", "probabilities", n, 2, EMBEDDING.size(),
+                w, new float[2]), head);
         PipelineConfig config = env.pipeline("storm", prefix, """
                 classes: [directed, undirected]
                 modalities: [{name: acoustic}, {name: lexical}, {name: prosody}]
                 max.wait: 5s
                 store.type: memory
-                """);
+                strategy: onnx
+                onnx.input.embeddings: embeddings
+                onnx.model: %s
+                """.formatted(head));
         try (var admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1));
         }
@@ -85,7 +101,8 @@ class BadInputStormIT {
         }
         // About 10% bad records (330 of 3,330), a third of each kind's share.
         String[] kinds = {"wrong_magic", "truncated", "unknown_id", "key_mismatch", "unknown_modality", "wrong_length",
-                "not_finite", "out_of_range", "missing_value", "modality_topic_mismatch", "corrupt_body"};
+                "not_finite", "out_of_range", "missing_value", "modality_topic_mismatch", "corrupt_body",
+                "future_time", "overflow_time", "missing_embedding"};
         for (int b = 0; b < 330; b++) {
             String kind = kinds[b % kinds.length];
             String key = "bad-" + kind + "-" + b;
@@ -105,6 +122,13 @@ class BadInputStormIT {
                 case "not_finite" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic", List.of(Float.NaN, 0.4f))), "not_finite");
                 case "out_of_range" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic", List.of(1.6f, -0.6f))), "out_of_range");
                 case "missing_value" -> new Send(acoustic, bytes(key), null, "missing_value");
+                // Two hours ahead: past the broker's 1 h log.message.timestamp.after.max.ms, were it a timestamp.
+                case "future_time" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
+                        List.of(0.6f, 0.4f), Instant.now().plus(Duration.ofHours(2)), EMBEDDING)), "out_of_range");
+                case "overflow_time" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
+                        List.of(0.6f, 0.4f), Instant.ofEpochMilli(Long.MAX_VALUE - 10), EMBEDDING)), "out_of_range");
+                case "missing_embedding" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
+                        List.of(0.6f, 0.4f), Instant.now(), null)), "missing_embedding");
                 default -> new Send(config.scoreTopics().get(1), bytes(key), good, "modality_topic_mismatch");
             });
         }
@@ -151,7 +175,13 @@ class BadInputStormIT {
     }
 
     private static ModalityScore score(String id, String modality, List<Float> scores) {
+        return score(id, modality, scores, Instant.now(), EMBEDDING);
+    }
+
+    private static ModalityScore score(String id, String modality, List<Float> scores, Instant eventTime,
+                                       List<Float> embedding) {
         return ModalityScore.newBuilder().setEventId(id).setModality(modality).setModel(modality).setModelVersion("1")
-                .setScores(scores).setScoreType(ScoreType.PROBABILITY).setEventTime(Instant.now()).build();
+                .setScores(scores).setScoreType(ScoreType.PROBABILITY).setEventTime(eventTime).setEmbedding(embedding)
+                .build();
     }
 }
