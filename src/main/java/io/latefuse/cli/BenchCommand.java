@@ -155,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
                     rate, liveSeconds, warmupSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
             settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(wait));
             settings.put("grace (DSL)", Durations.format(graceP));
-            settings.put("deadline.clock (latefuse)", "event in backlog (a replay), wall in live");
+            settings.put("deadline.clock (latefuse)", "event in backlog (a replay), input in live");
             settings.put("strategy", strategy);
             settings.put("stream threads", 1);
             if (!kafkaProps.isEmpty()) {

@@ -41,7 +41,19 @@ public record PipelineConfig(
         kafka = Map.copyOf(kafka);
     }
 
-    public enum DeadlineClock { WALL, EVENT }
+    /**
+     * What an event's deadline is measured against.
+     * <ul>
+     *   <li>{@code INPUT} (the default): the first score's Kafka timestamp plus {@code max.wait}, fired only once every
+     *       input partition of the task has been read up to it. An app that is down, restoring or behind never
+     *       declares a modality missing while its score sits unread.</li>
+     *   <li>{@code EVENT}: {@code event_time} plus {@code max.wait}, fired as stream time passes it. Deterministic, for
+     *       replay and backfill.</li>
+     *   <li>{@code PROCESSING_TIME}: the wall-clock time of the first read plus {@code max.wait}, whatever is still
+     *       unread. The first design's clock; it declares modalities missing after restarts and during catch-up.</li>
+     * </ul>
+     */
+    public enum DeadlineClock { INPUT, EVENT, PROCESSING_TIME }
 
     /**
      * The learned fusion head for {@code strategy: onnx}: the model file, the names of its inputs and output

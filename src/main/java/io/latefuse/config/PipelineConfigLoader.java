@@ -77,7 +77,7 @@ public final class PipelineConfigLoader {
         SCALARS.put("dead.letter.topic", "{prefix}dead-letters");
         SCALARS.put("max.wait", "500ms");
         SCALARS.put("optional.wait", "0ms");
-        SCALARS.put("deadline.clock", "wall");
+        SCALARS.put("deadline.clock", "input");
         SCALARS.put("punctuation.interval", "50ms");
         SCALARS.put("late.policy", "revise");
         SCALARS.put("late.retention", "10m");
@@ -226,7 +226,14 @@ public final class PipelineConfigLoader {
                 problem("modalities", null, "at least one modality must be required");
             }
 
-            DeadlineClock clock = enumValue(tree, "deadline.clock", DeadlineClock.class);
+            DeadlineClock clock;
+            if (scalar(tree, "deadline.clock").equalsIgnoreCase("wall")) {
+                problem("deadline.clock", "wall", "was renamed: use input (the default; deadlines that wait for unread "
+                        + "input) or processing_time (the old wall clock, which ignores unread input)");
+                clock = DeadlineClock.INPUT;
+            } else {
+                clock = enumValue(tree, "deadline.clock", DeadlineClock.class);
+            }
             LatePolicy late = enumValue(tree, "late.policy", LatePolicy.class);
             StoreType store = enumValue(tree, "store.type", StoreType.class);
             String guarantee = scalar(tree, "processing.guarantee").toLowerCase(Locale.ROOT);

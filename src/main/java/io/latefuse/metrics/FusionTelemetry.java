@@ -28,6 +28,8 @@ public final class FusionTelemetry {
     private final Counter duplicates;
     private final Counter late;
     private final Counter deadlineVisits;
+    /** Per task: how far behind the wall clock its input has been read, as its last deadline scan found it. */
+    private final Map<String, Long> heldBack = new ConcurrentHashMap<>();
 
     public FusionTelemetry(MeterRegistry registry) {
         this.registry = registry;
@@ -47,6 +49,11 @@ public final class FusionTelemetry {
                 .description("Scores that arrived after their event was emitted").register(registry);
         this.deadlineVisits = Counter.builder("latefuse.deadline.index.visits")
                 .description("Deadline index entries read by punctuations and record-driven checks").register(registry);
+        Gauge.builder("latefuse.input.holdback", heldBack, m -> m.values().stream().mapToLong(Long::longValue).max().orElse(0))
+                .description("How far behind the wall clock the input has been read, in the task furthest behind: "
+                        + "deadlines on the input clock wait for it")
+                .baseUnit("milliseconds")
+                .register(registry);
         Gauge.builder("latefuse.pending.events", pending, AtomicLong::get)
                 .description("Events waiting for a modality or their deadline")
                 .register(registry);
@@ -96,6 +103,16 @@ public final class FusionTelemetry {
 
     public void deadlineIndexVisited() {
         deadlineVisits.increment();
+    }
+
+    /** A task's deadline scan found its input read to {@code millis} behind the wall clock. */
+    public void inputHeldBack(String task, long millis) {
+        heldBack.put(task, Math.max(0, millis));
+    }
+
+    /** The task is closed or moved away: its hold-back no longer counts. */
+    public void inputReleased(String task) {
+        heldBack.remove(task);
     }
 
     public void pendingChanged(long delta) {

@@ -1,6 +1,9 @@
 package io.latefuse.topology;
 
+import io.latefuse.progress.ConsumerRegistry;
+import io.latefuse.progress.InputProgress;
 import io.latefuse.registry.SchemaRegistryException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -23,11 +26,13 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
     private final LogAndContinueExceptionHandler delegate = new LogAndContinueExceptionHandler();
 
     private FusionTelemetry telemetry = FusionTelemetry.noop();
+    private InputProgress progress = new ConsumerRegistry();
 
     @Override
     public void configure(Map<String, ?> configs) {
         delegate.configure(configs);
         telemetry = FusionTelemetry.from(configs);
+        progress = ConsumerRegistry.from(configs);
     }
 
     @Override
@@ -38,6 +43,8 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
                     rootMessage(exception));
             return Response.fail();
         }
+        // Taken off the input, though never processed: the input deadline clock must not wait for it.
+        progress.seen(new TopicPartition(record.topic(), record.partition()), record.offset());
         Response response = delegate.handleError(context, record, exception);
         DeadLetterProcessingHandler.DeadLetters.tag(response.deadLetterQueueRecords(),
                 DeadLetterReason.DESERIALIZATION, exception);

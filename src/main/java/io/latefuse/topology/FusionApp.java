@@ -6,6 +6,8 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.metrics.FusionTelemetry;
+import io.latefuse.progress.ConsumerRegistry;
+import io.latefuse.progress.TrackingClientSupplier;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
@@ -42,11 +44,14 @@ public final class FusionApp implements AutoCloseable {
         this.strategy = FusionStrategies.create(config);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
-        this.topology = FusionTopology.build(config, strategy, scores, predictions, telemetry);
+        // Each stream thread's consumer tells the processors how far their input is read (the input deadline clock).
+        TrackingClientSupplier clients = new TrackingClientSupplier();
+        this.topology = FusionTopology.build(config, strategy, scores, predictions, telemetry, clients.progress());
         Properties props = streamsProperties(config);
         props.putAll(extraStreamsProps);
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
-        this.streams = new KafkaStreams(topology, props);
+        props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
+        this.streams = new KafkaStreams(topology, props, clients);
         StreamsLifecycle.install(streams, "fusion", () -> { });
     }
 

@@ -8,7 +8,9 @@ import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
 import io.latefuse.metrics.FusionTelemetry;
+import io.latefuse.progress.InputProgress;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -38,6 +40,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * An event is emitted COMPLETE the moment its last awaited modality arrives, and DEGRADED when its deadline passes
  * with a required modality missing. Invalid records throw {@link InvalidScoreException} before any state changes;
  * the processing exception handler sends them to the dead-letter topic.
+ * <p>
+ * On the {@code input} deadline clock (the default), an event's deadline is its first score's Kafka timestamp plus
+ * {@code max.wait}, and it fires only once every input partition of the task has been read up to it: the partition
+ * is caught up (no lag, nothing buffered), or a record on it was read with a later timestamp. So an app that was down,
+ * is restoring or is behind never declares a modality missing while its score sits unread.
  * <p>
  * An event leaves {@code pending} only after its prediction was forwarded. If fusing it fails, that one event's
  * scores go to the dead-letter topic (reason {@code fusion_failed}) and the other events due with it are emitted.
@@ -79,9 +86,16 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     /** Events this task holds in its pending store, for the pending-events gauge. */
     private long pendingHere;
 
-    FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry) {
+    private final InputProgress progress;
+    /** This task's input partitions, by modality index. */
+    private TopicPartition[] inputs;
+    /** Per modality index: the highest timestamp read from this task's partition since init. */
+    private long[] readTo;
+
+    FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry, InputProgress progress) {
         this.config = config;
         this.telemetry = telemetry;
+        this.progress = progress;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
         this.maxWaitMs = config.maxWait().toMillis();
@@ -102,11 +116,18 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
         this.nextDue = 0;
         this.lowWater = 0;
+        int partition = context.taskId().partition();
+        this.inputs = new TopicPartition[config.numModalities()];
+        this.readTo = new long[config.numModalities()];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = new TopicPartition(config.modalities().get(i).topic(), partition);
+            readTo[i] = Long.MIN_VALUE; // nothing read yet: only a caught-up partition counts as read
+        }
         telemetry.pendingChanged(-pendingHere); // in case close() was skipped before this init
         pendingHere = countPending();
         telemetry.pendingChanged(pendingHere);
-        PunctuationType type = config.deadlineClock() == DeadlineClock.WALL
-                ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
+        PunctuationType type = config.deadlineClock() == DeadlineClock.EVENT
+                ? PunctuationType.STREAM_TIME : PunctuationType.WALL_CLOCK_TIME;
         context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
     }
 
@@ -125,14 +146,61 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return n;
     }
 
-    /** Now, in the deadline clock's time. */
+    /** The clock that paces the scans for due timers: stream time on the event clock, otherwise the wall clock. */
     private long clockNow() {
-        return config.deadlineClock() == DeadlineClock.WALL ? context.currentSystemTimeMs() : context.currentStreamTimeMs();
+        return config.deadlineClock() == DeadlineClock.EVENT ? context.currentStreamTimeMs() : context.currentSystemTimeMs();
+    }
+
+    /**
+     * Timers up to this time may fire. On the input clock: the wall clock, held back to how far every input
+     * partition of this task has been read.
+     */
+    private long dueBy() {
+        return switch (config.deadlineClock()) {
+            case EVENT -> context.currentStreamTimeMs();
+            case PROCESSING_TIME -> context.currentSystemTimeMs();
+            case INPUT -> inputReadTo(context.currentSystemTimeMs());
+        };
+    }
+
+    /** The time up to which every input partition of the task has been read, at most {@code wallNow}. */
+    private long inputReadTo(long wallNow) {
+        long to = wallNow;
+        for (int i = 0; i < inputs.length; i++) {
+            long caughtUp = progress.caughtUpAsOf(inputs[i]);
+            to = Math.min(to, caughtUp != InputProgress.NOT_CAUGHT_UP ? caughtUp : readTo[i]);
+        }
+        return to;
+    }
+
+    /**
+     * When a score was written, as the input clock takes it: its Kafka timestamp (the broker's append time on a
+     * LogAppendTime topic), but never later than now, so that a producer clock running ahead cannot stretch a wait.
+     */
+    private long writtenAt(long timestamp) {
+        return Math.min(timestamp, context.currentSystemTimeMs());
+    }
+
+    /** The time an arriving score starts or shortens a wait from, in the deadline clock. */
+    private long arrivalTime(Record<String, ModalityScore> record) {
+        return switch (config.deadlineClock()) {
+            case EVENT -> context.currentStreamTimeMs();
+            case PROCESSING_TIME -> context.currentSystemTimeMs();
+            case INPUT -> writtenAt(record.timestamp());
+        };
     }
 
     @Override
     public void process(Record<String, ModalityScore> record) {
-        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
+        RecordMetadata meta = context.recordMetadata().orElse(null);
+        String topic = meta == null ? null : meta.topic();
+        if (meta != null) {
+            int input = inputIndex(topic);
+            if (input >= 0) {
+                progress.seen(inputs[input], meta.offset());
+                readTo[input] = Math.max(readTo[input], writtenAt(record.timestamp()));
+            }
+        }
         if (clockNow() >= nextDue) {
             fireDueTimers(clockNow());
         }
@@ -147,11 +215,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             return;
         }
 
-        long now = clockNow();
+        long now = arrivalTime(record);
         EventState state = load(pending, id, record.timestamp());
         if (state == null) {
             long eventTime = score.getEventTime().toEpochMilli();
-            long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.WALL ? now : eventTime, maxWaitMs);
+            long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.EVENT ? eventTime : now, maxWaitMs);
             state = new EventState(id, eventTime, context.currentSystemTimeMs(), deadline, -1, new ArrayList<>());
             addTimer(deadline, TimerKey.EMIT, id);
             pendingChanged(1);
@@ -165,7 +233,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         long mask = fusion.presentMask(state);
         if (fusion.allRequiredPresent(mask)) {
             if (fusion.allPresent(mask) || optionalWaitMs == 0) {
-                finish(state, fuse(state), record.timestamp());
+                finish(state, fuse(state), record.timestamp(), Long.MIN_VALUE);
                 return;
             }
             // Every required modality is in: wait at most optional.wait for the optional ones.
@@ -177,6 +245,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             }
         }
         pending.put(id, state);
+    }
+
+    private int inputIndex(String topic) {
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i].topic().equals(topic)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void lateArrival(EventState done, ModalityScore score, long bit, long timestamp) {
@@ -215,10 +292,14 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * Revision 0: forwards the prediction (or, if fusion failed, dead-letters the event's scores), and only then
      * moves the event from pending to finished.
      */
-    private void finish(EventState state, Fused fused, long timestamp) {
+    private void finish(EventState state, Fused fused, long timestamp, long dueBy) {
         String id = state.getEventId();
         if (fused.failure() == null) {
             FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs());
+            if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED) {
+                prediction.setDeadline(java.time.Instant.ofEpochMilli(state.getTimer()));
+                prediction.setDegradedReason(degradedReason(state.getTimer(), dueBy, prediction.getMissing()));
+            }
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
             state.setRevision(0);
@@ -240,6 +321,21 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             finished.put(id, state);
             addTimer(forgetAt, TimerKey.FORGET, id);
         }
+    }
+
+    /** Why an event came out DEGRADED: which deadline passed, on which clock, with what read. */
+    private String degradedReason(long deadline, long dueBy, List<String> missing) {
+        String wait = io.latefuse.config.Durations.format(config.maxWait());
+        String never = "no score of " + String.join(", ", missing) + " was read";
+        return switch (config.deadlineClock()) {
+            case INPUT -> never + " by the deadline " + java.time.Instant.ofEpochMilli(deadline) + " (max.wait " + wait
+                    + " after the first score was written), and every input partition was read past it (to "
+                    + java.time.Instant.ofEpochMilli(dueBy) + ")";
+            case EVENT -> never + " before stream time passed " + java.time.Instant.ofEpochMilli(deadline)
+                    + " (max.wait " + wait + " after event_time)";
+            case PROCESSING_TIME -> never + " by " + java.time.Instant.ofEpochMilli(deadline) + " on the wall clock (max.wait "
+                    + wait + " after the first score was read); deadline.clock processing_time does not wait for unread input";
+        };
     }
 
     /** One event's fusion: its result, or why it failed. */
@@ -375,8 +471,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * index entries; the events due together are fused as one batch.
      */
     void fireDueTimers(long punctuationTime) {
-        long now = clockNow();
-        nextDue = Saturating.add(now, punctuationMs);
+        nextDue = Saturating.add(clockNow(), punctuationMs);
+        long now = dueBy();
+        if (config.deadlineClock() == DeadlineClock.INPUT) {
+            telemetry.inputHeldBack(context.taskId().toString(), context.currentSystemTimeMs() - now);
+        }
         if (lowWater > now) {
             return; // nothing can be due; the clock may even have stepped back
         }
@@ -417,7 +516,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         List<Fused> results = fuseAll(toEmit);
         // Punctuators have no input record: stamp outputs with the time they were due, in the deadline clock.
         for (int i = 0; i < toEmit.size(); i++) {
-            finish(toEmit.get(i), results.get(i), now);
+            finish(toEmit.get(i), results.get(i), now, now);
         }
     }
 
@@ -425,5 +524,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     public void close() {
         telemetry.pendingChanged(-pendingHere);
         pendingHere = 0;
+        if (context != null) {
+            telemetry.inputReleased(context.taskId().toString());
+        }
     }
 }

@@ -6,6 +6,7 @@ import io.latefuse.avro.internal.EventState;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.metrics.FusionTelemetry;
+import io.latefuse.progress.InputProgress;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -13,6 +14,8 @@ import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
+import org.apache.kafka.streams.processor.TimestampExtractor;
+import org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -38,25 +41,29 @@ public final class FusionTopology {
         return "scores-" + modality;
     }
 
-    public static Topology build(PipelineConfig config, FusionStrategy strategy,
-                                 Serde<ModalityScore> scoreSerde, Serde<FusedPrediction> predictionSerde) {
-        return build(config, strategy, scoreSerde, predictionSerde, FusionTelemetry.noop());
-    }
-
+    /**
+     * @param progress how far the input has been read, for the {@code input} deadline clock: a
+     *                 {@link io.latefuse.progress.TrackingClientSupplier}'s in an app, {@link InputProgress#alwaysCaughtUp}
+     *                 on a TopologyTestDriver
+     */
     public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
-                                 Serde<FusedPrediction> predictionSerde, FusionTelemetry telemetry) {
+                                 Serde<FusedPrediction> predictionSerde, FusionTelemetry telemetry,
+                                 InputProgress progress) {
         // The topology reads its own settings from the same properties the app runs with.
         Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
         String[] sources = new String[config.numModalities()];
-        EventTimeExtractor eventTime = new EventTimeExtractor(config.eventTimeMaxFuture());
+        // The event clock runs on event_time. The input clock takes each record's Kafka timestamp: when the score was
+        // written (the broker's append time on a LogAppendTime topic).
+        TimestampExtractor timestamps = config.deadlineClock() == PipelineConfig.DeadlineClock.EVENT
+                ? new EventTimeExtractor(config.eventTimeMaxFuture()) : new UsePartitionTimeOnInvalidTimestamp();
         for (int i = 0; i < sources.length; i++) {
             PipelineConfig.ModalityConfig m = config.modalities().get(i);
             sources[i] = sourceName(m.name());
-            topology.addSource(AutoOffsetReset.earliest(), sources[i], eventTime,
+            topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
                     Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
         }
         EventFusion fusion = new EventFusion(config, strategy);
-        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry), sources);
+        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), sources);
 
         PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
         topology.addStateStore(store(config, PENDING_STORE, Serdes.String(), stateSerde), PROCESSOR);

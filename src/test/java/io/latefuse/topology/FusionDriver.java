@@ -66,6 +66,10 @@ final class FusionDriver implements AutoCloseable {
     private final String scope;
     /** The registry serde the scores topics use; dead letters of held scores decode with it too. */
     final Serde<ModalityScore> scoreSerde;
+    /** The driver's wall clock, which {@link #advanceWall} moves. */
+    private long wallMs = T0.toEpochMilli();
+    /** How far the input is read: caught up, unless a test says a topic is behind. */
+    final ScriptedInputProgress progress = new ScriptedInputProgress(() -> wallMs);
     final io.latefuse.metrics.FusionTelemetry telemetry =
             new io.latefuse.metrics.FusionTelemetry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 
@@ -104,7 +108,7 @@ final class FusionDriver implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores,
-                predictions, telemetry),
+                predictions, telemetry, progress),
                 props, T0);
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
             inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0, Duration.ZERO));
@@ -163,6 +167,7 @@ final class FusionDriver implements AutoCloseable {
     }
 
     void advanceWall(long ms) {
+        wallMs += ms;
         driver.advanceWallClockTime(Duration.ofMillis(ms));
     }
 

@@ -35,6 +35,7 @@ final class ProcessorHarness {
     final KeyValueStore<String, EventState> pending;
     final KeyValueStore<String, EventState> finished;
     final KeyValueStore<Bytes, byte[]> deadlines;
+    final ScriptedInputProgress progress;
 
     ProcessorHarness(PipelineConfig config) {
         this(config, null);
@@ -44,6 +45,7 @@ final class ProcessorHarness {
     ProcessorHarness(PipelineConfig config, ProcessorHarness stores) {
         this.config = config;
         context = new MockProcessorContext<>(new Properties());
+        progress = new ScriptedInputProgress(context::currentSystemTimeMs);
         context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli());
         context.setCurrentStreamTimeMs(FusionDriver.T0.toEpochMilli());
         if (stores == null) {
@@ -65,9 +67,12 @@ final class ProcessorHarness {
         context.addStateStore(pending);
         context.addStateStore(finished);
         context.addStateStore(deadlines);
-        processor = new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry);
+        processor = new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry,
+                progress);
         processor.init(context);
     }
+
+    private long offset;
 
     void setWall(long offsetFromT0) {
         context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli() + offsetFromT0);
@@ -75,7 +80,7 @@ final class ProcessorHarness {
 
     void process(ModalityScore score) {
         int m = config.modalityIndex(score.getModality());
-        context.setRecordMetadata(config.modalities().get(m).topic(), 0, 0);
+        context.setRecordMetadata(config.modalities().get(m).topic(), 0, offset++);
         processor.process(new Record<>(score.getEventId(), score, score.getEventTime().toEpochMilli()));
     }
 

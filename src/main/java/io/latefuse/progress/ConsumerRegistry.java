@@ -1,0 +1,53 @@
+package io.latefuse.progress;
+
+import org.apache.kafka.common.TopicPartition;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The main consumers of one Kafka Streams instance, by the stream thread that polls each; and the
+ * {@link InputProgress} they give the processors running on those threads.
+ */
+public final class ConsumerRegistry implements InputProgress {
+    /** The key under which the registry reaches the dead-letter handlers through the Streams config. */
+    public static final String CONFIG_KEY = "latefuse.input.progress";
+
+    /** The progress an app put into its Streams config under {@link #CONFIG_KEY}, or one that tracks nothing. */
+    public static InputProgress from(Map<String, ?> configs) {
+        return configs.get(CONFIG_KEY) instanceof InputProgress p ? p : new ConsumerRegistry();
+    }
+    private final Map<Thread, TrackingConsumer> byThread = new ConcurrentHashMap<>();
+
+    void register(Thread thread, TrackingConsumer consumer) {
+        byThread.put(thread, consumer);
+    }
+
+    void unregister(TrackingConsumer consumer) {
+        byThread.values().remove(consumer);
+    }
+
+    /** The consumer the calling stream thread polls, or null (a thread of another client, or none yet). */
+    TrackingConsumer current() {
+        return byThread.get(Thread.currentThread());
+    }
+
+    /** Whether the calling thread has a tracking consumer, that is, whether {@link #caughtUpAsOf} can know. */
+    public boolean tracksCurrentThread() {
+        return current() != null;
+    }
+
+    @Override
+    public void seen(TopicPartition partition, long offset) {
+        TrackingConsumer c = current();
+        if (c != null) {
+            c.seen(partition, offset);
+        }
+    }
+
+    @Override
+    public long caughtUpAsOf(TopicPartition partition) {
+        TrackingConsumer c = current();
+        return c == null ? NOT_CAUGHT_UP : c.caughtUpAsOf(partition);
+    }
+}

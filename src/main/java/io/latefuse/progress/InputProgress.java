@@ -1,0 +1,39 @@
+package io.latefuse.progress;
+
+import org.apache.kafka.common.TopicPartition;
+
+import java.util.function.LongSupplier;
+
+/**
+ * How far the app has read each input partition: what deadlines on the {@code input} clock wait for. Called on the
+ * stream thread that owns the partition.
+ */
+public interface InputProgress {
+    /** No time: the partition is behind, or where it stands is not known yet. */
+    long NOT_CAUGHT_UP = Long.MIN_VALUE;
+
+    /** The record at {@code offset} was taken off the input: processed, or dead-lettered. */
+    void seen(TopicPartition partition, long offset);
+
+    /**
+     * A time T such that everything appended to the partition before T has been read and processed, or
+     * {@link #NOT_CAUGHT_UP}.
+     */
+    long caughtUpAsOf(TopicPartition partition);
+
+    /**
+     * Always caught up as of {@code clock}: for a TopologyTestDriver, which processes each record as it is piped and
+     * has no consumer.
+     */
+    static InputProgress alwaysCaughtUp(LongSupplier clock) {
+        return new InputProgress() {
+            @Override
+            public void seen(TopicPartition partition, long offset) {}
+
+            @Override
+            public long caughtUpAsOf(TopicPartition partition) {
+                return clock.getAsLong();
+            }
+        };
+    }
+}
