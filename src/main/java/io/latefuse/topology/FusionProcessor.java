@@ -91,6 +91,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private TopicPartition[] inputs;
     /** Per modality index: the highest timestamp read from this task's partition since init. */
     private long[] readTo;
+    /** The wall-clock time of {@link #init}. */
+    private long initializedAt;
 
     FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry, InputProgress progress) {
         this.config = config;
@@ -116,6 +118,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
         this.nextDue = 0;
         this.lowWater = 0;
+        this.initializedAt = context.currentSystemTimeMs();
         int partition = context.taskId().partition();
         this.inputs = new TopicPartition[config.numModalities()];
         this.readTo = new long[config.numModalities()];
@@ -474,7 +477,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         nextDue = Saturating.add(clockNow(), punctuationMs);
         long now = dueBy();
         if (config.deadlineClock() == DeadlineClock.INPUT) {
-            telemetry.inputHeldBack(context.taskId().toString(), context.currentSystemTimeMs() - now);
+            long wall = context.currentSystemTimeMs();
+            // Nothing read yet from some partition (just started, restoring): held back since the task started.
+            telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(now, initializedAt));
         }
         if (lowWater > now) {
             return; // nothing can be due; the clock may even have stepped back

@@ -52,7 +52,7 @@ class PipelineConfigLoaderTest {
         assertThat(c.scoreTopics()).containsExactly("scores.audio", "custom.text");
         assertThat(c.outputTopic()).isEqualTo("fused");
         assertThat(c.maxWait()).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.deadlineClock()).isEqualTo(PipelineConfig.DeadlineClock.WALL);
+        assertThat(c.deadlineClock()).isEqualTo(PipelineConfig.DeadlineClock.INPUT);
         assertThat(c.latePolicy()).isEqualTo(PipelineConfig.LatePolicy.REVISE);
         assertThat(c.storeType()).isEqualTo(PipelineConfig.StoreType.ROCKSDB);
         assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
@@ -97,6 +97,14 @@ class PipelineConfigLoaderTest {
         assertThat(parse(sixtyFour.toString()).numModalities()).isEqualTo(64);
         assertThat(problemsOf(sixtyFour + "  - {name: m64}\n")).contains("modalities").contains("65 modalities")
                 .contains("at most 64");
+    }
+
+    @Test
+    void theOldWallClockNameSaysWhatItBecame() {
+        assertThat(problemsOf(MINIMAL + "deadline.clock: wall\n")).contains("deadline.clock = 'wall'")
+                .contains("input").contains("processing_time");
+        assertThat(parse(MINIMAL + "deadline.clock: processing_time\n").deadlineClock())
+                .isEqualTo(PipelineConfig.DeadlineClock.PROCESSING_TIME);
     }
 
     @Test

@@ -127,12 +127,13 @@ final class FusionDriver implements AutoCloseable {
                 .setEventTime(eventTime).build();
     }
 
+    /** Sends a score stamped with the driver's wall clock, as a LogAppendTime topic stamps it when it is written. */
     void send(ModalityScore s) {
-        inputs.get(s.getModality()).pipeInput(s.getEventId(), s, s.getEventTime());
+        inputs.get(s.getModality()).pipeInput(s.getEventId(), s, Instant.ofEpochMilli(wallMs));
     }
 
     void send(String topicOfModality, String key, ModalityScore s) {
-        inputs.get(topicOfModality).pipeInput(key, s, s == null ? T0 : s.getEventTime());
+        inputs.get(topicOfModality).pipeInput(key, s, Instant.ofEpochMilli(wallMs));
     }
 
     /** Sends a score with a record timestamp of its own, as a producer (and the broker's clock) would set it. */
@@ -142,7 +143,7 @@ final class FusionDriver implements AutoCloseable {
 
     void sendRaw(String modality, byte[] key, byte[] value) {
         driver.createInputTopic(config.modalities().get(config.modalityIndex(modality)).topic(),
-                new ByteArraySerializer(), new ByteArraySerializer()).pipeInput(key, value, T0);
+                new ByteArraySerializer(), new ByteArraySerializer()).pipeInput(key, value, Instant.ofEpochMilli(wallMs));
     }
 
     List<FusedPrediction> drain() {
