@@ -19,6 +19,8 @@ import java.util.OptionalLong;
  * thread between polls, as Kafka's consumer requires.
  */
 public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
+    /** A fetch round trip allowed for, so that "caught up as of" never claims a record the broker had just appended. */
+    static final long FETCH_ROUND_TRIP_MS = 20;
     private final ConsumerRegistry registry;
     /** Per partition: the offset of the last record returned by poll, and of the last record taken off the input. */
     private final Map<TopicPartition, long[]> offsets = new HashMap<>();
@@ -36,6 +38,7 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
             owner = Thread.currentThread();
             registry.register(owner, this);
         }
+        long started = System.currentTimeMillis();
         ConsumerRecords<byte[], byte[]> records = super.poll(timeout);
         for (TopicPartition tp : records.partitions()) {
             List<ConsumerRecord<byte[], byte[]>> batch = records.records(tp);
@@ -46,7 +49,9 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
             }
             o[0] = batch.get(batch.size() - 1).offset();
         }
-        lastPollMs = System.currentTimeMillis();
+        // A lag of 0 is as fresh as the fetch response it came from. One received before this poll began was sent
+        // by the broker a round trip earlier; one received during it came with whatever it held.
+        lastPollMs = started - FETCH_ROUND_TRIP_MS;
         return records;
     }
 
@@ -55,7 +60,7 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
     }
 
     /**
-     * When the last poll returned, if by then the partition had no lag and every record polled from it had been
+     * Shortly before the last poll began, if the partition then had no lag and every record polled from it has been
      * taken off the input; otherwise {@link InputProgress#NOT_CAUGHT_UP}.
      */
     long caughtUpAsOf(TopicPartition tp) {

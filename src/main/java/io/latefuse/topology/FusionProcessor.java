@@ -223,7 +223,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (state == null) {
             long eventTime = score.getEventTime().toEpochMilli();
             long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.EVENT ? eventTime : now, maxWaitMs);
-            state = new EventState(id, eventTime, context.currentSystemTimeMs(), deadline, -1, new ArrayList<>());
+            // The first arrival is when the first score was written on the input clock, when it was read otherwise.
+            long firstArrival = config.deadlineClock() == DeadlineClock.INPUT ? now : context.currentSystemTimeMs();
+            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>());
             addTimer(deadline, TimerKey.EMIT, id);
             pendingChanged(1);
         } else if ((fusion.presentMask(state) & bit) != 0) {

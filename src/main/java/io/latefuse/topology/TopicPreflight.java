@@ -4,6 +4,8 @@ import io.latefuse.config.PipelineConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -60,7 +62,14 @@ public final class TopicPreflight {
                     .findFirst().or(() -> partitions);
             List<NewTopic> topics = new ArrayList<>();
             for (String t : missing) {
-                topics.add(new NewTopic(t, config.scoreTopics().contains(t) ? scorePartitions : partitions, replication));
+                if (config.scoreTopics().contains(t)) {
+                    // The broker stamps each score when it is written, so the input deadline clock does not depend
+                    // on any producer's clock.
+                    topics.add(new NewTopic(t, scorePartitions, replication)
+                            .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
+                } else {
+                    topics.add(new NewTopic(t, partitions, replication));
+                }
             }
             try {
                 admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
@@ -97,7 +106,40 @@ public final class TopicPreflight {
             scoreCounts.forEach((t, n) -> sb.append("\n  ").append(t).append(": ").append(n).append(" partitions"));
             throw new TopicCheckException(sb.toString());
         }
+        warnAboutCreateTime(admin, config);
         return scoreCounts.values().iterator().next();
+    }
+
+    /**
+     * On a CreateTime topic the input deadline clock takes each score's write time from its producer's clock: say so
+     * once at startup, naming the topics.
+     */
+    private static void warnAboutCreateTime(Admin admin, PipelineConfig config) throws InterruptedException {
+        if (config.deadlineClock() != PipelineConfig.DeadlineClock.INPUT) {
+            return;
+        }
+        List<ConfigResource> resources = config.scoreTopics().stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+        try {
+            Map<ConfigResource, org.apache.kafka.clients.admin.Config> configs =
+                    admin.describeConfigs(resources).all().get(60, TimeUnit.SECONDS);
+            List<String> createTime = new ArrayList<>();
+            configs.forEach((r, c) -> {
+                var entry = c.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+                if (entry == null || !"LogAppendTime".equals(entry.value())) {
+                    createTime.add(r.name());
+                }
+            });
+            if (!createTime.isEmpty()) {
+                log.warn("Score topics {} use CreateTime: deadlines start at the producers' timestamps (a producer "
+                        + "clock behind by s makes its events' deadlines s earlier; one ahead is capped at the time the "
+                        + "score is read). Set message.timestamp.type=LogAppendTime on them to use the broker's clock.",
+                        createTime);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("Could not read the score topics' timestamp type ({}); deadlines assume their timestamps are "
+                    + "write times", e.getMessage());
+        }
     }
 
     private static Map<String, Integer> describe(Admin admin, Set<String> topics) throws InterruptedException {

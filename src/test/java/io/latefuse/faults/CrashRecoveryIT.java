@@ -110,6 +110,18 @@ class CrashRecoveryIT {
             System.err.printf("CrashRecoveryIT: %d events, %d revision-0 outputs, %d distinct, %d revisions%n",
                     EVENTS, revisionZero.values().stream().mapToInt(Integer::intValue).sum(), revisionZero.size(), revisions);
             assertThat(revisionZero).hasSize(EVENTS).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+
+            // A revision is right only for a score that was truly late: written (by the broker's clock) more than
+            // max.wait after its event's first score, as when the broker was down while the producer held it back.
+            Map<String, String> topics = new HashMap<>();
+            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
+            List<Long> lateness = io.latefuse.testkit.ScoreTimes.read(env, topics).revisionLateness(out);
+            long falseRevisions = lateness.stream().filter(l -> l <= 2_000).count();
+            System.err.printf("CrashRecoveryIT: of %d revisions, %d for scores written more than max.wait (2 s) after "
+                    + "their event's first, %d for scores written within it (lateness min %s ms)%n", lateness.size(),
+                    lateness.size() - falseRevisions, falseRevisions,
+                    lateness.stream().mapToLong(Long::longValue).min().stream().boxed().findFirst().orElse(null));
+            assertThat(falseRevisions).as("revisions for scores that were written in time").isZero();
         } finally {
             app.destroyForcibly();
         }

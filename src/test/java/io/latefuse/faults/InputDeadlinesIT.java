@@ -1,0 +1,272 @@
+package io.latefuse.faults;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.PredictionStatus;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.registry.AvroDeserializer;
+import io.latefuse.registry.AvroSerializer;
+import io.latefuse.registry.RegistryConfig;
+import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.testkit.AppProcess;
+import io.latefuse.testkit.CommittedReader;
+import io.latefuse.testkit.KafkaEnvironment;
+import io.latefuse.testkit.LiveScores;
+import io.latefuse.testkit.RealKafka;
+import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.TopicPreflight;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The input deadline clock on a real broker and registry, with the default timing (max.wait 500 ms): no event is
+ * declared DEGRADED while one of its scores sits unread, through a cold start on a backlog, a SIGKILL with 8 s down
+ * under live traffic, and a rolling restart of three instances; and on idle input a missing modality is still
+ * declared within max.wait plus a punctuation interval.
+ */
+@ExtendWith(RealKafka.class)
+class InputDeadlinesIT {
+    private static final List<String> MODALITIES = List.of("acoustic", "lexical", "prosody");
+
+    private static String body() {
+        return "classes: [directed, undirected]\nmodalities: [{name: acoustic}, {name: lexical}, {name: prosody}]\n";
+    }
+
+    private static String prefix(String kind) {
+        return kind + UUID.randomUUID().toString().substring(0, 6) + ".";
+    }
+
+    @Test
+    void aColdStartOnABacklogDeclaresNothingMissing(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = prefix("cold");
+        PipelineConfig config = env.pipeline("cold", prefix, body());
+        try (var admin = env.admin()) {
+            TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1));
+        }
+        // Every score of 5,000 events is written before the app starts.
+        int events = 5_000;
+        RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20),
+                new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
+            for (int e = 0; e < events; e++) {
+                String id = "cold-" + e;
+                for (String m : MODALITIES) {
+                    p.send(new ProducerRecord<>(prefix + "scores." + m, id, score(id, m)));
+                }
+            }
+        }
+        try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.toString()))) {
+            app.start();
+            List<ConsumerRecord<String, FusedPrediction>> out = CommittedReader.read(env, config.outputTopic(),
+                    AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), events);
+            Tally t = Tally.of(out);
+            System.err.printf("InputDeadlinesIT cold start: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
+                    events, t.complete, t.degraded, t.revisions);
+            t.assertEveryEventOnceComplete(events);
+        }
+    }
+
+    @Test
+    void onIdleInputAMissingModalityIsDeclaredWithinMaxWaitAndAPunctuation(KafkaEnvironment env, @TempDir Path dir)
+            throws Exception {
+        String prefix = prefix("idle");
+        PipelineConfig config = env.pipeline("idle", prefix, body());
+        try (var admin = env.admin()) {
+            TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1));
+        }
+        RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.toString()));
+             KafkaConsumer<String, FusedPrediction> reader = reader(env, config.outputTopic(), rc)) {
+            app.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            // 100 events at 20 per second; prosody's scorer never answers. The scores arrive within 50 ms of each
+            // other, then the input goes idle until the next event.
+            int events = 100;
+            LiveScores live = new LiveScores(env, MODALITIES, m -> prefix + "scores." + m, "idle-", events, 20, 50, 7,
+                    (e, m) -> m == 2).start();
+            List<Long> latencies = new ArrayList<>();
+            Map<String, Long> seen = new HashMap<>();
+            long until = System.currentTimeMillis() + 60_000;
+            while (seen.size() < events && System.currentTimeMillis() < until) {
+                for (ConsumerRecord<String, FusedPrediction> r : reader.poll(Duration.ofMillis(20))) {
+                    long received = System.currentTimeMillis();
+                    FusedPrediction p = r.value();
+                    assertThat(p.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+                    assertThat(p.getMissing()).containsExactly("prosody");
+                    assertThat(seen.put(r.key(), received)).as("one prediction per event").isNull();
+                    // From the event's start (its first score is written at or after it) to the prediction in hand.
+                    latencies.add(received - p.getEventTime().toEpochMilli());
+                }
+            }
+            live.join(30_000);
+            assertThat(seen).hasSize(events);
+            latencies.sort(Long::compare);
+            long p50 = latencies.get(latencies.size() / 2);
+            long p99 = latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
+            System.err.printf("InputDeadlinesIT idle input: DEGRADED after p50 %d ms, p99 %d ms, max %d ms from the event's "
+                    + "first score (max.wait 500 ms, punctuation 50 ms, commit 100 ms)%n", p50, p99,
+                    latencies.get(latencies.size() - 1));
+            assertThat(latencies.get(0)).as("never before max.wait").isGreaterThanOrEqualTo(500);
+            // max.wait + one punctuation, plus what delivery adds: a scorer latency up to 50 ms, the 100 ms
+            // exactly-once commit before a read_committed reader sees it, and a margin for a loaded 2-core runner.
+            assertThat(p99).isLessThanOrEqualTo(500 + 50 + 50 + 100 + 300);
+        }
+    }
+
+    @Test
+    void killedAndDown8sUnderLiveTrafficEveryEventIsCompleteOnceWithNoRevision(KafkaEnvironment env, @TempDir Path dir)
+            throws Exception {
+        String prefix = prefix("kill");
+        Path config = writeConfig(env, dir, "kill", prefix, dir.resolve("state"));
+        int events = 9_000; // 30 s at 300 events per second
+        try (AppProcess first = AppProcess.start(config, dir.resolve("run-1.log")).awaitRunning()) {
+            LiveScores live = new LiveScores(env, MODALITIES, m -> prefix + "scores." + m, "kill-", events, 300, 300, 3,
+                    (e, m) -> false).start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> live.sentEvents() >= 2_400);
+            first.kill();
+            Thread.sleep(8_000); // down 8 s while the scorers keep writing
+            try (AppProcess second = AppProcess.start(config, dir.resolve("run-2.log")).awaitRunning()) {
+                live.join(120_000);
+                Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
+                        FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
+                System.err.printf("InputDeadlinesIT kill -9, 8 s down: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
+                        events, t.complete, t.degraded, t.revisions);
+                t.assertEveryEventOnceComplete(events);
+            }
+        }
+    }
+
+    @Test
+    void aRollingRestartOfThreeInstancesDeclaresNothingMissing(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = prefix("roll");
+        String appId = KafkaEnvironment.freshAppId("roll");
+        Path[] configs = new Path[3];
+        for (int i = 0; i < 3; i++) {
+            configs[i] = writeConfig(env, dir, appId, prefix, dir.resolve("state-" + i), i);
+        }
+        int events = 12_000; // 60 s at 200 events per second
+        AppProcess[] apps = new AppProcess[3];
+        try {
+            for (int i = 0; i < 3; i++) {
+                apps[i] = AppProcess.start(configs[i], dir.resolve("app-" + i + "-run-0.log"));
+            }
+            for (AppProcess a : apps) {
+                a.awaitRunning();
+            }
+            LiveScores live = new LiveScores(env, MODALITIES, m -> prefix + "scores." + m, "roll-", events, 200, 300, 5,
+                    (e, m) -> false).start();
+            Thread.sleep(5_000);
+            // Each instance in turn: stopped (SIGTERM: it commits and leaves the group), then started again.
+            for (int i = 0; i < 3; i++) {
+                apps[i].stop();
+                Thread.sleep(2_000);
+                apps[i] = AppProcess.start(configs[i], dir.resolve("app-" + i + "-run-1.log")).awaitRunning();
+                Thread.sleep(3_000);
+            }
+            assertThat(live.sentEvents()).as("the restarts must land while events are being sent").isLessThan(events);
+            live.join(120_000);
+            Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
+                    FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
+            System.err.printf("InputDeadlinesIT rolling restart of 3: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
+                    events, t.complete, t.degraded, t.revisions);
+            t.assertEveryEventOnceComplete(events);
+        } finally {
+            for (AppProcess a : apps) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        }
+    }
+
+    /** Revision-0 predictions per event, by status, and revisions. */
+    private static final class Tally {
+        final Map<String, Integer> revisionZero = new HashMap<>();
+        int complete;
+        int degraded;
+        int revisions;
+
+        static Tally of(List<ConsumerRecord<String, FusedPrediction>> out) {
+            Tally t = new Tally();
+            for (ConsumerRecord<String, FusedPrediction> r : out) {
+                if (r.value().getRevision() > 0) {
+                    t.revisions++;
+                    continue;
+                }
+                t.revisionZero.merge(r.key(), 1, Integer::sum);
+                if (r.value().getStatus() == PredictionStatus.COMPLETE) {
+                    t.complete++;
+                } else {
+                    t.degraded++;
+                }
+            }
+            return t;
+        }
+
+        void assertEveryEventOnceComplete(int events) {
+            assertThat(revisionZero).as("one revision 0 per event, none lost").hasSize(events)
+                    .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+            assertThat(degraded).as("no event declared DEGRADED: every score of every event was written").isZero();
+            assertThat(revisions).as("no revisions").isZero();
+        }
+    }
+
+    private static Path writeConfig(KafkaEnvironment env, Path dir, String appIdPrefix, String prefix, Path state)
+            throws Exception {
+        return writeConfig(env, dir, KafkaEnvironment.freshAppId(appIdPrefix), prefix, state, 0);
+    }
+
+    private static Path writeConfig(KafkaEnvironment env, Path dir, String appId, String prefix, Path state, int n)
+            throws Exception {
+        Path file = dir.resolve("pipeline-" + n + ".yaml");
+        Files.writeString(file, "application.id: " + appId + "\nbootstrap.servers: " + env.bootstrapServers()
+                + "\nschema.registry.url: " + env.registryUrl() + "\ntopic.prefix: " + prefix + "\n" + body()
+                // A killed instance is noticed only after the session timeout: keep it short, as a fast-failover
+                // deployment would, so that its successor takes over within the 8 s it is down.
+                + "kafka: {state.dir: " + state + ", consumer.session.timeout.ms: 6000, consumer.heartbeat.interval.ms: 1000}\n");
+        return file;
+    }
+
+    private static KafkaConsumer<String, FusedPrediction> reader(KafkaEnvironment env, String topic, RegistryConfig rc) {
+        KafkaConsumer<String, FusedPrediction> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
+                AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)));
+        c.subscribe(List.of(topic));
+        return c;
+    }
+
+    private static ModalityScore score(String id, String modality) {
+        return ModalityScore.newBuilder().setEventId(id).setModality(modality).setModel(modality).setModelVersion("1")
+                .setScores(List.of(0.6f, 0.4f)).setScoreType(ScoreType.PROBABILITY).setEventTime(Instant.now()).build();
+    }
+}
