@@ -18,6 +18,12 @@ public final class ConsumerRegistry implements InputProgress {
         return configs.get(CONFIG_KEY) instanceof InputProgress p ? p : new ConsumerRegistry();
     }
     private final Map<Thread, TrackingConsumer> byThread = new ConcurrentHashMap<>();
+    private volatile EndOffsetProbe ends;
+
+    /** Where the input's end offsets come from; until set, no partition counts as read to its end. */
+    public void endOffsets(EndOffsetProbe probe) {
+        this.ends = probe;
+    }
 
     void register(Thread thread, TrackingConsumer consumer) {
         byThread.put(thread, consumer);
@@ -48,6 +54,7 @@ public final class ConsumerRegistry implements InputProgress {
     @Override
     public long caughtUpAsOf(TopicPartition partition) {
         TrackingConsumer c = current();
-        return c == null ? NOT_CAUGHT_UP : c.caughtUpAsOf(partition);
+        EndOffsetProbe probe = ends;
+        return c == null || probe == null ? NOT_CAUGHT_UP : c.caughtUpAsOf(partition, probe.latest(partition));
     }
 }

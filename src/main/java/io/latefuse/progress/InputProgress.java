@@ -22,6 +22,15 @@ public interface InputProgress {
     long caughtUpAsOf(TopicPartition partition);
 
     /**
+     * The clock write times are capped at (a score cannot have been written after it was read): the wall clock, read
+     * now rather than Kafka Streams' per-iteration cached time, which can lag behind and would make a write look
+     * earlier than it was.
+     */
+    default long now() {
+        return System.currentTimeMillis();
+    }
+
+    /**
      * Always caught up as of {@code clock}: for a TopologyTestDriver, which processes each record as it is piped and
      * has no consumer.
      */
@@ -32,6 +41,11 @@ public interface InputProgress {
 
             @Override
             public long caughtUpAsOf(TopicPartition partition) {
+                return clock.getAsLong();
+            }
+
+            @Override
+            public long now() {
                 return clock.getAsLong();
             }
         };

@@ -7,6 +7,9 @@ import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.progress.ConsumerRegistry;
+import io.latefuse.progress.EndOffsetProbe;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.IsolationLevel;
 import io.latefuse.progress.TrackingClientSupplier;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
@@ -31,6 +34,7 @@ public final class FusionApp implements AutoCloseable {
     private final FusionStrategy strategy;
     private final Topology topology;
     private final KafkaStreams streams;
+    private final EndOffsetProbe endOffsets;
 
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps) {
         this(config, extraStreamsProps, FusionTelemetry.noop());
@@ -53,6 +57,20 @@ public final class FusionApp implements AutoCloseable {
         props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
         this.streams = new KafkaStreams(topology, props, clients);
         StreamsLifecycle.install(streams, "fusion", () -> { });
+        if (config.deadlineClock() == PipelineConfig.DeadlineClock.INPUT) {
+            // The end offsets a consumer's position is held against: asked of the brokers twice per punctuation
+            // interval, on the isolation level the main consumer reads with. Their age adds to a degraded
+            // emission's delay, so keep it under the interval.
+            StreamsConfig streamsConfig = new StreamsConfig(props);
+            IsolationLevel isolation = StreamsConfig.AT_LEAST_ONCE.equals(config.processingGuarantee())
+                    ? IsolationLevel.READ_UNCOMMITTED : IsolationLevel.READ_COMMITTED;
+            this.endOffsets = new EndOffsetProbe(Admin.create(streamsConfig.getAdminConfigs(config.applicationId() + "-end-offsets")),
+                    config.scoreTopics(), java.time.Duration.ofMillis(Math.max(10, config.punctuationInterval().toMillis() / 2)),
+                    isolation);
+            clients.progress().endOffsets(endOffsets);
+        } else {
+            this.endOffsets = null;
+        }
     }
 
     public static RegistryConfig registryConfig(PipelineConfig config) {
@@ -79,6 +97,9 @@ public final class FusionApp implements AutoCloseable {
                 config.applicationId(), config.numModalities(), config.scoreTopics(), config.outputTopic(),
                 strategy.name(), io.latefuse.config.Durations.format(config.maxWait()),
                 config.deadlineClock().name().toLowerCase());
+        if (endOffsets != null) {
+            endOffsets.start();
+        }
         streams.start();
     }
 
@@ -91,6 +112,9 @@ public final class FusionApp implements AutoCloseable {
             return;
         }
         StreamsLifecycle.close(streams);
+        if (endOffsets != null) {
+            endOffsets.close();
+        }
         strategy.close();
         registry.close();
     }

@@ -181,7 +181,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * LogAppendTime topic), but never later than now, so that a producer clock running ahead cannot stretch a wait.
      */
     private long writtenAt(long timestamp) {
-        return Math.min(timestamp, context.currentSystemTimeMs());
+        return Math.min(timestamp, progress.now());
     }
 
     /** The time an arriving score starts or shortens a wait from, in the deadline clock. */

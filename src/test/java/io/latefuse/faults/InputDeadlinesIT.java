@@ -158,6 +158,7 @@ class InputDeadlinesIT {
                         FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
                 System.err.printf("InputDeadlinesIT kill -9, 8 s down: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                         events, t.complete, t.degraded, t.revisions);
+                t.explainDegraded(env, prefix);
                 t.assertEveryEventOnceComplete(events);
             }
         }
@@ -196,6 +197,7 @@ class InputDeadlinesIT {
                     FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
             System.err.printf("InputDeadlinesIT rolling restart of 3: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                     events, t.complete, t.degraded, t.revisions);
+            t.explainDegraded(env, prefix);
             t.assertEveryEventOnceComplete(events);
         } finally {
             for (AppProcess a : apps) {
@@ -225,9 +227,31 @@ class InputDeadlinesIT {
                     t.complete++;
                 } else {
                     t.degraded++;
+                    t.degradedOnes.add(r.value());
                 }
             }
             return t;
+        }
+
+        final List<FusedPrediction> degradedOnes = new ArrayList<>();
+
+        /** For a failure's diagnosis: a few DEGRADED predictions, and when their missing scores were written. */
+        void explainDegraded(KafkaEnvironment env, String prefix) {
+            if (degradedOnes.isEmpty()) {
+                return;
+            }
+            Map<String, String> topics = new HashMap<>();
+            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
+            io.latefuse.testkit.ScoreTimes times = io.latefuse.testkit.ScoreTimes.read(env, topics);
+            for (FusedPrediction p : degradedOnes.subList(0, Math.min(5, degradedOnes.size()))) {
+                StringBuilder sb = new StringBuilder();
+                for (String m : p.getMissing()) {
+                    sb.append(m).append(" written ").append(times.written(p.getEventId(), m) - p.getDeadline().toEpochMilli())
+                            .append(" ms after the deadline; ");
+                }
+                System.err.printf("  DEGRADED %s (first written %s): %s%n    %s%n", p.getEventId(), p.getFirstArrival(),
+                        sb, p.getDegradedReason());
+            }
         }
 
         void assertEveryEventOnceComplete(int events) {

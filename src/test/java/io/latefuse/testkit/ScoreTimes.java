@@ -60,6 +60,11 @@ public final class ScoreTimes {
         return t;
     }
 
+    /** When the event's score of {@code modality} was written. */
+    public long written(String eventId, String modality) {
+        return written.get(eventId).get(modality);
+    }
+
     /** When the event's first score was written. */
     public long firstWrite(String eventId) {
         return written.get(eventId).values().stream().mapToLong(Long::longValue).min().orElseThrow();

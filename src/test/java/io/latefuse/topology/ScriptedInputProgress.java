@@ -36,6 +36,11 @@ final class ScriptedInputProgress implements InputProgress {
     }
 
     @Override
+    public long now() {
+        return wallClock.getAsLong();
+    }
+
+    @Override
     public long caughtUpAsOf(TopicPartition partition) {
         return behind.containsKey(partition.topic()) ? NOT_CAUGHT_UP : wallClock.getAsLong();
     }
