@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
 
 /** The benchmark's results as JSON (every number) and as markdown tables of ratios to the passthrough. */
 public record BenchReport(String command, Map<String, Object> machine, Map<String, Object> settings,
-                          List<VariantResult> backlog, List<VariantResult> live, List<MemoryFootprint.Result> memory) {
+                          List<VariantResult> backlog, List<VariantResult> live, List<VariantResult> restart,
+                          List<MemoryFootprint.Result> memory) {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -53,6 +54,19 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
                                 (double) r.completeWait().p99() / Math.max(1, b.completeWait().p99()))).orElse("–"),
                         waits(r.partialWait()), r.outputs(), r.revisions(), r.correct(), r.events(), r.lost(),
                         r.duplicated(), r.incomplete()));
+            }
+            md.append('\n');
+        }
+        if (!restart.isEmpty()) {
+            md.append("### Restart: SIGKILL under live traffic, down, restarted\n\n");
+            md.append("An incomplete answer lacks a modality that was sent on time (a false DEGRADED, or the DSL's "
+                    + "unmatched output).\n\n");
+            md.append("| variant | correct | incomplete | revisions | lost | duplicated | complete p50 / p95 / p99 | partial p50 / p95 / p99 |\n");
+            md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (VariantResult r : restart) {
+                md.append(String.format(Locale.ROOT, "| %s | %,d / %,d | %,d | %,d | %,d | %,d | %s | %s |%n",
+                        r.variant(), r.correct(), r.events(), r.incomplete(), r.revisions(), r.lost(), r.duplicated(),
+                        waits(r.completeWait()), waits(r.partialWait())));
             }
             md.append('\n');
         }

@@ -102,24 +102,40 @@ public final class BenchRunner implements AutoCloseable {
      */
     public List<VariantResult> live(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents)
             throws Exception {
+        return live(variants, workload, rate, warmupEvents, "input", "");
+    }
+
+    /**
+     * The same, with latefuse on deadline clock {@code clock}; {@code tag} names the run in the results (for
+     * interleaved repeats of an A/B).
+     */
+    public List<VariantResult> live(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents,
+                                    String clock, String tag) throws Exception {
         List<VariantResult> results = new ArrayList<>();
         for (Variant v : variants) {
-            List<String> inputs = createScoreTopics("live-" + v.name(), workload);
-            results.add(run(v, workload, inputs, rate, warmupEvents, false));
+            List<String> inputs = createScoreTopics("live-" + v.name() + tag.replaceAll("[^A-Za-z0-9]", ""), workload);
+            VariantResult r = run(v, workload, inputs, rate, warmupEvents, false, clock, tag);
+            results.add(r);
         }
         return results;
     }
 
     private VariantResult run(Variant v, BenchWorkload workload, List<String> inputs, Double liveRate,
                               int warmupEvents, boolean warmup) throws Exception {
+        return run(v, workload, inputs, liveRate, warmupEvents, warmup, "input", "");
+    }
+
+    private VariantResult run(Variant v, BenchWorkload workload, List<String> inputs, Double liveRate,
+                              int warmupEvents, boolean warmup, String liveClock, String tag) throws Exception {
         String mode = liveRate == null ? "backlog" : "live";
-        String base = "bench-" + runId + "." + mode + "." + v.name() + (warmup ? "-warmup" : "");
+        String base = "bench-" + runId + "." + mode + "." + v.name() + tag.replaceAll("[^A-Za-z0-9]", "")
+                + (warmup ? "-warmup" : "");
         String output = base + ".out";
         createTopics(List.of(output, base + ".dlq"), true);
         // A backlog is a replay: its deadlines run on event time, as the config reference advises (and as the earlier
         // runs in docs/BENCHMARKS.md did). Live traffic runs on the default input clock.
         PipelineConfig cfg = config(v, base, workload.modalities(), inputs, output, base + ".dlq",
-                liveRate == null ? "event" : "input");
+                liveRate == null ? "event" : liveClock);
         Properties props = StreamsProperties.of(cfg);
         props.put(StreamsConfig.STATE_DIR_CONFIG, settings.stateDir().resolve(base).toString());
 
@@ -133,16 +149,8 @@ public final class BenchRunner implements AutoCloseable {
             }
             case PASSTHROUGH -> streams = new KafkaStreams(PassthroughTopology.build(inputs, output), props);
             case DSL -> {
-                if (v.store() == PipelineConfig.StoreType.MEMORY) {
-                    props.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
-                            BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
-                }
                 strategy = FusionStrategies.create(cfg);
-                Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
-                Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
-                Topology t = OuterJoinChainTopology.build(cfg, strategy, scores, predictions, settings.maxWait(),
-                        settings.grace(), props);
-                streams = new KafkaStreams(t, props);
+                streams = dslStreams(cfg, props, strategy, settings.grace(), registry, registryConfig);
             }
             default -> throw new IllegalStateException(v.kind().toString());
         }
@@ -191,15 +199,128 @@ public final class BenchRunner implements AutoCloseable {
         }
         tally.rethrow();
         VariantResult r = judge(v, mode, workload, tally, runningAt, seconds, lastOnTime, warmupEvents);
+        if (!tag.isEmpty()) {
+            r = r.named(v.name() + tag);
+        }
         if (warmup) {
             return r;
         }
-        log.printf(Locale.ROOT, "%s %-24s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, v.name(), r.answered(),
+        log.printf(Locale.ROOT, "%s %-40s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, r.variant(), r.answered(),
                 r.events(), r.correct(), r.outputs(), liveRate == null
                         ? String.format(Locale.ROOT, ", %,.0f events/s", r.eventsPerSecond())
                         : String.format(Locale.ROOT, ", wait p50/p99 %d/%d ms complete, %d/%d ms partial",
                         r.completeWait().p50(), r.completeWait().p99(), r.partialWait().p50(), r.partialWait().p99()));
         return r;
+    }
+
+    /**
+     * The DSL outer-join chain for {@code cfg}, its join window {@code cfg.maxWait()}: here, and as the child JVM of
+     * restart mode ({@code latefuse bench-dsl-app}).
+     */
+    public static KafkaStreams dslStreams(PipelineConfig cfg, Properties props, FusionStrategy strategy, Duration grace,
+                                          SchemaRegistry registry, RegistryConfig registryConfig) {
+        if (cfg.storeType() == PipelineConfig.StoreType.MEMORY) {
+            props.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
+        }
+        Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
+        Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
+        Topology t = OuterJoinChainTopology.build(cfg, strategy, scores, predictions, cfg.maxWait(), grace, props);
+        return new KafkaStreams(t, props);
+    }
+
+    /**
+     * Restart mode: each variant runs as its own JVM under live traffic, is killed with SIGKILL after
+     * {@code killAfter}, stays down for {@code down}, and is started again while the traffic goes on. Every answer
+     * that lacks a modality sent on time (a false DEGRADED, or the DSL's unmatched output) shows as incomplete.
+     */
+    public List<VariantResult> restart(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents,
+                                       Duration killAfter, Duration down, Path work) throws Exception {
+        List<VariantResult> results = new ArrayList<>();
+        for (Variant v : variants) {
+            if (v.kind() == Variant.Kind.PASSTHROUGH) {
+                continue;
+            }
+            List<String> inputs = createScoreTopics("restart-" + v.name(), workload);
+            String base = "bench-" + runId + ".restart." + v.name();
+            String output = base + ".out";
+            createTopics(List.of(output, base + ".dlq"), true);
+            Map<String, String> kafka = new java.util.LinkedHashMap<>(settings.kafka());
+            kafka.put(StreamsConfig.STATE_DIR_CONFIG, settings.stateDir().resolve(base).toString());
+            // The killed instance's partitions go to its successor only after the session timeout: a short one, as
+            // a fast-failover deployment would set, so that it expires while the app is down.
+            kafka.put("consumer.session.timeout.ms", "6000");
+            kafka.put("consumer.heartbeat.interval.ms", "1000");
+            Path file = work.resolve(base + ".yaml");
+            java.nio.file.Files.writeString(file, yaml(v, base, workload.modalities(), inputs, output, base + ".dlq",
+                    "input", kafka));
+            OutputTally tally = new OutputTally(settings.bootstrapServers(), output, workload, v.kind(),
+                    AvroDeserializer.specific(FusedPrediction.class, registry));
+            Thread reader = new Thread(tally, "bench-tally-" + v.name());
+            reader.setDaemon(true);
+            reader.start();
+            Process app = childApp(v, file, work.resolve(base + "-1.log"));
+            long[] lastOnTime = new long[workload.events()];
+            double seconds;
+            long runningAt;
+            try {
+                awaitChildRunning(app, work.resolve(base + "-1.log"), v);
+                runningAt = System.currentTimeMillis();
+                long t = System.nanoTime();
+                try (BenchProducer p = producer(workload, inputs)) {
+                    Thread traffic = new Thread(() -> p.live(rate, settings.lateDelayMs()), "bench-restart-traffic");
+                    traffic.start();
+                    Thread.sleep(killAfter.toMillis());
+                    app.destroyForcibly(); // SIGKILL: no commit, no leave-group
+                    app.waitFor(30, TimeUnit.SECONDS);
+                    log.printf(Locale.ROOT, "restart %-24s killed after %d s; down for %d s%n", v.name(),
+                            killAfter.toSeconds(), down.toSeconds());
+                    Thread.sleep(down.toMillis());
+                    app = childApp(v, file, work.resolve(base + "-2.log"));
+                    awaitChildRunning(app, work.resolve(base + "-2.log"), v);
+                    traffic.join();
+                    for (int e = 0; e < lastOnTime.length; e++) {
+                        lastOnTime[e] = p.lastOnTimeAppend.get(e);
+                    }
+                }
+                seconds = (System.nanoTime() - t) / 1e9;
+                awaitQuiet(tally, workload, v);
+            } finally {
+                app.destroy();
+                app.waitFor(30, TimeUnit.SECONDS);
+                tally.stop();
+                reader.join(10_000);
+            }
+            tally.rethrow();
+            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents);
+            log.printf(Locale.ROOT, "restart %-24s answered %,d/%,d, correct %,d, incomplete (false DEGRADED) %,d, "
+                    + "revisions %,d, lost %,d, duplicated %,d%n", v.name(), r.answered(), r.events(), r.correct(),
+                    r.incomplete(), r.revisions(), r.lost(), r.duplicated());
+            results.add(r);
+        }
+        return results;
+    }
+
+    /** The variant as its own JVM: {@code latefuse run} for latefuse, {@code latefuse bench-dsl-app} for the DSL. */
+    private Process childApp(Variant v, Path config, Path log) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.latefuse.cli.Main"));
+        if (v.kind() == Variant.Kind.LATEFUSE) {
+            cmd.addAll(List.of("run", "--config", config.toString()));
+        } else {
+            cmd.addAll(List.of("bench-dsl-app", "--config", config.toString(), "--grace",
+                    settings.grace().toMillis() + "ms"));
+        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static void awaitChildRunning(Process app, Path log, Variant v) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!java.nio.file.Files.exists(log) || !java.nio.file.Files.readString(log).contains("-> RUNNING")) {
+            if (!app.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(v.name() + " did not reach RUNNING; see " + log);
+            }
+            Thread.sleep(50);
+        }
     }
 
     private long awaitRunning(KafkaStreams streams, Variant v) throws InterruptedException {
@@ -286,6 +407,12 @@ public final class BenchRunner implements AutoCloseable {
 
     private PipelineConfig config(Variant v, String base, List<String> names, List<String> inputs, String output,
                                   String dlq, String clock) {
+        return PipelineConfigLoader.parse(yaml(v, base, names, inputs, output, dlq, clock, settings.kafka()),
+                "bench " + v.name(), Map.of());
+    }
+
+    private String yaml(Variant v, String base, List<String> names, List<String> inputs, String output, String dlq,
+                        String clock, Map<String, String> kafka) {
         StringBuilder y = new StringBuilder();
         y.append("application.id: ").append(base.replace('.', '-')).append('\n');
         y.append("bootstrap.servers: ").append(settings.bootstrapServers()).append('\n');
@@ -303,11 +430,11 @@ public final class BenchRunner implements AutoCloseable {
         y.append("deadline.clock: ").append(clock).append("\nlate.policy: revise\n");
         y.append("store.type: ").append(v.store().name().toLowerCase(Locale.ROOT)).append('\n');
         y.append("processing.guarantee: ").append(v.guarantee()).append('\n');
-        if (!settings.kafka().isEmpty()) {
+        if (!kafka.isEmpty()) {
             y.append("kafka:\n");
-            settings.kafka().forEach((k, val) -> y.append("  \"").append(k).append("\": \"").append(val).append("\"\n"));
+            kafka.forEach((k, val) -> y.append("  \"").append(k).append("\": \"").append(val).append("\"\n"));
         }
-        return PipelineConfigLoader.parse(y.toString(), "bench " + v.name(), Map.of());
+        return y.toString();
     }
 
     /** The first four are DDSD's; any further ones are numbered. */

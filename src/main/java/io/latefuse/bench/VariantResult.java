@@ -22,6 +22,12 @@ public record VariantResult(String variant, String mode, int events, long inputR
                             int answered, int correct, int lost, int duplicated, int incomplete, double seconds,
                             double eventsPerSecond, Latency completeWait, Latency partialWait) {
 
+    /** The same result under another name (a variant run with a setting of its own, or one repeat of several). */
+    public VariantResult named(String name) {
+        return new VariantResult(name, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
+                incomplete, seconds, eventsPerSecond, completeWait, partialWait);
+    }
+
     /** Wait percentiles in ms, from an HdrHistogram. */
     public record Latency(long count, long p50, long p95, long p99, long max) {
         static Latency of(org.HdrHistogram.Histogram h) {

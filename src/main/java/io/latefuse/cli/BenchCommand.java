@@ -34,12 +34,12 @@ import java.util.concurrent.Callable;
                 + "on an embedded broker and registry.", "Writes results.json and results.md to --out. See docs/BENCHMARKS.md."})
 final class BenchCommand implements Callable<Integer> {
 
-    enum Mode { BACKLOG, LIVE, BOTH, MEMORY }
+    enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both, or memory: the footprint of --memory-events pending events (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted (default ${DEFAULT-VALUE}).")
     Mode mode;
 
     @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
@@ -56,6 +56,18 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Live: traffic sent before the measured --live-seconds, not judged (default ${DEFAULT-VALUE}).")
     int warmupSeconds;
+
+    @Option(names = "--clocks", split = ",", defaultValue = "input", description = "Live: latefuse's deadline clocks to run, for an A/B: input, processing_time (default ${DEFAULT-VALUE}).")
+    List<String> clocks;
+
+    @Option(names = "--repeat", defaultValue = "1", description = "Live: run the variants (and clocks) this many times, interleaved (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--kill-after", defaultValue = "10s", description = "Restart: SIGKILL the app this long into the traffic (default ${DEFAULT-VALUE}).")
+    String killAfter;
+
+    @Option(names = "--down", defaultValue = "8s", description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
+    String down;
 
     @Option(names = "--memory-events", defaultValue = "1000000", description = "Memory: events held pending (default ${DEFAULT-VALUE}).")
     int memoryEvents;
@@ -103,6 +115,12 @@ final class BenchCommand implements Callable<Integer> {
         List<String> problems = new ArrayList<>();
         if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
         if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
+        if (repeat < 1) problems.add("--repeat = " + repeat + ": must be at least 1");
+        for (String c : clocks) {
+            if (!c.equals("input") && !c.equals("processing_time")) {
+                problems.add("--clocks: '" + c + "' is not input or processing_time");
+            }
+        }
         if (warmupSeconds < 0) problems.add("--warmup-seconds = " + warmupSeconds + ": must be at least 0");
         if (liveSeconds <= 0) problems.add("--live-seconds = " + liveSeconds + ": must be greater than 0");
         if (modalities < 2 || modalities > 16) problems.add("--modalities = " + modalities + ": must be 2 to 16");
@@ -112,7 +130,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Variant> selected = List.of();
         try {
-            selected = Variant.select(variants);
+            selected = mode == Mode.RESTART && (variants == null || variants.isEmpty())
+                    ? Variant.select(List.of("latefuse-rocksdb-eos", "dsl-rocksdb-eos"))
+                    : Variant.select(variants);
         } catch (IllegalArgumentException e) {
             problems.add("--variants: " + e.getMessage());
         }
@@ -133,6 +153,13 @@ final class BenchCommand implements Callable<Integer> {
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
             List<MemoryFootprint.Result> memory = new ArrayList<>();
+            List<VariantResult> restart = List.of();
+            if (mode == Mode.RESTART) {
+                int warmupEvents = (int) Math.round(rate * warmupSeconds);
+                int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
+                restart = runner.restart(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate,
+                        warmupEvents, Durations.parse(killAfter), Durations.parse(down), work);
+            }
             if (mode == Mode.MEMORY) {
                 MemoryFootprint footprint = new MemoryFootprint(kafka.bootstrapServers(), registry.url(), work, log);
                 for (String store : List.of("rocksdb", "memory")) {
@@ -145,7 +172,18 @@ final class BenchCommand implements Callable<Integer> {
             if (mode == Mode.LIVE || mode == Mode.BOTH) {
                 int warmupEvents = (int) Math.round(rate * warmupSeconds);
                 int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
-                live = runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate, warmupEvents);
+                BenchWorkload workload = new BenchWorkload(liveEvents, names, missing, late, seed);
+                if (repeat == 1 && clocks.equals(List.of("input"))) {
+                    live = runner.live(selected, workload, rate, warmupEvents);
+                } else {
+                    live = new ArrayList<>();
+                    for (int r = 1; r <= repeat; r++) {
+                        for (String clock : clocks) {
+                            String tag = (clock.equals("input") ? "" : " @" + clock) + (repeat > 1 ? " #" + r : "");
+                            live.addAll(runner.live(selected, workload, rate, warmupEvents, clock, tag));
+                        }
+                    }
+                }
             }
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("modalities", modalities);
@@ -155,14 +193,18 @@ final class BenchCommand implements Callable<Integer> {
                     rate, liveSeconds, warmupSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
             settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(wait));
             settings.put("grace (DSL)", Durations.format(graceP));
-            settings.put("deadline.clock (latefuse)", "event in backlog (a replay), input in live");
+            settings.put("deadline.clock (latefuse)", "event in backlog (a replay), input in live and restart");
+            if (mode == Mode.RESTART) {
+                settings.put("restart", "SIGKILL after " + killAfter + " of traffic, down " + down
+                        + ", session timeout 6 s; each app its own JVM (-Xmx512m)");
+            }
             settings.put("strategy", strategy);
             settings.put("stream threads", 1);
             if (!kafkaProps.isEmpty()) {
                 settings.put("kafka", kafkaProps);
             }
             BenchReport report = new BenchReport("latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                    BenchReport.describeMachine(), settings, backlog, live, memory);
+                    BenchReport.describeMachine(), settings, backlog, live, restart, memory);
             report.write(out);
             log.println();
             log.println(report.markdown());

@@ -15,7 +15,7 @@ import java.util.Properties;
         versionProvider = Main.Version.class,
         description = "Streaming multimodal late fusion on Apache Kafka.",
         subcommands = {DemoCommand.class, RunCommand.class, ScoreCommand.class, TrainCommand.class, EvaluateCommand.class,
-                ProduceCommand.class, TailCommand.class, StudyCommand.class, GenerateCommand.class, SchemasCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ProduceCommand.class, TailCommand.class, StudyCommand.class, GenerateCommand.class, SchemasCommand.class, BenchCommand.class, BenchDslAppCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -212,14 +212,22 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         String id = score.getEventId();
         long bit = 1L << modality;
 
-        EventState done = load(finished, id, record.timestamp());
-        if (done != null) {
-            lateArrival(done, score, bit, record.timestamp());
-            return;
+        EventState state = load(pending, id, record.timestamp());
+        if (state != null && state.getTimer() <= clockNow() && state.getTimer() <= dueBy()) {
+            // This score was read when its event was already due (it may itself be what moved the input past the
+            // deadline): the event is answered without it, and it is a late arrival.
+            fireDueTimers(clockNow());
+            state = load(pending, id, record.timestamp());
+        }
+        if (state == null) {
+            EventState done = load(finished, id, record.timestamp());
+            if (done != null) {
+                lateArrival(done, score, bit, record.timestamp());
+                return;
+            }
         }
 
         long now = arrivalTime(record);
-        EventState state = load(pending, id, record.timestamp());
         if (state == null) {
             long eventTime = score.getEventTime().toEpochMilli();
             long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.EVENT ? eventTime : now, maxWaitMs);

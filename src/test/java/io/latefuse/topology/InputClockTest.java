@@ -129,6 +129,24 @@ class InputClockTest {
     }
 
     @Test
+    void aScoreWrittenAfterTheDeadlineIsLateEvenWhenNoScanRanSince() {
+        // A long punctuation interval: no scan runs between the two scores.
+        PipelineConfig config = PipelineConfigLoader.parse(FusionDriver.BASE.formatted("input-clock")
+                .replace("punctuation.interval: 10ms", "punctuation.interval: 5s"), "test", Map.of());
+        ProcessorHarness h = new ProcessorHarness(config);
+        h.process(score("e1", "acoustic", 0.9f, T0));
+        h.setWall(400);
+        h.process(score("e1", "lexical", 0.8f, T0.plusMillis(400))); // written 100 ms after the deadline
+        List<FusedPrediction> out = h.predictions();
+        assertThat(out).hasSize(2);
+        assertThat(out.get(0).getRevision()).isZero();
+        assertThat(out.get(0).getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+        assertThat(out.get(0).getPresent()).containsExactly("acoustic");
+        assertThat(out.get(1).getRevision()).isEqualTo(1);
+        assertThat(out.get(1).getPresent()).containsExactly("acoustic", "lexical");
+    }
+
+    @Test
     void aProducerClockAheadCannotStretchTheWait() {
         // On a CreateTime topic a producer 5 s ahead stamps its scores 5 s in the future; the wait starts when the
         // score was read instead.

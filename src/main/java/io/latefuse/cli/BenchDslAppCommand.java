@@ -1,0 +1,48 @@
+package io.latefuse.cli;
+
+import io.latefuse.bench.BenchRunner;
+import io.latefuse.config.Durations;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.FusionStrategies;
+import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.registry.RegistryConfig;
+import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.topology.FusionApp;
+import io.latefuse.topology.StreamsLifecycle;
+import io.latefuse.topology.StreamsProperties;
+import org.apache.kafka.streams.KafkaStreams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * The benchmark's DSL baseline as its own JVM, so that restart mode can kill it as it kills {@code latefuse run}.
+ * Not for production: it is the join a Kafka Streams user would write, for comparison.
+ */
+@Command(name = "bench-dsl-app", hidden = true, mixinStandardHelpOptions = true,
+        description = "The benchmark's DSL outer-join chain on a pipeline config, until SIGTERM (bench restart mode).")
+final class BenchDslAppCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "Pipeline config; max.wait is the join window.")
+    Path config;
+
+    @Option(names = "--grace", defaultValue = "100ms", description = "The join's grace period (default ${DEFAULT-VALUE}).")
+    String grace;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig cfg = PipelineConfigLoader.load(config);
+        RegistryConfig rc = FusionApp.registryConfig(cfg);
+        SchemaRegistry registry = SchemaRegistry.connect(rc);
+        FusionStrategy strategy = FusionStrategies.create(cfg);
+        KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, Durations.parse(grace),
+                registry, rc);
+        return StreamsLifecycle.runUntilStopped(streams, "dsl", streams::start, () -> {
+            StreamsLifecycle.close(streams);
+            strategy.close();
+            registry.close();
+        });
+    }
+}
