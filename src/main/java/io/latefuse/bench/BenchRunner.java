@@ -234,14 +234,16 @@ public final class BenchRunner implements AutoCloseable {
      * that lacks a modality sent on time (a false DEGRADED, or the DSL's unmatched output) shows as incomplete.
      */
     public List<VariantResult> restart(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents,
-                                       Duration killAfter, Duration down, Path work) throws Exception {
+                                       Duration killAfter, Duration down, Path work, String clock) throws Exception {
         List<VariantResult> results = new ArrayList<>();
+        String tag = clock.equals("input") ? "" : " @" + clock;
         for (Variant v : variants) {
-            if (v.kind() == Variant.Kind.PASSTHROUGH) {
-                continue;
+            if (v.kind() == Variant.Kind.PASSTHROUGH || (v.kind() == Variant.Kind.DSL && !tag.isEmpty())) {
+                continue; // the clock is latefuse's; the DSL runs once
             }
-            List<String> inputs = createScoreTopics("restart-" + v.name(), workload);
-            String base = "bench-" + runId + ".restart." + v.name();
+            String name = v.name() + tag;
+            List<String> inputs = createScoreTopics("restart-" + v.name() + tag.replaceAll("[^A-Za-z0-9]", ""), workload);
+            String base = "bench-" + runId + ".restart." + v.name() + tag.replaceAll("[^A-Za-z0-9]", "");
             String output = base + ".out";
             createTopics(List.of(output, base + ".dlq"), true);
             Map<String, String> kafka = new java.util.LinkedHashMap<>(settings.kafka());
@@ -252,7 +254,7 @@ public final class BenchRunner implements AutoCloseable {
             kafka.put("consumer.heartbeat.interval.ms", "1000");
             Path file = work.resolve(base + ".yaml");
             java.nio.file.Files.writeString(file, yaml(v, base, workload.modalities(), inputs, output, base + ".dlq",
-                    "input", kafka));
+                    clock, kafka));
             OutputTally tally = new OutputTally(settings.bootstrapServers(), output, workload, v.kind(),
                     AvroDeserializer.specific(FusedPrediction.class, registry));
             Thread reader = new Thread(tally, "bench-tally-" + v.name());
@@ -272,7 +274,7 @@ public final class BenchRunner implements AutoCloseable {
                     Thread.sleep(killAfter.toMillis());
                     app.destroyForcibly(); // SIGKILL: no commit, no leave-group
                     app.waitFor(30, TimeUnit.SECONDS);
-                    log.printf(Locale.ROOT, "restart %-24s killed after %d s; down for %d s%n", v.name(),
+                    log.printf(Locale.ROOT, "restart %-40s killed after %d s; down for %d s%n", name,
                             killAfter.toSeconds(), down.toSeconds());
                     Thread.sleep(down.toMillis());
                     app = childApp(v, file, work.resolve(base + "-2.log"));
@@ -291,10 +293,10 @@ public final class BenchRunner implements AutoCloseable {
                 reader.join(10_000);
             }
             tally.rethrow();
-            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents);
-            log.printf(Locale.ROOT, "restart %-24s answered %,d/%,d, correct %,d, incomplete (false DEGRADED) %,d, "
-                    + "revisions %,d, lost %,d, duplicated %,d%n", v.name(), r.answered(), r.events(), r.correct(),
-                    r.incomplete(), r.revisions(), r.lost(), r.duplicated());
+            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents).named(name);
+            log.printf(Locale.ROOT, "restart %-40s answered %,d/%,d, correct %,d, false DEGRADED %,d, other incomplete %,d, "
+                    + "revisions %,d, lost %,d, duplicated %,d%n", name, r.answered(), r.events(), r.correct(),
+                    r.lacking(), r.incomplete() - r.lacking(), r.revisions(), r.lost(), r.duplicated());
             results.add(r);
         }
         return results;
@@ -360,6 +362,7 @@ public final class BenchRunner implements AutoCloseable {
         int lost = 0;
         int duplicated = 0;
         int incomplete = 0;
+        int lacking = 0;
         long lastAnswer = runningAt;
         Histogram complete = new Histogram(3_600_000L, 3);
         Histogram partial = new Histogram(3_600_000L, 3);
@@ -384,6 +387,7 @@ public final class BenchRunner implements AutoCloseable {
                 lost += n == 0 ? 1 : 0;
                 duplicated += n > 1 ? 1 : 0;
                 incomplete += n > 0 && !exact ? 1 : 0;
+                lacking += n > 0 && (expected & ~tally.answerPresent[e]) != 0 ? 1 : 0;
                 ok = n == 1 && exact;
             }
             correct += ok ? 1 : 0;
@@ -400,7 +404,7 @@ public final class BenchRunner implements AutoCloseable {
         // Outputs and revisions are counted over the whole run, warm-up included: the output topic does not say
         // which event an unreadable or spurious record was for.
         return new VariantResult(v.name(), mode, w.events() - warmupEvents, inputs, tally.outputs.get(), tally.revisions.get(),
-                answered, correct, lost, duplicated, incomplete, seconds,
+                answered, correct, lost, duplicated, incomplete, lacking, seconds,
                 lastOnTime == null ? answered / seconds : w.events() / liveSeconds,
                 VariantResult.Latency.of(complete), VariantResult.Latency.of(partial));
     }

@@ -12,6 +12,7 @@ package io.latefuse.bench;
  * @param lost           events with no answer
  * @param duplicated     events with more than one answer (the DSL's partial and spurious outputs)
  * @param incomplete     events whose answer lacked a modality that was sent on time, or held one sent late
+ * @param lacking        of those, the answers that lacked a modality sent on time: a false DEGRADED
  * @param events         events judged (live: after the warm-up)
  * @param seconds        backlog: from RUNNING to the last answer's append; live: the producing time, warm-up included
  * @param eventsPerSecond backlog: events answered per second of {@code seconds}; live: the rate achieved
@@ -19,13 +20,13 @@ package io.latefuse.bench;
  * @param partialWait    wait of events with a missing or late modality, in ms
  */
 public record VariantResult(String variant, String mode, int events, long inputRecords, long outputs, long revisions,
-                            int answered, int correct, int lost, int duplicated, int incomplete, double seconds,
-                            double eventsPerSecond, Latency completeWait, Latency partialWait) {
+                            int answered, int correct, int lost, int duplicated, int incomplete, int lacking,
+                            double seconds, double eventsPerSecond, Latency completeWait, Latency partialWait) {
 
     /** The same result under another name (a variant run with a setting of its own, or one repeat of several). */
     public VariantResult named(String name) {
         return new VariantResult(name, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
-                incomplete, seconds, eventsPerSecond, completeWait, partialWait);
+                incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait);
     }
 
     /** Wait percentiles in ms, from an HdrHistogram. */

@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup-seconds", defaultValue = "10", description = "Live: traffic sent before the measured --live-seconds, not judged (default ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
-    @Option(names = "--clocks", split = ",", defaultValue = "input", description = "Live: latefuse's deadline clocks to run, for an A/B: input, processing_time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--clocks", split = ",", defaultValue = "input", description = "Live and restart: latefuse's deadline clocks to run, for an A/B: input, processing_time (default ${DEFAULT-VALUE}).")
     List<String> clocks;
 
     @Option(names = "--repeat", defaultValue = "1", description = "Live: run the variants (and clocks) this many times, interleaved (default ${DEFAULT-VALUE}).")
@@ -157,8 +157,11 @@ final class BenchCommand implements Callable<Integer> {
             if (mode == Mode.RESTART) {
                 int warmupEvents = (int) Math.round(rate * warmupSeconds);
                 int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
-                restart = runner.restart(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate,
-                        warmupEvents, Durations.parse(killAfter), Durations.parse(down), work);
+                restart = new ArrayList<>();
+                for (String clock : clocks) {
+                    restart.addAll(runner.restart(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate,
+                            warmupEvents, Durations.parse(killAfter), Durations.parse(down), work, clock));
+                }
             }
             if (mode == Mode.MEMORY) {
                 MemoryFootprint footprint = new MemoryFootprint(kafka.bootstrapServers(), registry.url(), work, log);

@@ -38,7 +38,7 @@ public final class ConsumerRegistry implements InputProgress {
         return byThread.get(Thread.currentThread());
     }
 
-    /** Whether the calling thread has a tracking consumer, that is, whether {@link #caughtUpAsOf} can know. */
+    /** Whether the calling thread has a tracking consumer, that is, whether {@link #readTo} can know. */
     public boolean tracksCurrentThread() {
         return current() != null;
     }
@@ -52,9 +52,9 @@ public final class ConsumerRegistry implements InputProgress {
     }
 
     @Override
-    public long caughtUpAsOf(TopicPartition partition) {
+    public long readTo(TopicPartition partition) {
         TrackingConsumer c = current();
         EndOffsetProbe probe = ends;
-        return c == null || probe == null ? NOT_CAUGHT_UP : c.caughtUpAsOf(partition, probe.latest(partition));
+        return c == null ? NOT_CAUGHT_UP : c.readTo(partition, probe == null ? null : probe.latest(partition));
     }
 }

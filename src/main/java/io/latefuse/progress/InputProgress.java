@@ -9,17 +9,17 @@ import java.util.function.LongSupplier;
  * stream thread that owns the partition.
  */
 public interface InputProgress {
-    /** No time: the partition is behind, or where it stands is not known yet. */
+    /** No time: where the partition stands is not known (just assigned, or nothing read yet). */
     long NOT_CAUGHT_UP = Long.MIN_VALUE;
 
     /** The record at {@code offset} was taken off the input: processed, or dead-lettered. */
     void seen(TopicPartition partition, long offset);
 
     /**
-     * A time T such that everything appended to the partition before T has been read and processed, or
-     * {@link #NOT_CAUGHT_UP}.
+     * A time T such that everything appended to the partition before T has been read and taken off the input (up to
+     * now, when the partition is read to its end), or {@link #NOT_CAUGHT_UP}.
      */
-    long caughtUpAsOf(TopicPartition partition);
+    long readTo(TopicPartition partition);
 
     /**
      * The clock write times are capped at (a score cannot have been written after it was read): the wall clock, read
@@ -40,7 +40,7 @@ public interface InputProgress {
             public void seen(TopicPartition partition, long offset) {}
 
             @Override
-            public long caughtUpAsOf(TopicPartition partition) {
+            public long readTo(TopicPartition partition) {
                 return clock.getAsLong();
             }
 

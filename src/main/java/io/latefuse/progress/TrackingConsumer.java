@@ -7,6 +7,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +20,8 @@ import java.util.Map;
  */
 public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
     private final ConsumerRegistry registry;
-    /** Per partition: the offset of the last record returned by poll, and of the last record taken off the input. */
-    private final Map<TopicPartition, long[]> offsets = new HashMap<>();
+    /** Per partition: what poll returned that was not taken off the input yet, as (offset, timestamp), in order. */
+    private final Map<TopicPartition, ArrayDeque<long[]>> buffered = new HashMap<>();
     private Thread owner;
 
     TrackingConsumer(Map<String, Object> config, ConsumerRegistry registry) {
@@ -37,26 +38,41 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
         ConsumerRecords<byte[], byte[]> records = super.poll(timeout);
         for (TopicPartition tp : records.partitions()) {
             List<ConsumerRecord<byte[], byte[]>> batch = records.records(tp);
-            long[] o = offsets.computeIfAbsent(tp, k -> new long[] {-1, -1});
+            ArrayDeque<long[]> queue = buffered.computeIfAbsent(tp, k -> new ArrayDeque<>());
             long first = batch.get(0).offset();
-            if (first <= o[1]) {
-                o[1] = first - 1; // read again after a seek back (a revived task): what follows is not taken yet
+            while (!queue.isEmpty() && queue.peekLast()[0] >= first) {
+                queue.pollLast(); // read again after a seek back (a revived task): Kafka Streams dropped those
             }
-            o[0] = batch.get(batch.size() - 1).offset();
+            for (ConsumerRecord<byte[], byte[]> r : batch) {
+                queue.addLast(new long[] {r.offset(), r.timestamp()});
+            }
         }
         return records;
     }
 
     void seen(TopicPartition tp, long offset) {
-        offsets.computeIfAbsent(tp, k -> new long[] {-1, -1})[1] = offset;
+        ArrayDeque<long[]> queue = buffered.get(tp);
+        while (queue != null && !queue.isEmpty() && queue.peekFirst()[0] <= offset) {
+            queue.pollFirst();
+        }
     }
 
     /**
-     * When the partition was last known to be read to its end: the time {@code end} was asked for, if this consumer
-     * is positioned at or past that end offset and every record it polled from the partition has been taken off the
-     * input; otherwise {@link InputProgress#NOT_CAUGHT_UP}.
+     * A time T such that every record appended to the partition before T has been taken off the input, or
+     * {@link InputProgress#NOT_CAUGHT_UP}:
+     * <ul>
+     *   <li>the time {@code end} was asked for, if this consumer is positioned at or past that end offset and every
+     *       record it polled from the partition has been taken off the input (read to the end);</li>
+     *   <li>otherwise, if records polled from the partition wait in Kafka Streams' buffer, the timestamp of the first
+     *       of them, less 1 ms: on a LogAppendTime topic everything before it in the log was appended earlier, and has
+     *       been taken.</li>
+     * </ul>
      */
-    long caughtUpAsOf(TopicPartition tp, EndOffsetProbe.End end) {
+    long readTo(TopicPartition tp, EndOffsetProbe.End end) {
+        ArrayDeque<long[]> queue = buffered.get(tp);
+        if (queue != null && !queue.isEmpty()) {
+            return queue.peekFirst()[1] - 1;
+        }
         if (end == null) {
             return InputProgress.NOT_CAUGHT_UP;
         }
@@ -69,10 +85,6 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
             }
         } catch (IllegalStateException notAssigned) {
             return InputProgress.NOT_CAUGHT_UP;
-        }
-        long[] o = offsets.get(tp);
-        if (o != null && o[0] > o[1]) {
-            return InputProgress.NOT_CAUGHT_UP; // polled, still buffered in Kafka Streams
         }
         return end.askedAtMs();
     }

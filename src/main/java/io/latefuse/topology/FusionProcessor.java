@@ -170,8 +170,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private long inputReadTo(long wallNow) {
         long to = wallNow;
         for (int i = 0; i < inputs.length; i++) {
-            long caughtUp = progress.caughtUpAsOf(inputs[i]);
-            to = Math.min(to, caughtUp != InputProgress.NOT_CAUGHT_UP ? caughtUp : readTo[i]);
+            to = Math.min(to, Math.max(progress.readTo(inputs[i]), readTo[i]));
         }
         return to;
     }

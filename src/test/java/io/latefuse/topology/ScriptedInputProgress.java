@@ -41,7 +41,7 @@ final class ScriptedInputProgress implements InputProgress {
     }
 
     @Override
-    public long caughtUpAsOf(TopicPartition partition) {
+    public long readTo(TopicPartition partition) {
         return behind.containsKey(partition.topic()) ? NOT_CAUGHT_UP : wallClock.getAsLong();
     }
 }
