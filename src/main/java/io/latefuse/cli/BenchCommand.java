@@ -63,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "1", description = "Live: run the variants (and clocks) this many times, interleaved (default ${DEFAULT-VALUE}).")
     int repeat;
 
-    @Option(names = "--kill-after", defaultValue = "10s", description = "Restart: SIGKILL the app this long into the traffic (default ${DEFAULT-VALUE}).")
+    @Option(names = "--kill-after", defaultValue = "15s", description = "Restart: SIGKILL the app this long into the traffic; after the warm-up, so that the events it held are judged (default ${DEFAULT-VALUE}).")
     String killAfter;
 
     @Option(names = "--down", defaultValue = "8s", description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
@@ -116,6 +116,10 @@ final class BenchCommand implements Callable<Integer> {
         if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
         if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
         if (repeat < 1) problems.add("--repeat = " + repeat + ": must be at least 1");
+        if (mode == Mode.RESTART && Durations.parse(killAfter).toSeconds() <= warmupSeconds) {
+            problems.add("--kill-after = " + killAfter + ": must come after the " + warmupSeconds
+                    + " s warm-up, or the events the app held when killed are not judged");
+        }
         for (String c : clocks) {
             if (!c.equals("input") && !c.equals("processing_time")) {
                 problems.add("--clocks: '" + c + "' is not input or processing_time");

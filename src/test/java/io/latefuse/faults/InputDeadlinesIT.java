@@ -272,6 +272,8 @@ class InputDeadlinesIT {
         Path file = dir.resolve("pipeline-" + n + ".yaml");
         Files.writeString(file, "application.id: " + appId + "\nbootstrap.servers: " + env.bootstrapServers()
                 + "\nschema.registry.url: " + env.registryUrl() + "\ntopic.prefix: " + prefix + "\n" + body()
+                // -Dlatefuse.it.clock=processing_time runs the same scenarios on the old clock, for comparison.
+                + "deadline.clock: " + System.getProperty("latefuse.it.clock", "input") + "\n"
                 // A killed instance is noticed only after the session timeout: keep it short, as a fast-failover
                 // deployment would, so that its successor takes over within the 8 s it is down.
                 + "kafka: {state.dir: " + state + ", consumer.session.timeout.ms: 6000, consumer.heartbeat.interval.ms: 1000}\n");
