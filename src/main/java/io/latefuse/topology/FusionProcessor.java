@@ -89,7 +89,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final InputProgress progress;
     /** This task's input partitions, by modality index. */
     private TopicPartition[] inputs;
-    /** Per modality index: the highest timestamp read from this task's partition since init. */
+    /**
+     * Per modality index: every record of this task's partition written up to this time has been read (the highest
+     * write time read since init, less 1 ms).
+     */
     private long[] readTo;
     /** The wall-clock time of {@link #init}. */
     private long initializedAt;
@@ -200,7 +203,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             int input = inputIndex(topic);
             if (input >= 0) {
                 progress.seen(inputs[input], meta.offset());
-                readTo[input] = Math.max(readTo[input], writtenAt(record.timestamp()));
+                // Records appended in one batch share a LogAppendTime: others stamped the same may still be unread.
+                readTo[input] = Math.max(readTo[input], writtenAt(record.timestamp()) - 1);
             }
         }
         if (clockNow() >= nextDue) {

@@ -69,9 +69,14 @@ class InputDeadlinesIT {
         try (var admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1));
         }
-        // Every score of 5,000 events is written before the app starts.
+        // Every score of 5,000 events is written before the app starts. Scorers register their schema when they
+        // start: registering a fresh subject on the first send can take a second, which would make the first
+        // events' other scores truly late (written more than max.wait after their first).
         int events = 5_000;
         RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        try (SchemaRegistry registry = SchemaRegistry.connect(rc)) {
+            config.scoreTopics().forEach(t -> registry.register(t + "-value", ModalityScore.getClassSchema()));
+        }
         try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20),
                 new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
@@ -89,7 +94,8 @@ class InputDeadlinesIT {
             Tally t = Tally.of(out);
             System.err.printf("InputDeadlinesIT cold start: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                     events, t.complete, t.degraded, t.revisions);
-            t.assertEveryEventOnceComplete(events);
+            t.explainDegraded(env, prefix);
+            t.assertEveryEventOnceComplete(env, prefix, events);
         }
     }
 
@@ -159,7 +165,7 @@ class InputDeadlinesIT {
                 System.err.printf("InputDeadlinesIT kill -9, 8 s down: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                         events, t.complete, t.degraded, t.revisions);
                 t.explainDegraded(env, prefix);
-                t.assertEveryEventOnceComplete(events);
+                t.assertEveryEventOnceComplete(env, prefix, events);
             }
         }
     }
@@ -198,7 +204,7 @@ class InputDeadlinesIT {
             System.err.printf("InputDeadlinesIT rolling restart of 3: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                     events, t.complete, t.degraded, t.revisions);
             t.explainDegraded(env, prefix);
-            t.assertEveryEventOnceComplete(events);
+            t.assertEveryEventOnceComplete(env, prefix, events);
         } finally {
             for (AppProcess a : apps) {
                 if (a != null) {
@@ -215,8 +221,11 @@ class InputDeadlinesIT {
         int degraded;
         int revisions;
 
+        List<ConsumerRecord<String, FusedPrediction>> out = List.of();
+
         static Tally of(List<ConsumerRecord<String, FusedPrediction>> out) {
             Tally t = new Tally();
+            t.out = out;
             for (ConsumerRecord<String, FusedPrediction> r : out) {
                 if (r.value().getRevision() > 0) {
                     t.revisions++;
@@ -240,9 +249,7 @@ class InputDeadlinesIT {
             if (degradedOnes.isEmpty()) {
                 return;
             }
-            Map<String, String> topics = new HashMap<>();
-            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
-            io.latefuse.testkit.ScoreTimes times = io.latefuse.testkit.ScoreTimes.read(env, topics);
+            io.latefuse.testkit.ScoreTimes times = scoreTimes(env, prefix);
             for (FusedPrediction p : degradedOnes.subList(0, Math.min(5, degradedOnes.size()))) {
                 StringBuilder sb = new StringBuilder();
                 for (String m : p.getMissing()) {
@@ -254,11 +261,37 @@ class InputDeadlinesIT {
             }
         }
 
-        void assertEveryEventOnceComplete(int events) {
+        /**
+         * Every event answered exactly once; no event DEGRADED, and no revision, unless a score of it was truly late:
+         * written (by the broker's clock) more than max.wait after its event's first score, which a producer stalled
+         * on a slow send can do. Those are counted and printed, and must stay rare.
+         */
+        void assertEveryEventOnceComplete(KafkaEnvironment env, String prefix, int events) {
             assertThat(revisionZero).as("one revision 0 per event, none lost").hasSize(events)
                     .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
-            assertThat(degraded).as("no event declared DEGRADED: every score of every event was written").isZero();
-            assertThat(revisions).as("no revisions").isZero();
+            if (degraded == 0 && revisions == 0) {
+                return;
+            }
+            io.latefuse.testkit.ScoreTimes times = scoreTimes(env, prefix);
+            int falseDegraded = 0;
+            for (FusedPrediction p : degradedOnes) {
+                long first = times.firstWrite(p.getEventId());
+                boolean trulyLate = p.getMissing().stream().anyMatch(m -> times.written(p.getEventId(), m) - first > 500);
+                falseDegraded += trulyLate ? 0 : 1;
+            }
+            System.err.printf("  of %d DEGRADED, %d for a score written within max.wait of its event's first%n",
+                    degraded, falseDegraded);
+            assertThat(falseDegraded).as("DEGRADED although every missing score was written within max.wait").isZero();
+            List<Long> lateness = times.revisionLateness(out);
+            assertThat(lateness).as("revisions only for scores written more than max.wait after their event's first")
+                    .allSatisfy(l -> assertThat(l).isGreaterThan(500L));
+            assertThat(degraded).as("truly late scores stay rare (a stalled producer)").isLessThanOrEqualTo(events / 500);
+        }
+
+        private static io.latefuse.testkit.ScoreTimes scoreTimes(KafkaEnvironment env, String prefix) {
+            Map<String, String> topics = new HashMap<>();
+            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
+            return io.latefuse.testkit.ScoreTimes.read(env, topics);
         }
     }
 

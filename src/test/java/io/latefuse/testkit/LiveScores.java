@@ -39,6 +39,13 @@ public final class LiveScores {
                       String idPrefix, int events, double perSecond, int maxLatencyMs, long seed,
                       java.util.function.BiPredicate<Integer, Integer> skip) {
         RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        // Scorers register their schema when they start, not on an event's first send: registering a fresh subject
+        // can take a second, which would make the first events' other scores truly late.
+        try (SchemaRegistry registry = SchemaRegistry.connect(rc)) {
+            for (String m : modalities) {
+                registry.register(topicOf.apply(m) + "-value", ModalityScore.getClassSchema());
+            }
+        }
         thread = new Thread(() -> {
             try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 2),
