@@ -199,26 +199,35 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     public void process(Record<String, ModalityScore> record) {
         RecordMetadata meta = context.recordMetadata().orElse(null);
         String topic = meta == null ? null : meta.topic();
-        if (meta != null) {
-            int input = inputIndex(topic);
-            if (input >= 0) {
+        int input = inputIndex(topic);
+        // Scans run before this record counts as taken off the input: until it is applied, its own event may
+        // still be waiting for it.
+        if (clockNow() >= nextDue) {
+            fireDueTimers(clockNow());
+        }
+        try {
+            apply(record, topic);
+        } finally {
+            // Taken off the input, applied or dead-lettered.
+            if (meta != null && input >= 0) {
                 progress.seen(inputs[input], meta.offset());
                 // Records appended in one batch share a LogAppendTime: others stamped the same may still be unread.
                 readTo[input] = Math.max(readTo[input], writtenAt(record.timestamp()) - 1);
             }
         }
-        if (clockNow() >= nextDue) {
-            fireDueTimers(clockNow());
-        }
+    }
+
+    private void apply(Record<String, ModalityScore> record, String topic) {
         ModalityScore score = record.value();
         int modality = validator.validate(record.key(), score, topic, context.currentSystemTimeMs());
         String id = score.getEventId();
         long bit = 1L << modality;
 
         EventState state = load(pending, id, record.timestamp());
-        if (state != null && state.getTimer() <= clockNow() && state.getTimer() <= dueBy()) {
-            // This score was read when its event was already due (it may itself be what moved the input past the
-            // deadline): the event is answered without it, and it is a late arrival.
+        if (state != null && arrivalTime(record) > state.getTimer() && state.getTimer() <= clockNow()
+                && state.getTimer() <= dueBy()) {
+            // This score came after its event's deadline, and the event is due (this score may itself be what
+            // moved the input past the deadline): the event is answered without it, and it is a late arrival.
             fireDueTimers(clockNow());
             state = load(pending, id, record.timestamp());
         }
