@@ -243,6 +243,12 @@ public final class PipelineConfigLoader {
             int standby = integer(tree, "standby.replicas", 0);
             int threads = integer(tree, "stream.threads", 1);
             Map<String, String> kafka = kafka(tree);
+            if (clock == DeadlineClock.INPUT && "streams".equalsIgnoreCase(kafka.getOrDefault("group.protocol", "").trim())) {
+                // The streams rebalance protocol makes Kafka Streams build its main consumer itself, past the client
+                // supplier through which the input clock learns what has been read.
+                problem("kafka.group.protocol", "streams", "is not supported with deadline.clock input (the default); "
+                        + "use the classic protocol, or deadline.clock processing_time or event");
+            }
             PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy);
 
             if (!problems.isEmpty()) {

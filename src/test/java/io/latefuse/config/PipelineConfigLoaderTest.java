@@ -108,6 +108,14 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void theStreamsGroupProtocolIsRefusedOnTheInputClock() {
+        assertThat(problemsOf(MINIMAL + "kafka: {group.protocol: streams}\n")).contains("kafka.group.protocol")
+                .contains("deadline.clock input");
+        assertThat(parse(MINIMAL + "deadline.clock: event\nkafka: {group.protocol: streams}\n").kafka())
+                .containsEntry("group.protocol", "streams");
+    }
+
+    @Test
     void negativeDurationsAreRefused() {
         assertThat(problemsOf(MINIMAL + "optional.wait: PT-5S\n")).contains("optional.wait = 'PT-5S'")
                 .contains("must not be negative");
