@@ -7,7 +7,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.topology.EventFusion;
 import io.latefuse.topology.EventTimeExtractor;
-import io.latefuse.topology.PlainAvroSerde;
+import io.latefuse.topology.VersionedStateSerde;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
@@ -44,7 +44,7 @@ public final class OuterJoinChainTopology {
                                  Serde<FusedPrediction> predictions, Duration window, Duration grace,
                                  Properties streamsProps) {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(streamsProps)));
-        PlainAvroSerde<EventState> state = new PlainAvroSerde<>(EventState.class);
+        VersionedStateSerde<EventState> state = new VersionedStateSerde<>(EventState.class);
         EventFusion fusion = new EventFusion(config, strategy);
         JoinWindows windows = JoinWindows.ofTimeDifferenceAndGrace(window, grace);
         KStream<String, EventState> joined = null;

@@ -3,7 +3,7 @@ package io.latefuse.scoring;
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.PipelineConfig;
-import io.latefuse.topology.PlainAvroSerde;
+import io.latefuse.topology.VersionedStateSerde;
 import io.latefuse.topology.StreamsProperties;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -41,7 +41,7 @@ public final class ScoringTopology {
                 m.featuresTopic());
         t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, batchSize, linger), SOURCE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(BUFFER_STORE), Serdes.Bytes(),
-                new PlainAvroSerde<>(ModalityFeatures.class)), PROCESSOR);
+                new VersionedStateSerde<>(ModalityFeatures.class)), PROCESSOR);
         t.addSink(SINK, m.topic(), Serdes.String().serializer(), scoreSerde.serializer(), PROCESSOR);
         return t;
     }

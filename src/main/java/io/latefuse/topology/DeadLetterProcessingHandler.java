@@ -38,6 +38,14 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
                     context.topic(), context.partition(), context.offset(), exception);
             return Response.fail();
         }
+        VersionedStateSerde.StateFormatException unreadable = stateFormat(exception);
+        if (unreadable != null) {
+            // The app's own state is not in a format this release reads: no record is at fault, and going on would
+            // skip or mis-read state. Fail the thread, with the reason.
+            log.error("Cannot read the application's state while processing {}-{}@{}: {}", context.topic(),
+                    context.partition(), context.offset(), unreadable.getMessage());
+            return Response.fail();
+        }
         DeadLetterReason reason;
         if (exception instanceof InvalidScoreException invalid) {
             reason = invalid.reason();
@@ -51,6 +59,15 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
         DeadLetters.tag(response.deadLetterQueueRecords(), reason, exception);
         telemetry.deadLetter(reason.code());
         return Response.resume(response.deadLetterQueueRecords());
+    }
+
+    private static VersionedStateSerde.StateFormatException stateFormat(Throwable t) {
+        for (; t != null; t = t.getCause()) {
+            if (t instanceof VersionedStateSerde.StateFormatException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     static boolean causedByRegistry(Throwable t) {

@@ -65,7 +65,7 @@ public final class FusionTopology {
         EventFusion fusion = new EventFusion(config, strategy);
         topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), sources);
 
-        PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
+        VersionedStateSerde<EventState> stateSerde = new VersionedStateSerde<>(EventState.class);
         topology.addStateStore(store(config, PENDING_STORE, Serdes.String(), stateSerde), PROCESSOR);
         topology.addStateStore(store(config, FINISHED_STORE, Serdes.String(), stateSerde), PROCESSOR);
         topology.addStateStore(store(config, DEADLINES_STORE, Serdes.Bytes(), Serdes.ByteArray()), PROCESSOR);

@@ -317,7 +317,7 @@ class FusionHardeningTest {
         MockProcessorContext<String, SpecificRecord> context =
                 new MockProcessorContext<>(new Properties(), new TaskId(0, 0), dir.toFile());
         context.setCurrentSystemTimeMs(T0.toEpochMilli());
-        PlainAvroSerde<EventState> serde = new PlainAvroSerde<>(EventState.class);
+        VersionedStateSerde<EventState> serde = new VersionedStateSerde<>(EventState.class);
         KeyValueStore<String, EventState> pending = Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FusionTopology.PENDING_STORE), Serdes.String(), serde).withLoggingDisabled().build();
         KeyValueStore<String, EventState> finished = Stores.keyValueStoreBuilder(

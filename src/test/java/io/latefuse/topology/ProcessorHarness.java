@@ -49,7 +49,7 @@ final class ProcessorHarness {
         context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli());
         context.setCurrentStreamTimeMs(FusionDriver.T0.toEpochMilli());
         if (stores == null) {
-            PlainAvroSerde<EventState> stateSerde = new PlainAvroSerde<>(EventState.class);
+            VersionedStateSerde<EventState> stateSerde = new VersionedStateSerde<>(EventState.class);
             pending = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.PENDING_STORE),
                     Serdes.String(), stateSerde).withLoggingDisabled().build();
             finished = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.FINISHED_STORE),

@@ -1,0 +1,70 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.ModalityFeatures;
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.ScoreType;
+import io.latefuse.avro.internal.EventState;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** State values carry a format version; what the previous release wrote restores, and nothing is mis-read. */
+class VersionedStateSerdeTest {
+    private final VersionedStateSerde<EventState> serde = new VersionedStateSerde<>(EventState.class);
+
+    /** The state in the fixture, as the previous release (0.1, unversioned) wrote it. */
+    private static EventState fixture() {
+        ModalityScore a = ModalityScore.newBuilder().setEventId("fixture-1").setModality("acoustic").setModel("am")
+                .setModelVersion("7").setScores(List.of(0.75f, 0.25f)).setScoreType(ScoreType.PROBABILITY)
+                .setConfidence(0.9f).setEventTime(Instant.ofEpochMilli(1_767_225_600_000L))
+                .setEmbedding(List.of(0.5f, -1.25f)).setAttributes(Map.of("label", "directed")).build();
+        ModalityScore b = ModalityScore.newBuilder().setEventId("fixture-1").setModality("lexical").setModel("lm")
+                .setModelVersion("3").setScores(List.of(1.5f, -0.5f)).setScoreType(ScoreType.LOGIT)
+                .setEventTime(Instant.ofEpochMilli(1_767_225_600_040L)).build();
+        return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, -1,
+                new java.util.ArrayList<>(List.of(a, b)));
+    }
+
+    @Test
+    void stateWrittenByThePreviousReleaseRestores() throws Exception {
+        // Bytes written by latefuse 0.1's unversioned PlainAvroSerde, kept as a fixture.
+        byte[] previous = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v0.bin"));
+        assertThat(previous[0] & 1).as("a format-0 value begins with an even byte").isZero();
+        assertThat(serde.deserializer().deserialize("changelog", previous)).isEqualTo(fixture());
+    }
+
+    @Test
+    void everyValueCarriesTheCurrentFormatAndRoundTrips() {
+        byte[] bytes = serde.serializer().serialize("changelog", fixture());
+        assertThat(bytes[0]).isEqualTo(VersionedStateSerde.MARKER);
+        assertThat(bytes[1]).isEqualTo((byte) VersionedStateSerde.CURRENT);
+        assertThat(serde.deserializer().deserialize("changelog", bytes)).isEqualTo(fixture());
+
+        VersionedStateSerde<ModalityFeatures> features = new VersionedStateSerde<>(ModalityFeatures.class);
+        ModalityFeatures f = ModalityFeatures.newBuilder().setEventId("e1").setModality("acoustic")
+                .setValues(List.of(1f, 2f)).setEventTime(Instant.ofEpochMilli(5)).build();
+        assertThat(features.deserializer().deserialize("t", features.serializer().serialize("t", f))).isEqualTo(f);
+    }
+
+    @Test
+    void aFormatFromANewerReleaseOrBytesLatefuseDidNotWriteAreRefusedNotMisRead() {
+        byte[] newer = serde.serializer().serialize("changelog", fixture());
+        newer[1] = (byte) (VersionedStateSerde.CURRENT + 1);
+        assertThatThrownBy(() -> serde.deserializer().deserialize("pending-changelog", newer))
+                .isInstanceOf(VersionedStateSerde.StateFormatException.class)
+                .hasMessageContaining("format " + (VersionedStateSerde.CURRENT + 1))
+                .hasMessageContaining("newer latefuse").hasMessageContaining("pending-changelog");
+        assertThatThrownBy(() -> serde.deserializer().deserialize("t", new byte[] {3, 1, 2}))
+                .isInstanceOf(VersionedStateSerde.StateFormatException.class).hasMessageContaining("begins with byte 3");
+        byte[] truncated = java.util.Arrays.copyOf(serde.serializer().serialize("t", fixture()), 20);
+        assertThatThrownBy(() -> serde.deserializer().deserialize("t", truncated))
+                .isInstanceOf(VersionedStateSerde.StateFormatException.class).hasMessageContaining("cannot be read");
+    }
+}
