@@ -117,7 +117,8 @@ class RegistryTroubleIsRetriedTest {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    private static ErrorHandlerContext context(byte[] value) {
+    /** An error context for a record at scores.acoustic-0@42. */
+    static ErrorHandlerContext context(byte[] value) {
         return new ErrorHandlerContext() {
             public String topic() {
                 return "scores.acoustic";

@@ -54,6 +54,30 @@ class VersionedStateSerdeTest {
     }
 
     @Test
+    void unreadableStateFailsTheStreamThreadInsteadOfDeadLetteringTheRecord() {
+        DeadLetterProcessingHandler handler = new DeadLetterProcessingHandler();
+        handler.configure(Map.of(org.apache.kafka.streams.StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "dlq"));
+        Exception unreadable = new org.apache.kafka.streams.errors.StreamsException(
+                new VersionedStateSerde.StateFormatException("EventState state in pending is in format 9"));
+        byte[] value = {0, 0, 0, 0, 1};
+        // The handler logs the failure at ERROR, as it should in production; here it is expected and asserted.
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
+        ch.qos.logback.classic.Level level = log.getLevel();
+        log.setLevel(ch.qos.logback.classic.Level.OFF);
+        org.apache.kafka.streams.errors.ProcessingExceptionHandler.Response response;
+        try {
+            response = handler.handleError(RegistryTroubleIsRetriedTest.context(value),
+                    new org.apache.kafka.streams.processor.api.Record<>("e1", value, 0L), unreadable);
+        } finally {
+            log.setLevel(level);
+        }
+        assertThat(response.result())
+                .isEqualTo(org.apache.kafka.streams.errors.ProcessingExceptionHandler.Result.FAIL);
+        assertThat(response.deadLetterQueueRecords()).isEmpty();
+    }
+
+    @Test
     void aFormatFromANewerReleaseOrBytesLatefuseDidNotWriteAreRefusedNotMisRead() {
         byte[] newer = serde.serializer().serialize("changelog", fixture());
         newer[1] = (byte) (VersionedStateSerde.CURRENT + 1);
