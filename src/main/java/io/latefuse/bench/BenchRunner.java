@@ -265,7 +265,7 @@ public final class BenchRunner implements AutoCloseable {
             double seconds;
             long runningAt;
             try {
-                awaitChildRunning(app, work.resolve(base + "-1.log"), v);
+                ChildJvm.awaitRunning(app, work.resolve(base + "-1.log"), v.name());
                 runningAt = System.currentTimeMillis();
                 long t = System.nanoTime();
                 try (BenchProducer p = producer(workload, inputs)) {
@@ -278,7 +278,7 @@ public final class BenchRunner implements AutoCloseable {
                             killAfter.toSeconds(), down.toSeconds());
                     Thread.sleep(down.toMillis());
                     app = childApp(v, file, work.resolve(base + "-2.log"));
-                    awaitChildRunning(app, work.resolve(base + "-2.log"), v);
+                    ChildJvm.awaitRunning(app, work.resolve(base + "-2.log"), v.name());
                     traffic.join();
                     for (int e = 0; e < lastOnTime.length; e++) {
                         lastOnTime[e] = p.lastOnTimeAppend.get(e);
@@ -304,25 +304,10 @@ public final class BenchRunner implements AutoCloseable {
 
     /** The variant as its own JVM: {@code latefuse run} for latefuse, {@code latefuse bench-dsl-app} for the DSL. */
     private Process childApp(Variant v, Path config, Path log) throws java.io.IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.latefuse.cli.Main"));
-        if (v.kind() == Variant.Kind.LATEFUSE) {
-            cmd.addAll(List.of("run", "--config", config.toString()));
-        } else {
-            cmd.addAll(List.of("bench-dsl-app", "--config", config.toString(), "--grace",
-                    settings.grace().toMillis() + "ms"));
-        }
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static void awaitChildRunning(Process app, Path log, Variant v) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!java.nio.file.Files.exists(log) || !java.nio.file.Files.readString(log).contains("-> RUNNING")) {
-            if (!app.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException(v.name() + " did not reach RUNNING; see " + log);
-            }
-            Thread.sleep(50);
-        }
+        return v.kind() == Variant.Kind.LATEFUSE
+                ? ChildJvm.start("512m", log, "run", "--config", config.toString())
+                : ChildJvm.start("512m", log, "bench-dsl-app", "--config", config.toString(), "--grace",
+                settings.grace().toMillis() + "ms");
     }
 
     private long awaitRunning(KafkaStreams streams, Variant v) throws InterruptedException {

@@ -92,18 +92,10 @@ public final class MemoryFootprint {
                 "store.type: " + store,
                 "kafka: {state.dir: " + stateDir + "}", ""));
         Path appLog = work.resolve(base + ".log");
-        Process app = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "io.latefuse.cli.Main", "run",
-                "--config", config.toString(), "--metrics-port", String.valueOf(metricsPort))
-                .redirectErrorStream(true).redirectOutput(appLog.toFile()).start();
+        Process app = ChildJvm.start(heap, appLog, "run", "--config", config.toString(), "--metrics-port",
+                String.valueOf(metricsPort));
         try {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (!Files.readString(appLog).contains("-> RUNNING")) {
-                if (!app.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the app did not start; see " + appLog);
-                }
-                Thread.sleep(200);
-            }
+            ChildJvm.awaitRunning(app, appLog, "the app");
             Thread.sleep(2_000); // let start-up allocations settle before the baseline
             long rssBefore = rss(app.pid());
             long liveHeapBefore = liveHeap(app, metricsPort);

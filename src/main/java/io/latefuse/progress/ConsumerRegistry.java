@@ -38,11 +38,6 @@ public final class ConsumerRegistry implements InputProgress {
         return byThread.get(Thread.currentThread());
     }
 
-    /** Whether the calling thread has a tracking consumer, that is, whether {@link #readTo} can know. */
-    public boolean tracksCurrentThread() {
-        return current() != null;
-    }
-
     @Override
     public void seen(TopicPartition partition, long offset) {
         TrackingConsumer c = current();
@@ -55,6 +50,6 @@ public final class ConsumerRegistry implements InputProgress {
     public long readTo(TopicPartition partition) {
         TrackingConsumer c = current();
         EndOffsetProbe probe = ends;
-        return c == null ? NOT_CAUGHT_UP : c.readTo(partition, probe == null ? null : probe.latest(partition));
+        return c == null ? UNKNOWN : c.readTo(partition, probe == null ? null : probe.latest(partition));
     }
 }

@@ -2,22 +2,20 @@ package io.latefuse.progress;
 
 import org.apache.kafka.common.TopicPartition;
 
-import java.util.function.LongSupplier;
-
 /**
  * How far the app has read each input partition: what deadlines on the {@code input} clock wait for. Called on the
  * stream thread that owns the partition.
  */
 public interface InputProgress {
     /** No time: where the partition stands is not known (just assigned, or nothing read yet). */
-    long NOT_CAUGHT_UP = Long.MIN_VALUE;
+    long UNKNOWN = Long.MIN_VALUE;
 
     /** The record at {@code offset} was taken off the input: processed, or dead-lettered. */
     void seen(TopicPartition partition, long offset);
 
     /**
      * A time T such that everything appended to the partition before T has been read and taken off the input (up to
-     * now, when the partition is read to its end), or {@link #NOT_CAUGHT_UP}.
+     * now, when the partition is read to its end), or {@link #UNKNOWN}.
      */
     long readTo(TopicPartition partition);
 
@@ -28,26 +26,5 @@ public interface InputProgress {
      */
     default long now() {
         return System.currentTimeMillis();
-    }
-
-    /**
-     * Always caught up as of {@code clock}: for a TopologyTestDriver, which processes each record as it is piped and
-     * has no consumer.
-     */
-    static InputProgress alwaysCaughtUp(LongSupplier clock) {
-        return new InputProgress() {
-            @Override
-            public void seen(TopicPartition partition, long offset) {}
-
-            @Override
-            public long readTo(TopicPartition partition) {
-                return clock.getAsLong();
-            }
-
-            @Override
-            public long now() {
-                return clock.getAsLong();
-            }
-        };
     }
 }

@@ -59,7 +59,7 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
 
     /**
      * A time T such that every record appended to the partition before T has been taken off the input, or
-     * {@link InputProgress#NOT_CAUGHT_UP}:
+     * {@link InputProgress#UNKNOWN}:
      * <ul>
      *   <li>the time {@code end} was asked for, if this consumer is positioned at or past that end offset and every
      *       record it polled from the partition has been taken off the input (read to the end);</li>
@@ -74,17 +74,17 @@ public final class TrackingConsumer extends KafkaConsumer<byte[], byte[]> {
             return queue.peekFirst()[1] - 1;
         }
         if (end == null) {
-            return InputProgress.NOT_CAUGHT_UP;
+            return InputProgress.UNKNOWN;
         }
         try {
             if (currentLag(tp).isEmpty()) {
-                return InputProgress.NOT_CAUGHT_UP; // no position yet: position() would block to look it up
+                return InputProgress.UNKNOWN; // no position yet: position() would block to look it up
             }
             if (position(tp) < end.offset()) {
-                return InputProgress.NOT_CAUGHT_UP;
+                return InputProgress.UNKNOWN;
             }
         } catch (IllegalStateException notAssigned) {
-            return InputProgress.NOT_CAUGHT_UP;
+            return InputProgress.UNKNOWN;
         }
         return end.askedAtMs() - 1; // a record appended in the very millisecond asked may not be in the answer
     }

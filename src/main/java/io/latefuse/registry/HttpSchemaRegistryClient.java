@@ -258,18 +258,18 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
             }
             return json;
         }
+        String credentials = status == 401 || status == 403 ? "; check " + RegistryConfig.USER_INFO : "";
         if (json == null || !json.has("error_code")) {
             String hint = status == 404
                     ? "; the URL does not look like a Confluent-compatible registry API (for Apicurio use .../apis/ccompat/v7)"
-                    : status == 401 || status == 403 ? "; check " + RegistryConfig.USER_INFO : "";
+                    : credentials;
             throw new SchemaRegistryException("Schema registry " + method + " " + uri + " failed with HTTP " + status
                     + hint + ": " + abbreviate(resp.body()), status, status);
         }
         int code = json.path("error_code").asInt(status);
         String message = json.path("message").asText("");
-        String hint = status == 401 || status == 403 ? "; check " + RegistryConfig.USER_INFO : "";
         throw new SchemaRegistryException("Schema registry " + method + " " + path + " failed with HTTP " + status
-                + ", error_code " + code + ": " + message + hint, status, code);
+                + ", error_code " + code + ": " + message + credentials, status, code);
     }
 
     private static JsonNode readJson(String text) {

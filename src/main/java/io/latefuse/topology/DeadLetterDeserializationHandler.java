@@ -37,10 +37,12 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
 
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        if (causedByRegistryTrouble(exception)) {
+        SchemaRegistryException trouble = Causes.find(exception, SchemaRegistryException.class, e -> !e.blamesRecord());
+        if (trouble != null) {
+            // Not the record's fault (see SchemaRegistryException#blamesRecord): retry it rather than dead-letter it.
             log.error("Schema registry failure while reading {}-{}@{} (not the record's fault); failing the stream "
                     + "thread so the record is retried: {}", context.topic(), context.partition(), context.offset(),
-                    rootMessage(exception));
+                    trouble.getMessage());
             return Response.fail();
         }
         // Taken off the input, though never processed: the input deadline clock must not wait for it.
@@ -52,23 +54,4 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
         return Response.resume(response.deadLetterQueueRecords());
     }
 
-    private static String rootMessage(Throwable t) {
-        String message = t.getMessage();
-        for (; t != null; t = t.getCause()) {
-            if (t instanceof SchemaRegistryException) {
-                return t.getMessage();
-            }
-        }
-        return message;
-    }
-
-    /** Registry trouble that is not the record's fault: see {@link SchemaRegistryException#blamesRecord()}. */
-    static boolean causedByRegistryTrouble(Throwable t) {
-        for (; t != null; t = t.getCause()) {
-            if (t instanceof SchemaRegistryException sre && !sre.blamesRecord()) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

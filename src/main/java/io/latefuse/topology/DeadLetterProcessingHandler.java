@@ -31,14 +31,15 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (causedByRegistry(exception)) {
+        if (Causes.find(exception, io.latefuse.registry.SchemaRegistryException.class) != null) {
             // Writing the prediction needs the registry; its failure is not the input record's fault. Fail the
             // thread (it is replaced and retries the record) rather than dead-letter a good score.
             log.error("Schema registry failure while processing {}-{}@{}; failing the stream thread so the record is retried",
                     context.topic(), context.partition(), context.offset(), exception);
             return Response.fail();
         }
-        VersionedStateSerde.StateFormatException unreadable = stateFormat(exception);
+        VersionedStateSerde.StateFormatException unreadable =
+                Causes.find(exception, VersionedStateSerde.StateFormatException.class);
         if (unreadable != null) {
             // The app's own state is not in a format this release reads: no record is at fault, and going on would
             // skip or mis-read state. Fail the thread, with the reason.
@@ -61,35 +62,22 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
         return Response.resume(response.deadLetterQueueRecords());
     }
 
-    private static VersionedStateSerde.StateFormatException stateFormat(Throwable t) {
-        for (; t != null; t = t.getCause()) {
-            if (t instanceof VersionedStateSerde.StateFormatException e) {
-                return e;
-            }
-        }
-        return null;
-    }
-
-    static boolean causedByRegistry(Throwable t) {
-        for (; t != null; t = t.getCause()) {
-            if (t instanceof io.latefuse.registry.SchemaRegistryException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Adds latefuse's headers to the dead letters Kafka Streams built. */
     static final class DeadLetters {
         private DeadLetters() {}
 
         static void tag(List<ProducerRecord<byte[], byte[]>> records, DeadLetterReason reason, Exception e) {
-            byte[] code = reason.code().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            byte[] detail = String.valueOf(e.getMessage()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
             for (ProducerRecord<byte[], byte[]> r : records) {
-                r.headers().remove(DeadLetterReason.HEADER).add(DeadLetterReason.HEADER, code);
-                r.headers().remove(DeadLetterReason.DETAIL_HEADER).add(DeadLetterReason.DETAIL_HEADER, detail);
+                tag(r.headers(), reason, String.valueOf(e.getMessage()));
             }
+        }
+
+        /** Sets latefuse's reason and detail headers. */
+        static void tag(org.apache.kafka.common.header.Headers headers, DeadLetterReason reason, String detail) {
+            headers.remove(DeadLetterReason.HEADER)
+                    .add(DeadLetterReason.HEADER, reason.code().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            headers.remove(DeadLetterReason.DETAIL_HEADER)
+                    .add(DeadLetterReason.DETAIL_HEADER, detail.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 }

@@ -462,8 +462,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private void deadLetter(String eventId, ModalityScore score, DeadLetterReason reason, String detail, long timestamp) {
         int m = config.modalityIndex(score.getModality());
         RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetterReason.HEADER, reason.code().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetterReason.DETAIL_HEADER, detail.getBytes(StandardCharsets.UTF_8));
+        DeadLetterProcessingHandler.DeadLetters.tag(headers, reason, detail);
         if (m >= 0) {
             headers.add(DeadLetterReason.TOPIC_HEADER, config.modalities().get(m).topic().getBytes(StandardCharsets.UTF_8));
         }

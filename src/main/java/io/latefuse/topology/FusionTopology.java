@@ -43,7 +43,7 @@ public final class FusionTopology {
 
     /**
      * @param progress how far the input has been read, for the {@code input} deadline clock: a
-     *                 {@link io.latefuse.progress.TrackingClientSupplier}'s in an app, {@link InputProgress#alwaysCaughtUp}
+     *                 {@link io.latefuse.progress.TrackingClientSupplier}'s in an app; tests give a scripted one
      *                 on a TopologyTestDriver
      */
     public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,

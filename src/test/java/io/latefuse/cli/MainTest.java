@@ -22,28 +22,29 @@ class MainTest {
         assertThat(run("--help")).contains("Usage: latefuse").contains("schemas");
     }
 
-    @Test
-    void aBadConfigExitsWithCode2AndNamesTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    /** Runs {@code run} on config/ddsd.yaml with {@code from} replaced by {@code to}; asserts exit code 2; returns stderr. */
+    private static String runRefused(java.nio.file.Path dir, String from, String to) throws Exception {
         java.nio.file.Path bad = dir.resolve("bad.yaml");
         java.nio.file.Files.writeString(bad, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
-                .replace("max.wait: 300ms", "max.wait: whenever"));
+                .replace(from, to));
         StringWriter err = new StringWriter();
         CommandLine cli = Main.commandLine();
         cli.setErr(new PrintWriter(err));
         assertThat(cli.execute("run", "--config", bad.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("max.wait = 'whenever'").contains("not a duration");
+        return err.toString();
+    }
+
+    @Test
+    void aBadConfigExitsWithCode2AndNamesTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertThat(runRefused(dir, "max.wait: 300ms", "max.wait: whenever"))
+                .contains("max.wait = 'whenever'").contains("not a duration");
     }
 
     @Test
     void aKafkaKeyLatefuseSetsItselfExitsWithCode2(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        java.nio.file.Path bad = dir.resolve("bad.yaml");
-        java.nio.file.Files.writeString(bad, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
-                .replace("kafka: {}", "kafka: {processing.exception.handler: org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler}"));
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setErr(new PrintWriter(err));
-        assertThat(cli.execute("run", "--config", bad.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("kafka.processing.exception.handler").contains("cannot be overridden");
+        assertThat(runRefused(dir, "kafka: {}",
+                "kafka: {processing.exception.handler: org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler}"))
+                .contains("kafka.processing.exception.handler").contains("cannot be overridden");
     }
 
     @Test

@@ -113,9 +113,7 @@ class CrashRecoveryIT {
 
             // A revision is right only for a score that was truly late: written (by the broker's clock) more than
             // max.wait after its event's first score, as when the broker was down while the producer held it back.
-            Map<String, String> topics = new HashMap<>();
-            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
-            List<Long> lateness = io.latefuse.testkit.ScoreTimes.read(env, topics).revisionLateness(out);
+            List<Long> lateness = io.latefuse.testkit.ScoreTimes.read(env, prefix, MODALITIES).revisionLateness(out);
             long falseRevisions = lateness.stream().filter(l -> l <= 2_000).count();
             System.err.printf("CrashRecoveryIT: of %d revisions, %d for scores written more than max.wait (2 s) after "
                     + "their event's first, %d for scores written within it (lateness min %s ms)%n", lateness.size(),

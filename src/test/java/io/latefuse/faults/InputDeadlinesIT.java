@@ -89,13 +89,7 @@ class InputDeadlinesIT {
         }
         try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.toString()))) {
             app.start();
-            List<ConsumerRecord<String, FusedPrediction>> out = CommittedReader.read(env, config.outputTopic(),
-                    AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), events);
-            Tally t = Tally.of(out);
-            System.err.printf("InputDeadlinesIT cold start: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
-                    events, t.complete, t.degraded, t.revisions);
-            t.explainDegraded(env, prefix);
-            t.assertEveryEventOnceComplete(env, prefix, events);
+            judgeOutput(env, prefix, events, "cold start");
         }
     }
 
@@ -160,12 +154,7 @@ class InputDeadlinesIT {
             Thread.sleep(8_000); // down 8 s while the scorers keep writing
             try (AppProcess second = AppProcess.start(config, dir.resolve("run-2.log")).awaitRunning()) {
                 live.join(120_000);
-                Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
-                        FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
-                System.err.printf("InputDeadlinesIT kill -9, 8 s down: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
-                        events, t.complete, t.degraded, t.revisions);
-                t.explainDegraded(env, prefix);
-                t.assertEveryEventOnceComplete(env, prefix, events);
+                judgeOutput(env, prefix, events, "kill -9, 8 s down");
             }
         }
     }
@@ -199,12 +188,7 @@ class InputDeadlinesIT {
             }
             assertThat(live.sentEvents()).as("the restarts must land while events are being sent").isLessThan(events);
             live.join(120_000);
-            Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
-                    FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
-            System.err.printf("InputDeadlinesIT rolling restart of 3: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
-                    events, t.complete, t.degraded, t.revisions);
-            t.explainDegraded(env, prefix);
-            t.assertEveryEventOnceComplete(env, prefix, events);
+            judgeOutput(env, prefix, events, "rolling restart of 3");
         } finally {
             for (AppProcess a : apps) {
                 if (a != null) {
@@ -212,6 +196,16 @@ class InputDeadlinesIT {
                 }
             }
         }
+    }
+
+    /** Reads the app's output as a downstream consumer would, reports it, and judges it. */
+    private static void judgeOutput(KafkaEnvironment env, String prefix, int events, String scenario) {
+        Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
+                FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
+        System.err.printf("InputDeadlinesIT %s: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
+                scenario, events, t.complete, t.degraded, t.revisions);
+        t.explainDegraded(env, prefix);
+        t.assertEveryEventOnceComplete(env, prefix, events);
     }
 
     /** Revision-0 predictions per event, by status, and revisions. */
@@ -249,7 +243,7 @@ class InputDeadlinesIT {
             if (degradedOnes.isEmpty()) {
                 return;
             }
-            io.latefuse.testkit.ScoreTimes times = scoreTimes(env, prefix);
+            io.latefuse.testkit.ScoreTimes times = io.latefuse.testkit.ScoreTimes.read(env, prefix, MODALITIES);
             for (FusedPrediction p : degradedOnes.subList(0, Math.min(5, degradedOnes.size()))) {
                 StringBuilder sb = new StringBuilder();
                 for (String m : p.getMissing()) {
@@ -272,7 +266,7 @@ class InputDeadlinesIT {
             if (degraded == 0 && revisions == 0) {
                 return;
             }
-            io.latefuse.testkit.ScoreTimes times = scoreTimes(env, prefix);
+            io.latefuse.testkit.ScoreTimes times = io.latefuse.testkit.ScoreTimes.read(env, prefix, MODALITIES);
             int falseDegraded = 0;
             for (FusedPrediction p : degradedOnes) {
                 long first = times.firstWrite(p.getEventId());
@@ -286,12 +280,6 @@ class InputDeadlinesIT {
             assertThat(lateness).as("revisions only for scores written more than max.wait after their event's first")
                     .allSatisfy(l -> assertThat(l).isGreaterThan(500L));
             assertThat(degraded).as("truly late scores stay rare (a stalled producer)").isLessThanOrEqualTo(events / 100);
-        }
-
-        private static io.latefuse.testkit.ScoreTimes scoreTimes(KafkaEnvironment env, String prefix) {
-            Map<String, String> topics = new HashMap<>();
-            MODALITIES.forEach(m -> topics.put(m, prefix + "scores." + m));
-            return io.latefuse.testkit.ScoreTimes.read(env, topics);
         }
     }
 

@@ -28,6 +28,13 @@ public final class ScoreTimes {
 
     private ScoreTimes() {}
 
+    /** Reads the scores topics {@code <prefix>scores.<modality>}, the default names under a topic prefix. */
+    public static ScoreTimes read(KafkaEnvironment env, String topicPrefix, List<String> modalities) {
+        Map<String, String> topics = new HashMap<>();
+        modalities.forEach(m -> topics.put(m, topicPrefix + "scores." + m));
+        return read(env, topics);
+    }
+
     /** Reads every record of the scores topics, by modality. */
     public static ScoreTimes read(KafkaEnvironment env, Map<String, String> topicByModality) {
         ScoreTimes t = new ScoreTimes();

@@ -9,7 +9,6 @@ import io.latefuse.avro.internal.EventState;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.OnnxGraphs;
 import io.latefuse.metrics.FusionTelemetry;
-import io.latefuse.progress.InputProgress;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -344,7 +343,7 @@ class FusionHardeningTest {
 
         FusionTelemetry telemetry = new FusionTelemetry(new SimpleMeterRegistry());
         new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry,
-                InputProgress.alwaysCaughtUp(context::currentSystemTimeMs)).init(context);
+                new ScriptedInputProgress(context::currentSystemTimeMs)).init(context);
         assertThat(telemetry.registry().get("latefuse.pending.events").gauge().value()).isEqualTo(10);
         pending.close();
     }

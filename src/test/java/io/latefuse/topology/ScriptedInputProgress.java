@@ -42,6 +42,6 @@ final class ScriptedInputProgress implements InputProgress {
 
     @Override
     public long readTo(TopicPartition partition) {
-        return behind.containsKey(partition.topic()) ? NOT_CAUGHT_UP : wallClock.getAsLong();
+        return behind.containsKey(partition.topic()) ? UNKNOWN : wallClock.getAsLong();
     }
 }

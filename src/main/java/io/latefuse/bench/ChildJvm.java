@@ -1,0 +1,32 @@
+package io.latefuse.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A latefuse command as its own JVM, on this JVM's class path, logging to a file: the bench's app under test. */
+final class ChildJvm {
+    private ChildJvm() {}
+
+    /** Starts {@code latefuse <args>} with {@code -Xmx<heap>}. */
+    static Process start(String heap, Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "io.latefuse.cli.Main"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Waits until the child's Kafka Streams logs RUNNING; fails if it dies or takes over two minutes. */
+    static void awaitRunning(Process app, Path log, String what) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!Files.exists(log) || !Files.readString(log).contains("-> RUNNING")) {
+            if (!app.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " did not reach RUNNING; see " + log);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
