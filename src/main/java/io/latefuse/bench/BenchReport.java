@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 /** The benchmark's results as JSON (every number) and as markdown tables of ratios to the passthrough. */
 public record BenchReport(String command, Map<String, Object> machine, Map<String, Object> settings,
                           List<VariantResult> backlog, List<VariantResult> live, List<VariantResult> restart,
-                          List<MemoryFootprint.Result> memory) {
+                          List<MemoryFootprint.Result> memory, List<HotPathProfile.VariantProfile> profile) {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -30,26 +30,28 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         md.append("Machine: ").append(joined(machine)).append("\n\n");
         md.append("Settings: ").append(joined(settings)).append("\n\n");
         if (!backlog.isEmpty()) {
-            md.append("### Backlog: events fused per second of wall time\n\n");
-            md.append("| variant | events/s | × passthrough (same guarantee) | outputs | correct | lost | duplicated | incomplete |\n");
-            md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            backlogSummary(md);
+            md.append("#### Backlog: each run\n\n");
+            md.append("| run | variant | events/s | × passthrough (same run, guarantee) | outputs | correct | lost | duplicated | incomplete |\n");
+            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for (VariantResult r : backlog) {
-                Optional<VariantResult> base = passthrough(backlog, r);
-                md.append(String.format(Locale.ROOT, "| %s | %,.0f | %s | %,d | %,d / %,d | %,d | %,d | %,d |%n",
-                        r.variant(), r.eventsPerSecond(),
+                Optional<VariantResult> base = sameRun(backlog, r, "passthrough");
+                md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %s | %,d | %,d / %,d | %,d | %,d | %,d |%n",
+                        r.repetition(), r.variant(), r.eventsPerSecond(),
                         base.map(b -> String.format(Locale.ROOT, "%.2f", r.eventsPerSecond() / b.eventsPerSecond())).orElse("–"),
                         r.outputs(), r.correct(), r.events(), r.lost(), r.duplicated(), r.incomplete()));
             }
             md.append('\n');
         }
         if (!live.isEmpty()) {
-            md.append("### Live: wait from the append of an event's last on-time score to the append of its answer (ms)\n\n");
-            md.append("| variant | complete p50 / p95 / p99 | p99 × passthrough | partial p50 / p95 / p99 | outputs | revisions | correct | lost | duplicated | incomplete |\n");
-            md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            liveSummary(md);
+            md.append("#### Live: each run, wait from the append of an event's last on-time score to the append of its answer (ms)\n\n");
+            md.append("| run | variant | complete p50 / p95 / p99 | p99 × passthrough | partial p50 / p95 / p99 | outputs | revisions | correct | lost | duplicated | incomplete |\n");
+            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (VariantResult r : live) {
-                Optional<VariantResult> base = passthrough(live, r);
-                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %,d | %,d | %,d / %,d | %,d | %,d | %,d |%n",
-                        r.variant(), waits(r.completeWait()),
+                Optional<VariantResult> base = sameRun(live, r, "passthrough");
+                md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %,d | %,d | %,d / %,d | %,d | %,d | %,d |%n",
+                        r.repetition(), r.variant(), waits(r.completeWait()),
                         base.map(b -> String.format(Locale.ROOT, "%.1f",
                                 (double) r.completeWait().p99() / Math.max(1, b.completeWait().p99()))).orElse("–"),
                         waits(r.partialWait()), r.outputs(), r.revisions(), r.correct(), r.events(), r.lost(),
@@ -69,6 +71,9 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
                         r.lost(), r.duplicated(), waits(r.completeWait()), waits(r.partialWait())));
             }
             md.append('\n');
+        }
+        if (!profile.isEmpty()) {
+            md.append(HotPathProfile.markdown(profile));
         }
         if (!memory.isEmpty()) {
             md.append("### Memory: the footprint of pending events\n\n");
@@ -94,9 +99,60 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         return l.count() == 0 ? "–" : l.p50() + " / " + l.p95() + " / " + l.p99();
     }
 
-    private static Optional<VariantResult> passthrough(List<VariantResult> rows, VariantResult r) {
-        String suffix = r.variant().substring(r.variant().lastIndexOf('-'));
-        return rows.stream().filter(b -> b.variant().equals("passthrough" + suffix)).findFirst();
+    /**
+     * Medians over the repetitions with their range; each ratio is taken within a repetition (the two variants ran
+     * back to back), then summarized.
+     */
+    private void backlogSummary(StringBuilder md) {
+        Map<String, List<VariantResult>> by = BenchSummary.byVariant(backlog);
+        int reps = by.values().stream().mapToInt(List::size).max().orElse(0);
+        md.append("### Backlog: events fused per second of wall time, median (min-max) of ").append(reps)
+                .append(reps == 1 ? " run" : " interleaved runs").append("\n\n");
+        md.append("| variant | events/s | × passthrough | × serde-passthrough | × DSL (same store, guarantee) | correct, every run |\n");
+        md.append("|---|---:|---:|---:|---:|---:|\n");
+        by.forEach((name, runs) -> {
+            String g = BenchSummary.guarantee(name);
+            String dsl = name.startsWith("latefuse-") ? "dsl-" + name.substring("latefuse-".length()) : null;
+            int correct = runs.stream().mapToInt(VariantResult::correct).min().orElse(0);
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", name,
+                    BenchSummary.of(runs, VariantResult::eventsPerSecond).format("%,.0f"),
+                    ratio(backlog, name, "passthrough" + g, VariantResult::eventsPerSecond),
+                    ratio(backlog, name, "serde-passthrough" + g, VariantResult::eventsPerSecond),
+                    dsl == null ? "–" : ratio(backlog, name, dsl, VariantResult::eventsPerSecond),
+                    correct == runs.get(0).events() ? "all " + String.format(Locale.ROOT, "%,d", correct)
+                            : String.format(Locale.ROOT, "%,d / %,d at worst", correct, runs.get(0).events())));
+        });
+        md.append('\n');
+    }
+
+    private void liveSummary(StringBuilder md) {
+        Map<String, List<VariantResult>> by = BenchSummary.byVariant(live);
+        int reps = by.values().stream().mapToInt(List::size).max().orElse(0);
+        md.append("### Live: wait from the append of an event's last on-time score to the append of its answer (ms), "
+                + "median (min-max) of ").append(reps).append(reps == 1 ? " run" : " interleaved runs").append("\n\n");
+        md.append("| variant | complete p50 | complete p99 | partial p50 | partial p99 | correct, worst run | revisions |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        by.forEach((name, runs) -> {
+            VariantResult worst = runs.stream().min(java.util.Comparator.comparingInt(VariantResult::correct)).orElseThrow();
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %,d / %,d | %s |%n", name,
+                    BenchSummary.of(runs, r -> r.completeWait().p50()).format("%.0f"),
+                    BenchSummary.of(runs, r -> r.completeWait().p99()).format("%.0f"),
+                    runs.get(0).partialWait().count() == 0 ? "–" : BenchSummary.of(runs, r -> r.partialWait().p50()).format("%.0f"),
+                    runs.get(0).partialWait().count() == 0 ? "–" : BenchSummary.of(runs, r -> r.partialWait().p99()).format("%.0f"),
+                    worst.correct(), worst.events(), BenchSummary.of(runs, r -> r.revisions()).format("%.0f")));
+        });
+        md.append('\n');
+    }
+
+    private static String ratio(List<VariantResult> runs, String a, String b,
+                                java.util.function.ToDoubleFunction<VariantResult> figure) {
+        return BenchSummary.ratio(runs, a, b, figure).map(s -> s.format("%.2f")).orElse("–");
+    }
+
+    /** The run of {@code kind} ("passthrough") with the same guarantee in the same repetition. */
+    private static Optional<VariantResult> sameRun(List<VariantResult> rows, VariantResult r, String kind) {
+        String name = kind + BenchSummary.guarantee(r.variant());
+        return rows.stream().filter(b -> b.variant().equals(name) && b.repetition() == r.repetition()).findFirst();
     }
 
     /** Cores, memory, CPU model, OS and JVM: what the numbers depend on. */

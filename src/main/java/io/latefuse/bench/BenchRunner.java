@@ -72,8 +72,12 @@ public final class BenchRunner implements AutoCloseable {
         this.registry = SchemaRegistry.connect(registryConfig);
     }
 
-    /** Pre-produces the workload once, then lets each variant work through it from the beginning. */
-    public List<VariantResult> backlog(List<Variant> variants, BenchWorkload workload) throws Exception {
+    /**
+     * Pre-produces the workload once, then lets each variant work through it from the beginning, {@code repeat}
+     * times, interleaved (A B C, A B C, ...): a slow spell of the machine then hits every variant of a repetition
+     * alike, and ratios taken within a repetition cancel it.
+     */
+    public List<VariantResult> backlog(List<Variant> variants, BenchWorkload workload, int repeat) throws Exception {
         List<String> inputs = createScoreTopics("backlog", workload);
         long t = System.nanoTime();
         try (BenchProducer p = producer(workload, inputs)) {
@@ -86,50 +90,43 @@ public final class BenchRunner implements AutoCloseable {
         for (Variant.Kind kind : settings.warmup() ? Variant.Kind.values() : new Variant.Kind[0]) {
             Variant warm = new Variant(kind, PipelineConfig.StoreType.MEMORY, Variant.AT_LEAST_ONCE);
             log.println("backlog: warm-up pass of " + warm.name() + " (not measured)");
-            run(warm, workload, inputs, null, 0, true);
+            run(warm, workload, inputs, null, 0, true, "input", "", 0);
         }
         List<VariantResult> results = new ArrayList<>();
-        for (Variant v : variants) {
-            results.add(run(v, workload, inputs, null, 0, false));
+        for (int rep = 1; rep <= repeat; rep++) {
+            for (Variant v : variants) {
+                results.add(run(v, workload, inputs, null, 0, false, "input", "", rep));
+            }
         }
         return results;
     }
 
     /**
-     * For each variant, produces the workload afresh at {@code rate} events per second while it runs. The first
-     * {@code warmupEvents} are sent like the others but not judged: a freshly started app runs cold code and builds
-     * a backlog it then works off.
-     */
-    public List<VariantResult> live(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents)
-            throws Exception {
-        return live(variants, workload, rate, warmupEvents, "input", "");
-    }
-
-    /**
-     * The same, with latefuse on deadline clock {@code clock}; {@code tag} names the run in the results (for
-     * interleaved repeats of an A/B).
+     * For each variant, produces the workload afresh at {@code rate} events per second while it runs, with latefuse
+     * on deadline clock {@code clock}. The first {@code warmupEvents} are sent like the others but not judged: a
+     * freshly started app runs cold code and builds a backlog it then works off. {@code tag} names the clock in the
+     * results; {@code rep} is the repetition. The serde passthrough, which answers only events that send every
+     * modality, is left out.
      */
     public List<VariantResult> live(List<Variant> variants, BenchWorkload workload, double rate, int warmupEvents,
-                                    String clock, String tag) throws Exception {
+                                    String clock, String tag, int rep) throws Exception {
         List<VariantResult> results = new ArrayList<>();
         for (Variant v : variants) {
-            List<String> inputs = createScoreTopics("live-" + v.name() + tag.replaceAll("[^A-Za-z0-9]", ""), workload);
-            VariantResult r = run(v, workload, inputs, rate, warmupEvents, false, clock, tag);
-            results.add(r);
+            if (v.kind() == Variant.Kind.SERDE_PASSTHROUGH) {
+                continue;
+            }
+            String run = v.name() + tag.replaceAll("[^A-Za-z0-9]", "") + (rep > 1 ? "r" + rep : "");
+            List<String> inputs = createScoreTopics("live-" + run, workload);
+            results.add(run(v, workload, inputs, rate, warmupEvents, false, clock, tag, rep));
         }
         return results;
     }
 
     private VariantResult run(Variant v, BenchWorkload workload, List<String> inputs, Double liveRate,
-                              int warmupEvents, boolean warmup) throws Exception {
-        return run(v, workload, inputs, liveRate, warmupEvents, warmup, "input", "");
-    }
-
-    private VariantResult run(Variant v, BenchWorkload workload, List<String> inputs, Double liveRate,
-                              int warmupEvents, boolean warmup, String liveClock, String tag) throws Exception {
+                              int warmupEvents, boolean warmup, String liveClock, String tag, int rep) throws Exception {
         String mode = liveRate == null ? "backlog" : "live";
         String base = "bench-" + runId + "." + mode + "." + v.name() + tag.replaceAll("[^A-Za-z0-9]", "")
-                + (warmup ? "-warmup" : "");
+                + (warmup ? "-warmup" : rep > 1 ? "-r" + rep : "");
         String output = base + ".out";
         createTopics(List.of(output, base + ".dlq"), true);
         // A backlog is a replay: its deadlines run on event time, as the config reference advises (and as the earlier
@@ -148,6 +145,9 @@ public final class BenchRunner implements AutoCloseable {
                 streams = app.streams();
             }
             case PASSTHROUGH -> streams = new KafkaStreams(PassthroughTopology.build(inputs, output), props);
+            case SERDE_PASSTHROUGH -> streams = new KafkaStreams(SerdePassthroughTopology.build(inputs, workload.modalities(),
+                    output, AvroSerdes.specific(ModalityScore.class, registry, registryConfig),
+                    AvroSerdes.specific(FusedPrediction.class, registry, registryConfig)), props);
             case DSL -> {
                 strategy = FusionStrategies.create(cfg);
                 streams = dslStreams(cfg, props, strategy, settings.grace(), registry, registryConfig);
@@ -198,14 +198,12 @@ public final class BenchRunner implements AutoCloseable {
             reader.join(10_000);
         }
         tally.rethrow();
-        VariantResult r = judge(v, mode, workload, tally, runningAt, seconds, lastOnTime, warmupEvents);
-        if (!tag.isEmpty()) {
-            r = r.named(v.name() + tag);
-        }
+        VariantResult r = judge(v, mode, workload, tally, runningAt, seconds, lastOnTime, warmupEvents)
+                .named(v.name() + tag, rep);
         if (warmup) {
             return r;
         }
-        log.printf(Locale.ROOT, "%s %-40s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, r.variant(), r.answered(),
+        log.printf(Locale.ROOT, "%s #%d %-40s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, rep, r.variant(), r.answered(),
                 r.events(), r.correct(), r.outputs(), liveRate == null
                         ? String.format(Locale.ROOT, ", %,.0f events/s", r.eventsPerSecond())
                         : String.format(Locale.ROOT, ", wait p50/p99 %d/%d ms complete, %d/%d ms partial",
@@ -238,7 +236,7 @@ public final class BenchRunner implements AutoCloseable {
         List<VariantResult> results = new ArrayList<>();
         String tag = clock.equals("input") ? "" : " @" + clock;
         for (Variant v : variants) {
-            if (v.kind() == Variant.Kind.PASSTHROUGH || (v.kind() == Variant.Kind.DSL && !tag.isEmpty())) {
+            if (!v.stateful() || (v.kind() == Variant.Kind.DSL && !tag.isEmpty())) {
                 continue; // the clock is latefuse's; the DSL runs once
             }
             String name = v.name() + tag;
@@ -293,7 +291,7 @@ public final class BenchRunner implements AutoCloseable {
                 reader.join(10_000);
             }
             tally.rethrow();
-            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents).named(name);
+            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents).named(name, 1);
             log.printf(Locale.ROOT, "restart %-40s answered %,d/%,d, correct %,d, false DEGRADED %,d, other incomplete %,d, "
                     + "revisions %,d, lost %,d, duplicated %,d%n", name, r.answered(), r.events(), r.correct(),
                     r.lacking(), r.incomplete() - r.lacking(), r.revisions(), r.lost(), r.duplicated());
@@ -388,7 +386,7 @@ public final class BenchRunner implements AutoCloseable {
         double seconds = lastOnTime == null ? Math.max(1, lastAnswer - runningAt) / 1000.0 : liveSeconds;
         // Outputs and revisions are counted over the whole run, warm-up included: the output topic does not say
         // which event an unreadable or spurious record was for.
-        return new VariantResult(v.name(), mode, w.events() - warmupEvents, inputs, tally.outputs.get(), tally.revisions.get(),
+        return new VariantResult(v.name(), 1, mode, w.events() - warmupEvents, inputs, tally.outputs.get(), tally.revisions.get(),
                 answered, correct, lost, duplicated, incomplete, lacking, seconds,
                 lastOnTime == null ? answered / seconds : w.events() / liveSeconds,
                 VariantResult.Latency.of(complete), VariantResult.Latency.of(partial));

@@ -89,7 +89,7 @@ final class OutputTally implements Runnable {
                     answered(e, r.timestamp(), 0);
                 }
             }
-            case LATEFUSE, DSL -> {
+            case LATEFUSE, DSL, SERDE_PASSTHROUGH -> {
                 FusedPrediction p = predictions.deserialize(topic, r.headers(), r.value());
                 if (kind == Variant.Kind.LATEFUSE && p.getRevision() > 0) {
                     revisions.incrementAndGet();

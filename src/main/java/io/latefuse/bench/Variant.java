@@ -18,6 +18,8 @@ public record Variant(Kind kind, StoreType store, String guarantee) {
     public enum Kind {
         /** Merges the score topics into one, with no state: the ceiling. */
         PASSTHROUGH,
+        /** Decodes every Avro score and encodes one Avro prediction per event, with no state: the Avro ceiling. */
+        SERDE_PASSTHROUGH,
         /** latefuse's fusion processor. */
         LATEFUSE,
         /** The same join written with the DSL: a chain of outer KStream-KStream joins. */
@@ -29,16 +31,25 @@ public record Variant(Kind kind, StoreType store, String guarantee) {
 
     public String name() {
         String g = guarantee.equals(EXACTLY_ONCE) ? "eos" : "alos";
-        return kind == Kind.PASSTHROUGH
-                ? "passthrough-" + g
-                : kind.name().toLowerCase(Locale.ROOT) + "-" + store.name().toLowerCase(Locale.ROOT) + "-" + g;
+        return switch (kind) {
+            case PASSTHROUGH -> "passthrough-" + g;
+            case SERDE_PASSTHROUGH -> "serde-passthrough-" + g;
+            default -> kind.name().toLowerCase(Locale.ROOT) + "-" + store.name().toLowerCase(Locale.ROOT) + "-" + g;
+        };
     }
 
-    /** Every variant, passthroughs first, in the order the table lists them. */
+    /** Whether it has state, and so a store type (the passthroughs have none). */
+    public boolean stateful() {
+        return kind == Kind.LATEFUSE || kind == Kind.DSL;
+    }
+
+    /** Every variant, the two passthroughs first, in the order the table lists them. */
     public static List<Variant> all() {
         List<Variant> all = new ArrayList<>();
-        for (String g : List.of(AT_LEAST_ONCE, EXACTLY_ONCE)) {
-            all.add(new Variant(Kind.PASSTHROUGH, StoreType.MEMORY, g));
+        for (Kind k : List.of(Kind.PASSTHROUGH, Kind.SERDE_PASSTHROUGH)) {
+            for (String g : List.of(AT_LEAST_ONCE, EXACTLY_ONCE)) {
+                all.add(new Variant(k, StoreType.MEMORY, g));
+            }
         }
         for (Kind k : List.of(Kind.LATEFUSE, Kind.DSL)) {
             for (StoreType s : List.of(StoreType.ROCKSDB, StoreType.MEMORY)) {

@@ -3,6 +3,7 @@ package io.latefuse.bench;
 /**
  * What one variant did in one mode.
  *
+ * @param repetition     which of the interleaved repetitions this run was, from 1
  * @param inputRecords   score records sent
  * @param outputs        every record the variant wrote, partial, spurious and revisions included
  * @param revisions      latefuse's revisions after late arrivals (labelled updates, not answers)
@@ -19,13 +20,13 @@ package io.latefuse.bench;
  * @param completeWait   wait of events whose modalities all came on time, in ms
  * @param partialWait    wait of events with a missing or late modality, in ms
  */
-public record VariantResult(String variant, String mode, int events, long inputRecords, long outputs, long revisions,
+public record VariantResult(String variant, int repetition, String mode, int events, long inputRecords, long outputs, long revisions,
                             int answered, int correct, int lost, int duplicated, int incomplete, int lacking,
                             double seconds, double eventsPerSecond, Latency completeWait, Latency partialWait) {
 
-    /** The same result under another name (a variant run with a setting of its own, or one repeat of several). */
-    public VariantResult named(String name) {
-        return new VariantResult(name, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
+    /** The same result under another name (a variant run with a setting of its own), from repetition {@code rep}. */
+    public VariantResult named(String name, int rep) {
+        return new VariantResult(name, rep, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
                 incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait);
     }
 

@@ -3,6 +3,7 @@ package io.latefuse.cli;
 import io.latefuse.bench.BenchReport;
 import io.latefuse.bench.BenchRunner;
 import io.latefuse.bench.BenchWorkload;
+import io.latefuse.bench.HotPathProfile;
 import io.latefuse.bench.MemoryFootprint;
 import io.latefuse.bench.Variant;
 import io.latefuse.bench.VariantResult;
@@ -60,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--clocks", split = ",", defaultValue = "input", description = "Live and restart: latefuse's deadline clocks to run, for an A/B: input, processing_time (default ${DEFAULT-VALUE}).")
     List<String> clocks;
 
-    @Option(names = "--repeat", defaultValue = "1", description = "Live: run the variants (and clocks) this many times, interleaved (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", defaultValue = "3", description = "Backlog and live: run the variants (and clocks) this many times, interleaved A B C, A B C, ...; the report gives medians and ranges, and ratios taken within each repetition (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--kill-after", defaultValue = "15s", description = "Restart: SIGKILL the app this long into the traffic; after the warm-up, so that the events it held are judged (default ${DEFAULT-VALUE}).")
@@ -68,6 +69,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--down", defaultValue = "8s", description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
     String down;
+
+    @Option(names = "--profile", description = "Backlog: record a JFR profile (--out/profile.jfr) and add the stream threads' hot path of each variant to the report.")
+    boolean profile;
 
     @Option(names = "--memory-events", defaultValue = "1000000", description = "Memory: events held pending (default ${DEFAULT-VALUE}).")
     int memoryEvents;
@@ -145,6 +149,10 @@ final class BenchCommand implements Callable<Integer> {
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("bench options", problems);
         }
+        if (profile && mode != Mode.BACKLOG && mode != Mode.BOTH) {
+            throw new InvalidConfigException("bench options", List.of("--profile: records the backlog mode only; --mode is " + mode.name().toLowerCase(Locale.ROOT)));
+        }
+        Files.createDirectories(out);
         DemoCommand.quietLogs();
         Path work = Files.createTempDirectory("latefuse-bench");
         log.println("Starting the schema registry and the broker...");
@@ -158,6 +166,7 @@ final class BenchCommand implements Callable<Integer> {
             List<VariantResult> live = List.of();
             List<MemoryFootprint.Result> memory = new ArrayList<>();
             List<VariantResult> restart = List.of();
+            List<HotPathProfile.VariantProfile> profiles = List.of();
             if (mode == Mode.RESTART) {
                 int warmupEvents = (int) Math.round(rate * warmupSeconds);
                 int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
@@ -174,21 +183,24 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             if (mode == Mode.BACKLOG || mode == Mode.BOTH) {
-                backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed));
+                if (profile) {
+                    try (HotPathProfile recording = HotPathProfile.start(out.resolve("profile.jfr"))) {
+                        backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed), repeat);
+                        profiles = recording.summarize(selected.stream().map(Variant::name).toList(), "backlog", 12);
+                    }
+                } else {
+                    backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed), repeat);
+                }
             }
             if (mode == Mode.LIVE || mode == Mode.BOTH) {
                 int warmupEvents = (int) Math.round(rate * warmupSeconds);
                 int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
                 BenchWorkload workload = new BenchWorkload(liveEvents, names, missing, late, seed);
-                if (repeat == 1 && clocks.equals(List.of("input"))) {
-                    live = runner.live(selected, workload, rate, warmupEvents);
-                } else {
-                    live = new ArrayList<>();
-                    for (int r = 1; r <= repeat; r++) {
-                        for (String clock : clocks) {
-                            String tag = (clock.equals("input") ? "" : " @" + clock) + (repeat > 1 ? " #" + r : "");
-                            live.addAll(runner.live(selected, workload, rate, warmupEvents, clock, tag));
-                        }
+                live = new ArrayList<>();
+                for (int r = 1; r <= repeat; r++) {
+                    for (String clock : clocks) {
+                        String tag = clock.equals("input") ? "" : " @" + clock;
+                        live.addAll(runner.live(selected, workload, rate, warmupEvents, clock, tag, r));
                     }
                 }
             }
@@ -207,11 +219,12 @@ final class BenchCommand implements Callable<Integer> {
             }
             settings.put("strategy", strategy);
             settings.put("stream threads", 1);
+            settings.put("repetitions", mode == Mode.RESTART || mode == Mode.MEMORY ? 1 : repeat);
             if (!kafkaProps.isEmpty()) {
                 settings.put("kafka", kafkaProps);
             }
             BenchReport report = new BenchReport("latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                    BenchReport.describeMachine(), settings, backlog, live, restart, memory);
+                    BenchReport.describeMachine(), settings, backlog, live, restart, memory, profiles);
             report.write(out);
             log.println();
             log.println(report.markdown());

@@ -34,14 +34,23 @@ class BenchRunnerIT {
     }
 
     private static void check(BenchRunner runner) throws Exception {
-        List<Variant> variants = Variant.select(List.of("passthrough-alos", "latefuse-memory-alos", "dsl-memory-alos"));
+        List<Variant> variants = Variant.select(List.of("passthrough-alos", "serde-passthrough-alos",
+                "latefuse-memory-alos", "dsl-memory-alos"));
 
-        // Backlog, every modality present: the passthrough forwards every score once; latefuse (event-time
-        // deadlines, a replay) and the DSL both fuse every event once with all three modalities.
-        Map<String, VariantResult> backlog = byName(runner.backlog(variants, new BenchWorkload(600, THREE, 0, 0, 3)));
+        // Backlog, every modality present, twice, interleaved: the passthrough forwards every score once; the serde
+        // passthrough decodes every score and writes one prediction per event; latefuse (event-time deadlines, a
+        // replay) and the DSL both fuse every event once with all three modalities.
+        List<VariantResult> runs = runner.backlog(variants, new BenchWorkload(600, THREE, 0, 0, 3), 2);
+        assertThat(runs).extracting(VariantResult::variant).containsExactly("passthrough-alos", "serde-passthrough-alos",
+                "latefuse-memory-alos", "dsl-memory-alos", "passthrough-alos", "serde-passthrough-alos",
+                "latefuse-memory-alos", "dsl-memory-alos");
+        assertThat(runs).extracting(VariantResult::repetition).containsExactly(1, 1, 1, 1, 2, 2, 2, 2);
+        assertThat(runs).allSatisfy(r -> assertThat(r.correct()).as(r.variant() + " #" + r.repetition()).isEqualTo(600));
+        Map<String, VariantResult> backlog = byName(runs.subList(0, 4));
         VariantResult pass = backlog.get("passthrough-alos");
         assertThat(pass.outputs()).isEqualTo(1_800);
         assertThat(pass.correct()).isEqualTo(600);
+        assertThat(backlog.get("serde-passthrough-alos").outputs()).isEqualTo(600);
         VariantResult fused = backlog.get("latefuse-memory-alos");
         assertThat(fused.outputs()).isEqualTo(600);
         assertThat(fused.correct()).isEqualTo(600);
@@ -51,7 +60,7 @@ class BenchRunnerIT {
         // Live, with missing and late modalities: latefuse answers every event exactly once (revision 0); its
         // revisions are extra, labelled outputs. Those with a missing modality wait for the deadline.
         BenchWorkload live = new BenchWorkload(400, THREE, 0.1, 0.05, 5);
-        Map<String, VariantResult> results = byName(runner.live(variants.subList(1, 2), live, 100, 0));
+        Map<String, VariantResult> results = byName(runner.live(variants.subList(2, 3), live, 100, 0, "input", "", 1));
         VariantResult r = results.get("latefuse-memory-alos");
         assertThat(r.lost()).isZero();
         assertThat(r.duplicated()).isZero();
