@@ -50,12 +50,22 @@ public final class BenchRunner implements AutoCloseable {
      * @param lateDelayMs how long after its event a late modality is sent
      * @param warmup      run an unmeasured backlog pass of each kind first
      * @param kafka       Kafka and Streams properties for every variant (the config's {@code kafka} pass-through)
+     * @param threads     stream threads per instance
+     * @param instances   instances of each app (same application id, own state directory), in this JVM
      */
     public record Settings(String bootstrapServers, String registryUrl, Path stateDir, int partitions,
                            Duration maxWait, Duration punctuation, Duration grace, long lateDelayMs, String strategy,
-                           boolean warmup, Map<String, String> kafka) {
+                           boolean warmup, Map<String, String> kafka, int threads, int instances) {
         public Settings {
             kafka = Map.copyOf(kafka);
+        }
+
+        /** One instance with one stream thread. */
+        public Settings(String bootstrapServers, String registryUrl, Path stateDir, int partitions, Duration maxWait,
+                        Duration punctuation, Duration grace, long lateDelayMs, String strategy, boolean warmup,
+                        Map<String, String> kafka) {
+            this(bootstrapServers, registryUrl, stateDir, partitions, maxWait, punctuation, grace, lateDelayMs, strategy,
+                    warmup, kafka, 1, 1);
         }
     }
 
@@ -133,26 +143,31 @@ public final class BenchRunner implements AutoCloseable {
         // runs in docs/BENCHMARKS.md did). Live traffic runs on the default input clock.
         PipelineConfig cfg = config(v, base, workload.modalities(), inputs, output, base + ".dlq",
                 liveRate == null ? "event" : liveClock);
-        Properties props = StreamsProperties.of(cfg);
-        props.put(StreamsConfig.STATE_DIR_CONFIG, settings.stateDir().resolve(base).toString());
-
-        FusionStrategy strategy = null;
-        FusionApp app = null;
-        KafkaStreams streams;
-        switch (v.kind()) {
-            case LATEFUSE -> {
-                app = new FusionApp(cfg, Map.of(StreamsConfig.STATE_DIR_CONFIG, props.getProperty(StreamsConfig.STATE_DIR_CONFIG)));
-                streams = app.streams();
+        // Instances of one app share its application id and split its partitions; each has its own state directory.
+        List<FusionApp> apps = new ArrayList<>();
+        List<KafkaStreams> streams = new ArrayList<>();
+        List<FusionStrategy> strategies = new ArrayList<>();
+        for (int i = 0; i < settings.instances(); i++) {
+            Properties props = StreamsProperties.of(cfg);
+            String stateDir = settings.stateDir().resolve(base).resolve("instance-" + i).toString();
+            props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+            switch (v.kind()) {
+                case LATEFUSE -> {
+                    FusionApp app = new FusionApp(cfg, Map.of(StreamsConfig.STATE_DIR_CONFIG, stateDir));
+                    apps.add(app);
+                    streams.add(app.streams());
+                }
+                case PASSTHROUGH -> streams.add(new KafkaStreams(PassthroughTopology.build(inputs, output), props));
+                case SERDE_PASSTHROUGH -> streams.add(new KafkaStreams(SerdePassthroughTopology.build(inputs,
+                        workload.modalities(), output, AvroSerdes.specific(ModalityScore.class, registry, registryConfig),
+                        AvroSerdes.specific(FusedPrediction.class, registry, registryConfig)), props));
+                case DSL -> {
+                    FusionStrategy strategy = FusionStrategies.create(cfg);
+                    strategies.add(strategy);
+                    streams.add(dslStreams(cfg, props, strategy, settings.grace(), registry, registryConfig));
+                }
+                default -> throw new IllegalStateException(v.kind().toString());
             }
-            case PASSTHROUGH -> streams = new KafkaStreams(PassthroughTopology.build(inputs, output), props);
-            case SERDE_PASSTHROUGH -> streams = new KafkaStreams(SerdePassthroughTopology.build(inputs, workload.modalities(),
-                    output, AvroSerdes.specific(ModalityScore.class, registry, registryConfig),
-                    AvroSerdes.specific(FusedPrediction.class, registry, registryConfig)), props);
-            case DSL -> {
-                strategy = FusionStrategies.create(cfg);
-                streams = dslStreams(cfg, props, strategy, settings.grace(), registry, registryConfig);
-            }
-            default -> throw new IllegalStateException(v.kind().toString());
         }
 
         OutputTally tally = new OutputTally(settings.bootstrapServers(), output, workload, v.kind(),
@@ -161,15 +176,17 @@ public final class BenchRunner implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         long[] lastOnTime = null;
-        long runningAt;
+        long runningAt = 0;
         double seconds;
         try {
-            if (app != null) {
-                app.start();
+            if (!apps.isEmpty()) {
+                apps.forEach(FusionApp::start);
             } else {
-                streams.start();
+                streams.forEach(KafkaStreams::start);
             }
-            runningAt = awaitRunning(streams, v);
+            for (KafkaStreams s : streams) {
+                runningAt = Math.max(runningAt, awaitRunning(s, v));
+            }
             if (liveRate != null) {
                 long t = System.nanoTime();
                 try (BenchProducer p = producer(workload, inputs)) {
@@ -185,15 +202,13 @@ public final class BenchRunner implements AutoCloseable {
             }
             awaitQuiet(tally, workload, v);
         } finally {
-            if (app != null) {
-                app.close();
+            if (!apps.isEmpty()) {
+                apps.forEach(FusionApp::close);
             } else {
-                StreamsLifecycle.close(streams);
+                streams.forEach(StreamsLifecycle::close);
             }
-            streams.cleanUp();
-            if (strategy != null) {
-                strategy.close();
-            }
+            streams.forEach(KafkaStreams::cleanUp);
+            strategies.forEach(FusionStrategy::close);
             tally.stop();
             reader.join(10_000);
         }
@@ -417,6 +432,7 @@ public final class BenchRunner implements AutoCloseable {
         y.append("deadline.clock: ").append(clock).append("\nlate.policy: revise\n");
         y.append("store.type: ").append(v.store().name().toLowerCase(Locale.ROOT)).append('\n');
         y.append("processing.guarantee: ").append(v.guarantee()).append('\n');
+        y.append("stream.threads: ").append(settings.threads()).append('\n');
         if (!kafka.isEmpty()) {
             y.append("kafka:\n");
             kafka.forEach((k, val) -> y.append("  \"").append(k).append("\": \"").append(val).append("\"\n"));

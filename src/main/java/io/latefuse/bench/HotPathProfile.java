@@ -42,6 +42,7 @@ public final class HotPathProfile implements AutoCloseable {
 
     /** Checked top-down: a RocksDB call inside a cache flush inside a commit counts as RocksDB. */
     private static final List<Part> PARTS = List.of(
+            new Part("idle: waiting in poll (native)", "sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl"),
             new Part("RocksDB (JNI)", "org.rocksdb."),
             new Part("Avro decode (scores, state)", "org.apache.avro.io.BinaryDecoder", "org.apache.avro.specific.SpecificDatumReader",
                     "org.apache.avro.generic.GenericDatumReader", "io.latefuse.registry.AvroDeserializer"),
@@ -75,6 +76,8 @@ public final class HotPathProfile implements AutoCloseable {
     public static HotPathProfile start(Path file) throws IOException, ParseException {
         Recording r = new Recording(Configuration.getConfiguration("profile"));
         r.enable("jdk.ExecutionSample").withPeriod(java.time.Duration.ofMillis(1));
+        // Java samples skip threads in native code, where RocksDB works: sample those too.
+        r.enable("jdk.NativeMethodSample").withPeriod(java.time.Duration.ofMillis(1));
         r.setToDisk(true);
         r.setDestination(file);
         r.start();
@@ -108,7 +111,8 @@ public final class HotPathProfile implements AutoCloseable {
             ours.put(v, new HashMap<>());
         }
         for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-            if (!e.getEventType().getName().equals("jdk.ExecutionSample")) {
+            String type = e.getEventType().getName();
+            if (!type.equals("jdk.ExecutionSample") && !type.equals("jdk.NativeMethodSample")) {
                 continue;
             }
             RecordedThread t = e.getThread("sampledThread");
@@ -176,7 +180,9 @@ public final class HotPathProfile implements AutoCloseable {
     /** The profiles as markdown: the split by part, then the top frames. */
     public static String markdown(List<VariantProfile> profiles) {
         StringBuilder md = new StringBuilder();
-        md.append("### Profile: the stream thread's CPU samples (JFR, every repetition)\n\n");
+        md.append("### Profile: the stream thread's samples (JFR, every repetition)\n\n");
+        md.append("Java samples and native samples (RocksDB works in native code), every millisecond. A sample counts "
+                + "for the innermost frame that names a part of the work.\n\n");
         for (VariantProfile p : profiles) {
             if (p.samples() == 0) {
                 continue;

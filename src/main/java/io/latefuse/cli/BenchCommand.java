@@ -85,6 +85,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--partitions", defaultValue = "3", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(names = "--threads", defaultValue = "1", description = "Backlog and live: stream threads per instance of each app (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--instances", defaultValue = "1", description = "Backlog and live: instances of each app in this JVM, sharing its application id and partitions (default ${DEFAULT-VALUE}).")
+    int instances;
+
     @Option(names = "--max-wait", defaultValue = "300ms", description = "latefuse's deadline and the DSL's join window (default ${DEFAULT-VALUE}).")
     String maxWait;
 
@@ -133,6 +139,8 @@ final class BenchCommand implements Callable<Integer> {
         if (liveSeconds <= 0) problems.add("--live-seconds = " + liveSeconds + ": must be greater than 0");
         if (modalities < 2 || modalities > 16) problems.add("--modalities = " + modalities + ": must be 2 to 16");
         if (partitions <= 0) problems.add("--partitions = " + partitions + ": must be greater than 0");
+        if (threads < 1 || threads > 16) problems.add("--threads = " + threads + ": must be 1 to 16");
+        if (instances < 1 || instances > 8) problems.add("--instances = " + instances + ": must be 1 to 8");
         if (missing < 0 || late < 0 || missing + late > 1) {
             problems.add("--missing = " + missing + ", --late = " + late + ": each at least 0, together at most 1");
         }
@@ -160,7 +168,7 @@ final class BenchCommand implements Callable<Integer> {
                 apicurioDir != null ? apicurioDir : DemoCommand.defaultApicurioDir(), work.resolve("apicurio.log"));
              EmbeddedKafka kafka = DemoCommand.startQuietly();
              BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
-                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps), log)) {
+                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
             List<String> names = BenchRunner.modalityNames(modalities);
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
@@ -218,7 +226,8 @@ final class BenchCommand implements Callable<Integer> {
                         + ", session timeout 6 s; each app its own JVM (-Xmx512m)");
             }
             settings.put("strategy", strategy);
-            settings.put("stream threads", 1);
+            settings.put("stream threads per instance", threads);
+            settings.put("instances", instances);
             settings.put("repetitions", mode == Mode.RESTART || mode == Mode.MEMORY ? 1 : repeat);
             if (!kafkaProps.isEmpty()) {
                 settings.put("kafka", kafkaProps);

@@ -21,6 +21,8 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +35,14 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The per-event complete-or-deadline join (DESIGN.md, "The join").
  * <ul>
- *   <li>{@code pending}: event id to what has arrived, with the first arrival and the current timer.</li>
- *   <li>{@code deadlines}: (time, kind, event id) index; a punctuation range-scans only what is due.</li>
- *   <li>{@code finished}: recently emitted events, for late arrivals, forgotten after {@code late.retention}.</li>
+ *   <li>{@code pending}: event id to what has arrived, with the first arrival and the deadline. Changelogged.</li>
+ *   <li>{@code deadline-index}: (deadline, event id) for every pending event; a punctuation range-scans only what is
+ *   due. Derived from {@code pending}: not changelogged, rebuilt when the task starts.</li>
+ *   <li>{@code emitted}: emitted events, for late arrivals, in a window store that drops them a segment at a time
+ *   after {@code late.retention}. Changelogged.</li>
  * </ul>
+ * A complete event that arrives within one commit interval thus costs one tombstone in {@code pending} (its
+ * arrivals stay in the record cache), one entry and one delete in the local index, and one {@code emitted} entry.
  * An event is emitted COMPLETE the moment its last awaited modality arrives, and DEGRADED when its deadline passes
  * with a required modality missing. Invalid records throw {@link InvalidScoreException} before any state changes;
  * the processing exception handler sends them to the dead-letter topic.
@@ -52,7 +58,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FusionProcessor implements Processor<String, ModalityScore, String, SpecificRecord> {
     private static final Logger log = LoggerFactory.getLogger(FusionProcessor.class);
     private static final byte[] NO_VALUE = new byte[0];
-    /** {@code revision} of a finished event whose fusion failed and whose scores were dead-lettered. */
+    /** {@code revision} of an emitted event whose fusion failed and whose scores were dead-lettered. */
     static final int DEAD_LETTERED = -2;
     /** Modalities found in restored state that the config no longer has; each is logged once per JVM. */
     private static final Set<String> STALE_MODALITIES_LOGGED = ConcurrentHashMap.newKeySet();
@@ -63,10 +69,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final long maxWaitMs;
     private final long optionalWaitMs;
     private final long retentionMs;
+    /** Emitted events are kept under their emission time rounded down to this. */
+    private final long emittedBucketMs;
 
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, EventState> pending;
-    private KeyValueStore<String, EventState> finished;
+    private WindowStore<String, EventState> emitted;
     private KeyValueStore<Bytes, byte[]> deadlines;
     /**
      * When {@link #process} next looks for due timers itself: under load a degraded emission then waits for the next
@@ -106,6 +114,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.maxWaitMs = config.maxWait().toMillis();
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.retentionMs = config.lateRetention().toMillis();
+        this.emittedBucketMs = FusionTopology.emittedBucketMs(retentionMs);
         this.punctuationMs = Math.max(1, config.punctuationInterval().toMillis());
     }
 
@@ -117,8 +126,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     public void init(ProcessorContext<String, SpecificRecord> context) {
         this.context = context;
         this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
-        this.finished = context.getStateStore(FusionTopology.FINISHED_STORE);
-        this.deadlines = context.getStateStore(FusionTopology.DEADLINES_STORE);
+        this.emitted = context.getStateStore(FusionTopology.EMITTED_STORE);
+        this.deadlines = context.getStateStore(FusionTopology.DEADLINE_INDEX_STORE);
         this.nextDue = 0;
         this.lowWater = 0;
         this.initializedAt = context.currentSystemTimeMs();
@@ -130,26 +139,56 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             readTo[i] = Long.MIN_VALUE; // nothing read yet: only a caught-up partition counts as read
         }
         telemetry.pendingChanged(-pendingHere); // in case close() was skipped before this init
-        pendingHere = countPending();
+        pendingHere = rebuildIndex();
         telemetry.pendingChanged(pendingHere);
+        moveLegacyFinished(context.getStateStore(FusionTopology.LEGACY_FINISHED_STORE));
         PunctuationType type = config.deadlineClock() == DeadlineClock.EVENT
                 ? PunctuationType.STREAM_TIME : PunctuationType.WALL_CLOCK_TIME;
         context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
     }
 
     /**
-     * Counted, not estimated: RocksDB's {@code approximateNumEntries()} read 0 for 10 entries after churn, and the
-     * gauge went negative. One pass over the restored store, once per task initialization.
+     * Puts every pending event's deadline into the index, which is not changelogged: after a crash, a move to
+     * another instance or a restore it is empty or stale. A stale entry is harmless (a scan finds its event gone or
+     * its timer changed, and deletes it); a missing one would leave its event pending forever. One pass over the
+     * restored store, once per task initialization, which also counts the pending events: counted, not estimated,
+     * because RocksDB's {@code approximateNumEntries()} read 0 for 10 entries after churn, and the gauge went negative.
      */
-    private long countPending() {
+    private long rebuildIndex() {
         long n = 0;
         try (KeyValueIterator<String, EventState> it = pending.all()) {
             while (it.hasNext()) {
-                it.next();
+                KeyValue<String, EventState> e = it.next();
+                deadlines.put(TimerKey.of(e.value.getTimer(), e.key), NO_VALUE);
                 n++;
             }
         }
         return n;
+    }
+
+    /**
+     * Moves emitted events that latefuse 0.1 or 0.2 kept (with their forget time as the timer) into the emitted
+     * store, at the time they were emitted, and empties the old store: their late scores still make revisions.
+     */
+    private void moveLegacyFinished(KeyValueStore<String, EventState> legacy) {
+        List<String> moved = new ArrayList<>();
+        try (KeyValueIterator<String, EventState> it = legacy.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, EventState> e = it.next();
+                if (retentionMs > 0) {
+                    long at = Math.max(0, e.value.getTimer() - retentionMs);
+                    emitted.put(e.key, e.value, at - Math.floorMod(at, emittedBucketMs));
+                }
+                moved.add(e.key);
+            }
+        }
+        for (String id : moved) {
+            legacy.delete(id);
+        }
+        if (!moved.isEmpty()) {
+            log.info("Moved {} emitted event(s) from the store of an earlier latefuse ('{}') into '{}'", moved.size(),
+                    FusionTopology.LEGACY_FINISHED_STORE, FusionTopology.EMITTED_STORE);
+        }
     }
 
     /** The clock that paces the scans for due timers: stream time on the event clock, otherwise the wall clock. */
@@ -232,7 +271,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state = load(pending, id, record.timestamp());
         }
         if (state == null) {
-            EventState done = load(finished, id, record.timestamp());
+            Emitted done = loadEmitted(id, record.timestamp());
             if (done != null) {
                 lateArrival(done, score, bit, record.timestamp());
                 return;
@@ -246,7 +285,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // The first arrival is when the first score was written on the input clock, when it was read otherwise.
             long firstArrival = config.deadlineClock() == DeadlineClock.INPUT ? now : context.currentSystemTimeMs();
             state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>());
-            addTimer(deadline, TimerKey.EMIT, id);
+            addTimer(deadline, id);
             pendingChanged(1);
         } else if ((fusion.presentMask(state) & bit) != 0) {
             telemetry.duplicate();
@@ -264,8 +303,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // Every required modality is in: wait at most optional.wait for the optional ones.
             long soon = Math.min(state.getTimer(), Saturating.add(now, optionalWaitMs));
             if (soon != state.getTimer()) {
-                deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
-                addTimer(soon, TimerKey.EMIT, id);
+                deadlines.delete(TimerKey.of(state.getTimer(), id));
+                addTimer(soon, id);
                 state.setTimer(soon);
             }
         }
@@ -281,7 +320,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return -1;
     }
 
-    private void lateArrival(EventState done, ModalityScore score, long bit, long timestamp) {
+    private void lateArrival(Emitted entry, ModalityScore score, long bit, long timestamp) {
+        EventState done = entry.state();
         if ((fusion.presentMask(done) & bit) != 0) {
             telemetry.duplicate();
             return;
@@ -310,12 +350,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         forward(revised, timestamp);
         done.setRevision(revision);
-        finished.put(done.getEventId(), done);
+        emitted.put(done.getEventId(), done, entry.at());
     }
 
     /**
      * Revision 0: forwards the prediction (or, if fusion failed, dead-letters the event's scores), and only then
-     * moves the event from pending to finished.
+     * moves the event from pending to emitted.
      */
     private void finish(EventState state, Fused fused, long timestamp, long dueBy) {
         String id = state.getEventId();
@@ -338,13 +378,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state.setRevision(DEAD_LETTERED);
         }
         pending.delete(id);
-        deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
+        deadlines.delete(TimerKey.of(state.getTimer(), id));
         pendingChanged(-1);
         if (retentionMs > 0) {
-            long forgetAt = Saturating.add(clockNow(), retentionMs);
-            state.setTimer(forgetAt);
-            finished.put(id, state);
-            addTimer(forgetAt, TimerKey.FORGET, id);
+            long now = clockNow();
+            emitted.put(id, state, now - Math.floorMod(now, emittedBucketMs));
         }
     }
 
@@ -422,16 +460,57 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return new Fused(r, null);
     }
 
-    /**
-     * Reads an event's state. Scores of a modality the config no longer has (the state was written under an older
-     * config) are taken out of it and dead-lettered as {@code unknown_modality}, as they would be if they arrived
-     * now; a pending event left with no scores is dropped with its timer.
-     */
+    /** An emitted event, and the time its entry is kept under. */
+    private record Emitted(long at, EventState state) {}
+
+    /** A pending event's state; see {@link #withoutStaleModalities}. */
     private EventState load(KeyValueStore<String, EventState> store, String id, long timestamp) {
         EventState state = store.get(id);
         if (state == null || fusion.knowsAll(state)) {
             return state;
         }
+        withoutStaleModalities(id, state, timestamp);
+        if (state.getArrivals().isEmpty()) {
+            pending.delete(id);
+            deadlines.delete(TimerKey.of(state.getTimer(), id));
+            pendingChanged(-1);
+            return null;
+        }
+        store.put(id, state);
+        return state;
+    }
+
+    /**
+     * The event's entry in the emitted store, if it was emitted within {@code late.retention}: the latest, should
+     * a clock that stepped back have stored two.
+     */
+    private Emitted loadEmitted(String id, long timestamp) {
+        if (retentionMs == 0) {
+            return null;
+        }
+        Emitted found = null;
+        // From one bucket further back: an entry is kept under the start of its bucket.
+        long from = Math.max(0, Saturating.add(clockNow(), -(retentionMs + emittedBucketMs)));
+        try (WindowStoreIterator<EventState> it = emitted.fetch(id, from, Long.MAX_VALUE)) {
+            while (it.hasNext()) {
+                KeyValue<Long, EventState> e = it.next();
+                if (found == null || e.key >= found.at()) {
+                    found = new Emitted(e.key, e.value);
+                }
+            }
+        }
+        if (found != null && !fusion.knowsAll(found.state())) {
+            withoutStaleModalities(id, found.state(), timestamp);
+            emitted.put(id, found.state(), found.at());
+        }
+        return found;
+    }
+
+    /**
+     * Takes out of an event's state the scores of a modality the config no longer has (the state was written under
+     * an older config) and dead-letters them as {@code unknown_modality}, as they would be if they arrived now.
+     */
+    private void withoutStaleModalities(String id, EventState state, long timestamp) {
         List<ModalityScore> kept = new ArrayList<>();
         for (ModalityScore s : state.getArrivals()) {
             if (config.modalityIndex(s.getModality()) >= 0) {
@@ -448,14 +527,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     + String.join(", ", config.modalityNames()) + ")", timestamp);
         }
         state.setArrivals(kept);
-        if (kept.isEmpty() && store == pending) {
-            pending.delete(id);
-            deadlines.delete(TimerKey.of(state.getTimer(), TimerKey.EMIT, id));
-            pendingChanged(-1);
-            return null;
-        }
-        store.put(id, state);
-        return state;
     }
 
     /** Sends one score the processor holds to the dead-letter topic, in the same format scorers write. */
@@ -471,8 +542,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         telemetry.deadLetter(reason.code());
     }
 
-    private void addTimer(long time, byte kind, String eventId) {
-        deadlines.put(TimerKey.of(time, kind, eventId), NO_VALUE);
+    private void addTimer(long time, String eventId) {
+        deadlines.put(TimerKey.of(time, eventId), NO_VALUE);
         nextDue = Math.min(nextDue, time);
         lowWater = Math.min(lowWater, time);
     }
@@ -491,8 +562,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     }
 
     /**
-     * Emits every pending event whose timer is due and forgets finished events past retention. Visits only due
-     * index entries; the events due together are fused as one batch.
+     * Emits every pending event whose timer is due. Visits only due index entries; the events due together are fused
+     * as one batch.
      */
     void fireDueTimers(long punctuationTime) {
         nextDue = Saturating.add(clockNow(), punctuationMs);
@@ -522,19 +593,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         for (Bytes key : due) {
             String id = TimerKey.eventId(key);
             long time = TimerKey.time(key);
-            if (TimerKey.kind(key) == TimerKey.EMIT) {
-                EventState state = load(pending, id, now);
-                if (state != null && state.getTimer() == time) {
-                    toEmit.add(state); // its timer goes when it is emitted
-                    continue;
-                }
-            } else {
-                EventState state = finished.get(id);
-                if (state != null && state.getTimer() == time) {
-                    finished.delete(id);
-                }
+            EventState state = load(pending, id, now);
+            if (state != null && state.getTimer() == time) {
+                toEmit.add(state); // its timer goes when it is emitted
+                continue;
             }
-            deadlines.delete(key);
+            deadlines.delete(key); // stale: its event was emitted, or its timer moved
         }
         if (toEmit.isEmpty()) {
             return;

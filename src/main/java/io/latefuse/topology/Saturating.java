@@ -4,7 +4,7 @@ package io.latefuse.topology;
 final class Saturating {
     private Saturating() {}
 
-    /** {@code a + b} for a non-negative {@code b}, or {@code Long.MAX_VALUE} if that overflows. */
+    /** {@code a + b}, or {@code Long.MAX_VALUE} (or {@code MIN_VALUE}) if that overflows. */
     static long add(long a, long b) {
         long sum = a + b;
         return ((a ^ sum) & (b ^ sum)) < 0 ? (b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : sum;

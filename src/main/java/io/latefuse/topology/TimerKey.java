@@ -6,21 +6,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Keys of the deadline index: an 8-byte big-endian time, a 1-byte kind, then the event id in UTF-8. Stores order
+ * Keys of the deadline index: an 8-byte big-endian time, then the event id in UTF-8. Stores order
  * keys as unsigned bytes, so entries sort by time, and "everything due by {@code now}" is a bounded range scan
  * whose cost is the number of due entries.
  */
 public final class TimerKey {
-    /** The event is pending: fuse and emit it at this time. */
-    public static final byte EMIT = 0;
-    /** The event was emitted: forget it at this time (its late-arrival retention ends). */
-    public static final byte FORGET = 1;
 
     private TimerKey() {}
 
-    public static Bytes of(long time, byte kind, String eventId) {
+    /** The entry for an event due at {@code time}. */
+    public static Bytes of(long time, String eventId) {
         byte[] id = eventId.getBytes(StandardCharsets.UTF_8);
-        return Bytes.wrap(ByteBuffer.allocate(9 + id.length).putLong(Math.max(0, time)).put(kind).put(id).array());
+        return Bytes.wrap(ByteBuffer.allocate(8 + id.length).putLong(Math.max(0, time)).put(id).array());
     }
 
     /**
@@ -35,12 +32,8 @@ public final class TimerKey {
         return ByteBuffer.wrap(key.get()).getLong();
     }
 
-    public static byte kind(Bytes key) {
-        return key.get()[8];
-    }
-
     public static String eventId(Bytes key) {
         byte[] k = key.get();
-        return new String(k, 9, k.length - 9, StandardCharsets.UTF_8);
+        return new String(k, 8, k.length - 8, StandardCharsets.UTF_8);
     }
 }

@@ -170,8 +170,12 @@ class FusionHardeningTest {
         assertThat(after.deadLetters()).extracting(r -> (String) r.key()).containsExactlyInAnyOrder("e1", "only-acoustic");
         assertThat(after.pendingGauge()).isZero();
         assertThat(after.pending.approximateNumEntries()).isZero();
-        assertThat(after.deadlines.approximateNumEntries()).as("only the finished events' forget timers")
-                .isEqualTo(2);
+        assertThat(after.deadlines.approximateNumEntries()).as("no timers are left").isZero();
+        List<String> emitted = new ArrayList<>();
+        try (var it = after.emitted.all()) {
+            it.forEachRemaining(kv -> emitted.add(kv.key.key()));
+        }
+        assertThat(emitted).as("the emitted events, kept for late scores").containsExactlyInAnyOrder("e1", "e2");
     }
 
     // 3. event_time far ahead of the clock.
@@ -316,15 +320,14 @@ class FusionHardeningTest {
         MockProcessorContext<String, SpecificRecord> context =
                 new MockProcessorContext<>(new Properties(), new TaskId(0, 0), dir.toFile());
         context.setCurrentSystemTimeMs(T0.toEpochMilli());
-        VersionedStateSerde<EventState> serde = new VersionedStateSerde<>(EventState.class);
-        KeyValueStore<String, EventState> pending = Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(FusionTopology.PENDING_STORE), Serdes.String(), serde).withLoggingDisabled().build();
-        KeyValueStore<String, EventState> finished = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(FusionTopology.FINISHED_STORE), Serdes.String(), serde).withLoggingDisabled().build();
-        KeyValueStore<Bytes, byte[]> deadlines = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(FusionTopology.DEADLINES_STORE), Serdes.Bytes(), Serdes.ByteArray())
-                .withLoggingDisabled().build();
-        for (StateStore s : List.of(pending, finished, deadlines)) {
+        KeyValueStore<String, EventState> pending = FusionTopology.pendingStore(PipelineConfig.StoreType.ROCKSDB)
+                .withLoggingDisabled().withCachingDisabled().build();
+        List<StateStore> others = List.of(
+                FusionTopology.emittedStore(PipelineConfig.StoreType.MEMORY, config.lateRetention()).withLoggingDisabled().build(),
+                FusionTopology.deadlineIndexStore(PipelineConfig.StoreType.MEMORY).build(),
+                FusionTopology.legacyFinishedStore(PipelineConfig.StoreType.MEMORY).withLoggingDisabled().build());
+        pending.init(context.getStateStoreContext(), pending);
+        for (StateStore s : others) {
             s.init(context.getStateStoreContext(), s);
         }
         // 1,000 events arrive and 990 of them are emitted: the store's history is mostly deletions.
@@ -338,8 +341,7 @@ class FusionHardeningTest {
         pending.close(); // the instance restarts, and opens its RocksDB state again
         pending.init(context.getStateStoreContext(), pending);
         context.addStateStore(pending);
-        context.addStateStore(finished);
-        context.addStateStore(deadlines);
+        others.forEach(context::addStateStore);
 
         FusionTelemetry telemetry = new FusionTelemetry(new SimpleMeterRegistry());
         new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry,

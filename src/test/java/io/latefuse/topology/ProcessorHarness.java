@@ -8,14 +8,15 @@ import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.metrics.FusionTelemetry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.state.WindowStore;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,8 +25,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * One {@link FusionProcessor} on Kafka's {@link MockProcessorContext}, with the three stores in memory, so that a
- * test can do what Kafka Streams does to a task: snapshot and restore its stores, close it and init it again.
+ * One {@link FusionProcessor} on Kafka's {@link MockProcessorContext}, with its stores in memory, so that a test can
+ * do what Kafka Streams does to a task: snapshot and restore its changelogged stores, close it and init it again.
  */
 final class ProcessorHarness {
     final PipelineConfig config;
@@ -33,8 +34,9 @@ final class ProcessorHarness {
     final FusionTelemetry telemetry = new FusionTelemetry(new SimpleMeterRegistry());
     final FusionProcessor processor;
     final KeyValueStore<String, EventState> pending;
-    final KeyValueStore<String, EventState> finished;
+    final WindowStore<String, EventState> emitted;
     final KeyValueStore<Bytes, byte[]> deadlines;
+    final KeyValueStore<String, EventState> legacyFinished;
     final ScriptedInputProgress progress;
 
     ProcessorHarness(PipelineConfig config) {
@@ -49,24 +51,23 @@ final class ProcessorHarness {
         context.setCurrentSystemTimeMs(FusionDriver.T0.toEpochMilli());
         context.setCurrentStreamTimeMs(FusionDriver.T0.toEpochMilli());
         if (stores == null) {
-            VersionedStateSerde<EventState> stateSerde = new VersionedStateSerde<>(EventState.class);
-            pending = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.PENDING_STORE),
-                    Serdes.String(), stateSerde).withLoggingDisabled().build();
-            finished = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.FINISHED_STORE),
-                    Serdes.String(), stateSerde).withLoggingDisabled().build();
-            deadlines = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FusionTopology.DEADLINES_STORE),
-                    Serdes.Bytes(), Serdes.ByteArray()).withLoggingDisabled().build();
-            pending.init(context.getStateStoreContext(), pending);
-            finished.init(context.getStateStoreContext(), finished);
-            deadlines.init(context.getStateStoreContext(), deadlines);
+            PipelineConfig.StoreType memory = PipelineConfig.StoreType.MEMORY;
+            pending = FusionTopology.pendingStore(memory).withLoggingDisabled().withCachingDisabled().build();
+            emitted = FusionTopology.emittedStore(memory, config.lateRetention()).withLoggingDisabled().build();
+            deadlines = FusionTopology.deadlineIndexStore(memory).build();
+            legacyFinished = FusionTopology.legacyFinishedStore(memory).withLoggingDisabled().build();
+            for (StateStore s : List.<StateStore>of(pending, emitted, deadlines, legacyFinished)) {
+                s.init(context.getStateStoreContext(), s);
+            }
         } else {
             pending = stores.pending;
-            finished = stores.finished;
+            emitted = stores.emitted;
             deadlines = stores.deadlines;
+            legacyFinished = stores.legacyFinished;
         }
-        context.addStateStore(pending);
-        context.addStateStore(finished);
-        context.addStateStore(deadlines);
+        for (StateStore s : List.<StateStore>of(pending, emitted, deadlines, legacyFinished)) {
+            context.addStateStore(s);
+        }
         processor = new FusionProcessor(config, new EventFusion(config, FusionStrategies.create(config)), telemetry,
                 progress);
         processor.init(context);
@@ -102,26 +103,44 @@ final class ProcessorHarness {
         return out;
     }
 
-    /** Every entry of the three stores, as a changelog would hold them. */
+    /** Every entry of the changelogged stores, as their changelogs would hold them. */
     Map<String, List<KeyValue<Object, Object>>> snapshot() {
         Map<String, List<KeyValue<Object, Object>>> s = new LinkedHashMap<>();
         s.put(FusionTopology.PENDING_STORE, copy(pending));
-        s.put(FusionTopology.FINISHED_STORE, copy(finished));
-        s.put(FusionTopology.DEADLINES_STORE, copy(deadlines));
+        s.put(FusionTopology.LEGACY_FINISHED_STORE, copy(legacyFinished));
+        List<KeyValue<Object, Object>> windows = new ArrayList<>();
+        try (KeyValueIterator<Windowed<String>, EventState> it = emitted.all()) {
+            it.forEachRemaining(kv -> windows.add(KeyValue.pair(kv.key, kv.value)));
+        }
+        s.put(FusionTopology.EMITTED_STORE, windows);
         return s;
     }
 
-    /** Wipes the stores and fills them from {@code snapshot}, as a restore from the changelog does. */
+    /**
+     * Wipes every store and fills the changelogged ones from {@code snapshot}, as a restore does. The deadline index
+     * has no changelog: it comes back empty, and the processor's init must rebuild it.
+     */
     @SuppressWarnings("unchecked")
     void restore(Map<String, List<KeyValue<Object, Object>>> snapshot) {
-        for (KeyValueStore<?, ?> store : List.of(pending, finished, deadlines)) {
+        for (KeyValueStore<?, ?> store : List.of(pending, legacyFinished, deadlines)) {
             KeyValueStore<Object, Object> s = (KeyValueStore<Object, Object>) store;
             for (KeyValue<Object, Object> kv : copy(s)) {
                 s.delete(kv.key);
             }
-            for (KeyValue<Object, Object> kv : snapshot.get(store.name())) {
+            for (KeyValue<Object, Object> kv : snapshot.getOrDefault(store.name(), List.of())) {
                 s.put(kv.key, kv.value);
             }
+        }
+        List<Windowed<String>> old = new ArrayList<>();
+        try (KeyValueIterator<Windowed<String>, EventState> it = emitted.all()) {
+            it.forEachRemaining(kv -> old.add(kv.key));
+        }
+        for (Windowed<String> w : old) {
+            emitted.put(w.key(), null, w.window().start());
+        }
+        for (KeyValue<Object, Object> kv : snapshot.get(FusionTopology.EMITTED_STORE)) {
+            Windowed<String> w = (Windowed<String>) kv.key;
+            emitted.put(w.key(), (EventState) kv.value, w.window().start());
         }
     }
 

@@ -1,0 +1,113 @@
+package io.latefuse.topology;
+
+import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.PredictionStatus;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.latefuse.topology.FusionDriver.T0;
+import static io.latefuse.topology.FusionDriver.score;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The state layout: a deadline index that is derived from {@code pending} and rebuilt, emitted events that expire
+ * with their window store's segments, and emitted events that an earlier release kept in its {@code finished} store.
+ */
+class StateLayoutTest {
+
+    private static PipelineConfig config(String retention) {
+        return PipelineConfigLoader.parse(FusionDriver.BASE.formatted("layout")
+                .replace("late.retention: 1h", "late.retention: " + retention), "test", Map.of());
+    }
+
+    private static List<String> emittedIds(ProcessorHarness h) {
+        List<String> ids = new ArrayList<>();
+        try (var it = h.emitted.all()) {
+            it.forEachRemaining(kv -> ids.add(kv.key.key()));
+        }
+        return ids;
+    }
+
+    @Test
+    void aCompleteEventLeavesOneEmittedEntryAndNoTimers() {
+        ProcessorHarness h = new ProcessorHarness(config("10m"));
+        for (String m : List.of("acoustic", "lexical", "prosody")) {
+            h.process(score("e1", m, 0.9f));
+        }
+        assertThat(h.predictions()).singleElement().satisfies(p -> assertThat(p.getStatus()).isEqualTo(PredictionStatus.COMPLETE));
+        assertThat(h.pending.approximateNumEntries()).isZero();
+        assertThat(h.deadlines.approximateNumEntries()).as("no timer: not for the deadline, not for forgetting").isZero();
+        assertThat(emittedIds(h)).containsExactly("e1");
+    }
+
+    @Test
+    void anEmittedEventTakesRevisionsWithinLateRetentionAndIsForgottenAfterIt() {
+        ProcessorHarness h = new ProcessorHarness(config("1s"));
+        for (String e : List.of("e1", "e2")) {
+            for (String m : List.of("acoustic", "lexical", "prosody")) {
+                h.process(score(e, m, 0.9f));
+            }
+        }
+        h.setWall(500);
+        h.process(score("e1", "visual", 0.2f));
+        assertThat(h.predictions()).filteredOn(p -> p.getEventId().equals("e1")).extracting(FusedPrediction::getRevision)
+                .containsExactly(0, 1);
+
+        // 1.6 s after e2 was emitted, a score for it starts a new event, as late.retention documents.
+        h.setWall(1_600);
+        h.process(score("e2", "visual", 0.2f));
+        h.setWall(1_910);
+        h.punctuate();
+        assertThat(h.predictions()).filteredOn(p -> p.getEventId().equals("e2")).extracting(FusedPrediction::getRevision)
+                .containsExactly(0, 0);
+    }
+
+    @Test
+    void theDeadlineIndexIsRebuiltFromPendingWhenATaskMovesToAnInstanceWithoutIt() {
+        ProcessorHarness first = new ProcessorHarness(config("10m"));
+        first.process(score("e1", "acoustic", 0.9f));
+        var changelogs = first.snapshot();
+
+        // A new instance restores the changelogged stores; the index, which has no changelog, starts empty.
+        ProcessorHarness second = new ProcessorHarness(config("10m"));
+        second.processor.close();
+        second.restore(changelogs);
+        second.processor.init(second.context);
+        assertThat(second.deadlines.approximateNumEntries()).isEqualTo(1);
+        second.setWall(310);
+        second.punctuate();
+        assertThat(second.predictions()).singleElement().satisfies(p -> {
+            assertThat(p.getEventId()).isEqualTo("e1");
+            assertThat(p.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+        });
+        assertThat(second.deadlines.approximateNumEntries()).isZero();
+    }
+
+    @Test
+    void emittedEventsThatAnEarlierReleaseKeptAreMovedAndStillTakeRevisions() {
+        PipelineConfig config = config("10m");
+        ProcessorHarness h = new ProcessorHarness(config);
+        // latefuse 0.1/0.2 kept an emitted event in 'finished' with its forget time (emission + late.retention) as
+        // the timer, and a FORGET entry in its changelogged 'deadlines' index, which this release no longer reads.
+        long emittedAt = T0.toEpochMilli() - 60_000;
+        EventState old = new EventState("old", T0.toEpochMilli(), emittedAt - 300, emittedAt + 600_000, 0,
+                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))));
+        h.legacyFinished.put("old", old);
+        h.processor.close();
+        h.processor.init(h.context);
+        assertThat(h.legacyFinished.approximateNumEntries()).as("the old store is emptied").isZero();
+        assertThat(emittedIds(h)).containsExactly("old");
+
+        h.process(score("old", "prosody", 0.7f));
+        assertThat(h.predictions()).singleElement().satisfies(p -> {
+            assertThat(p.getRevision()).isEqualTo(1);
+            assertThat(p.getPresent()).containsExactly("acoustic", "lexical", "prosody");
+        });
+    }
+}
