@@ -166,7 +166,8 @@ public final class HotPathProfile implements AutoCloseable {
      * the application id {@code bench-<run>-<mode>-<variant>[-r<n>]}.
      */
     static String variantOf(String thread, List<String> variants, String mode) {
-        if (thread == null || !thread.contains("-StreamThread-") || thread.contains("-warmup-")) {
+        // The stream thread itself: its producer's and consumer's own threads carry its name with a suffix.
+        if (thread == null || !thread.matches(".*-StreamThread-\\d+") || thread.contains("-warmup-")) {
             return null;
         }
         for (String v : variants) {

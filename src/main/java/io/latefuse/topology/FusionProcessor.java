@@ -284,7 +284,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.EVENT ? eventTime : now, maxWaitMs);
             // The first arrival is when the first score was written on the input clock, when it was read otherwise.
             long firstArrival = config.deadlineClock() == DeadlineClock.INPUT ? now : context.currentSystemTimeMs();
-            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>());
+            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false);
             addTimer(deadline, id);
             pendingChanged(1);
         } else if ((fusion.presentMask(state) & bit) != 0) {
@@ -322,7 +322,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     private void lateArrival(Emitted entry, ModalityScore score, long bit, long timestamp) {
         EventState done = entry.state();
-        if ((fusion.presentMask(done) & bit) != 0) {
+        if (done.getSettled() || (fusion.presentMask(done) & bit) != 0) {
             telemetry.duplicate();
             return;
         }
@@ -350,7 +350,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         forward(revised, timestamp);
         done.setRevision(revision);
-        emitted.put(done.getEventId(), done, entry.at());
+        emitted.put(done.getEventId(), settledOrAsIs(done), entry.at());
     }
 
     /**
@@ -382,8 +382,20 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         pendingChanged(-1);
         if (retentionMs > 0) {
             long now = clockNow();
-            emitted.put(id, state, now - Math.floorMod(now, emittedBucketMs));
+            emitted.put(id, settledOrAsIs(state), now - Math.floorMod(now, emittedBucketMs));
         }
+    }
+
+    /**
+     * What the emitted store keeps of an event: an event answered with every configured modality can take no
+     * revision (any later score is a duplicate), so its scores are dropped; the others keep theirs for revisions.
+     */
+    private EventState settledOrAsIs(EventState state) {
+        if (state.getRevision() < 0 || !fusion.allPresent(fusion.presentMask(state))) {
+            return state;
+        }
+        return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
+                state.getRevision(), new ArrayList<>(), true);
     }
 
     /** Why an event came out DEGRADED: which deadline passed, on which clock, with what read. */

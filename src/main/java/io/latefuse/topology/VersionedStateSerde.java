@@ -26,7 +26,9 @@ import java.util.Map;
  * release can read what the one before it wrote, and refuses what it cannot read rather than mis-read it. No
  * registry: the state is private to the app.
  * <ul>
- *   <li>Format 1 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema.</li>
+ *   <li>Format 2 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema.
+ *       {@code EventState} gained {@code settled}.</li>
+ *   <li>Format 1: the same framing, before {@code settled}; the writer schema is kept as {@code io/latefuse/state/<Class>-v1.avsc}.</li>
  *   <li>Format 0 (0.1, before versioning): bare Avro binary. Its writer schema is kept as the resource
  *       {@code io/latefuse/state/<Class>-v0.avsc}. Its first byte is always even: every state record begins with a
  *       string, whose length Avro writes as a zigzag varint of a non-negative number. {@code 0x01} (zigzag -1) is
@@ -38,7 +40,7 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
     /** The first byte of every versioned value. */
     static final byte MARKER = 0x01;
     /** The format this release writes. */
-    static final int CURRENT = 1;
+    static final int CURRENT = 2;
 
     private final String type;
     private final SpecificDatumWriter<T> writer;
@@ -52,7 +54,9 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
         Schema schema = model.getSchema(type);
         this.writer = new SpecificDatumWriter<>(schema, model);
         readers.put(CURRENT, new SpecificDatumReader<>(schema, schema, model));
-        readers.put(0, new SpecificDatumReader<>(writerSchema(type, 0), schema, model));
+        for (int version = 0; version < CURRENT; version++) {
+            readers.put(version, new SpecificDatumReader<>(writerSchema(type, version), schema, model));
+        }
     }
 
     private static Schema writerSchema(Class<?> type, int version) {

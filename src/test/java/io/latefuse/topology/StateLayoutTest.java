@@ -34,6 +34,16 @@ class StateLayoutTest {
         return ids;
     }
 
+    private static int storedArrivals(ProcessorHarness h) {
+        int n = 0;
+        try (var it = h.emitted.all()) {
+            while (it.hasNext()) {
+                n += it.next().value.getArrivals().size();
+            }
+        }
+        return n;
+    }
+
     @Test
     void aCompleteEventLeavesOneEmittedEntryAndNoTimers() {
         ProcessorHarness h = new ProcessorHarness(config("10m"));
@@ -44,6 +54,30 @@ class StateLayoutTest {
         assertThat(h.pending.approximateNumEntries()).isZero();
         assertThat(h.deadlines.approximateNumEntries()).as("no timer: not for the deadline, not for forgetting").isZero();
         assertThat(emittedIds(h)).containsExactly("e1");
+    }
+
+    @Test
+    void anEventAnsweredWithEveryModalityKeepsNoScoresAndLaterScoresAreDuplicates() {
+        ProcessorHarness h = new ProcessorHarness(config("10m"));
+        for (String m : List.of("acoustic", "lexical", "prosody")) {
+            h.process(score("e1", m, 0.9f));
+        }
+        // Answered without the optional visual, which may still revise it: its scores are kept.
+        assertThat(storedArrivals(h)).isEqualTo(3);
+        h.process(score("e1", "visual", 0.9f));
+        List<EventState> kept = new ArrayList<>();
+        try (var it = h.emitted.all()) {
+            it.forEachRemaining(kv -> kept.add(kv.value));
+        }
+        assertThat(kept).singleElement().satisfies(s -> {
+            assertThat(s.getSettled()).isTrue();
+            assertThat(s.getArrivals()).isEmpty();
+            assertThat(s.getRevision()).isEqualTo(1);
+        });
+        h.process(score("e1", "lexical", 0.1f));
+        assertThat(h.predictions()).extracting(FusedPrediction::getRevision).containsExactly(0, 1);
+        assertThat(h.deadLetters()).isEmpty();
+        assertThat(h.telemetry.registry().get("latefuse.duplicates").counter().count()).isEqualTo(1);
     }
 
     @Test
@@ -97,7 +131,7 @@ class StateLayoutTest {
         // the timer, and a FORGET entry in its changelogged 'deadlines' index, which this release no longer reads.
         long emittedAt = T0.toEpochMilli() - 60_000;
         EventState old = new EventState("old", T0.toEpochMilli(), emittedAt - 300, emittedAt + 600_000, 0,
-                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))));
+                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))), false);
         h.legacyFinished.put("old", old);
         h.processor.close();
         h.processor.init(h.context);

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class VersionedStateSerdeTest {
     private final VersionedStateSerde<EventState> serde = new VersionedStateSerde<>(EventState.class);
 
-    /** The state in the fixture, as the previous release (0.1, unversioned) wrote it. */
+    /** The state in the fixtures, as format 0 (0.1, unversioned) and format 1 wrote it. */
     private static EventState fixture() {
         ModalityScore a = ModalityScore.newBuilder().setEventId("fixture-1").setModality("acoustic").setModel("am")
                 .setModelVersion("7").setScores(List.of(0.75f, 0.25f)).setScoreType(ScoreType.PROBABILITY)
@@ -29,7 +29,7 @@ class VersionedStateSerdeTest {
                 .setModelVersion("3").setScores(List.of(1.5f, -0.5f)).setScoreType(ScoreType.LOGIT)
                 .setEventTime(Instant.ofEpochMilli(1_767_225_600_040L)).build();
         return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, -1,
-                new java.util.ArrayList<>(List.of(a, b)));
+                new java.util.ArrayList<>(List.of(a, b)), false);
     }
 
     @Test
@@ -38,6 +38,14 @@ class VersionedStateSerdeTest {
         byte[] previous = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v0.bin"));
         assertThat(previous[0] & 1).as("a format-0 value begins with an even byte").isZero();
         assertThat(serde.deserializer().deserialize("changelog", previous)).isEqualTo(fixture());
+    }
+
+    @Test
+    void stateInFormat1Restores() throws Exception {
+        // Bytes written in format 1 (versioned, before EventState had 'settled'), kept as a fixture.
+        byte[] format1 = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v1.bin"));
+        assertThat(format1[1]).isEqualTo((byte) 1);
+        assertThat(serde.deserializer().deserialize("changelog", format1)).isEqualTo(fixture());
     }
 
     @Test
