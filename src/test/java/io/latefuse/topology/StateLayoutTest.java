@@ -124,6 +124,21 @@ class StateLayoutTest {
     }
 
     @Test
+    void aRestoredTaskReadsItsStoresNotTheStateObjectsItHeldBefore() {
+        ProcessorHarness h = new ProcessorHarness(config("10m"));
+        h.process(score("e1", "acoustic", 0.9f));
+        var committed = h.snapshot();
+        h.process(score("e1", "lexical", 0.8f)); // in a transaction that then aborts
+
+        h.processor.close();
+        h.restore(committed);
+        h.processor.init(h.context);
+        h.setWall(310);
+        h.punctuate();
+        assertThat(h.predictions()).singleElement().satisfies(p -> assertThat(p.getPresent()).containsExactly("acoustic"));
+    }
+
+    @Test
     void emittedEventsThatAnEarlierReleaseKeptAreMovedAndStillTakeRevisions() {
         PipelineConfig config = config("10m");
         ProcessorHarness h = new ProcessorHarness(config);
