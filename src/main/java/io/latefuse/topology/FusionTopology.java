@@ -100,13 +100,16 @@ public final class FusionTopology {
     }
 
     /**
-     * Changelogged (the default), so that state survives crashes and moves with its task. The record cache holds an
-     * event's arrivals until the commit: an event that completes within one commit interval reaches the store and
-     * the changelog as a single tombstone.
+     * Changelogged (the default), so that state survives crashes and moves with its task. On RocksDB the record cache
+     * holds an event's arrivals until the commit: an event that completes within one commit interval reaches RocksDB
+     * and the changelog as a single tombstone. In memory the cache is a second map in front of the store's own, and
+     * `latefuse bench` measured more throughput without it (0.42 against 0.33 × serde-passthrough-eos), though every
+     * arrival is then a changelog record; on RocksDB it measured the same either way.
      */
     static StoreBuilder<KeyValueStore<String, EventState>> pendingStore(PipelineConfig.StoreType type) {
-        return Stores.keyValueStoreBuilder(keyValue(type, PENDING_STORE), Serdes.String(),
-                new VersionedStateSerde<>(EventState.class)).withCachingEnabled();
+        StoreBuilder<KeyValueStore<String, EventState>> b = Stores.keyValueStoreBuilder(keyValue(type, PENDING_STORE),
+                Serdes.String(), new VersionedStateSerde<>(EventState.class));
+        return type == PipelineConfig.StoreType.MEMORY ? b.withCachingDisabled() : b.withCachingEnabled();
     }
 
     /** Neither logged nor cached: it is rebuilt from {@code pending}, and written once and deleted once per event. */
