@@ -46,16 +46,16 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         if (!live.isEmpty()) {
             liveSummary(md);
             md.append("#### Live: each run, wait from the append of an event's last on-time score to the append of its answer (ms)\n\n");
-            md.append("| run | variant | complete p50 / p95 / p99 | p99 × passthrough | partial p50 / p95 / p99 | outputs | revisions | correct | lost | duplicated | incomplete |\n");
-            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            md.append("| run | variant | complete p50 / p95 / p99 | p99 × passthrough | partial p50 / p95 / p99 | outputs | revisions | correct | lost | duplicated | incomplete | dead letters |\n");
+            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
             for (VariantResult r : live) {
                 Optional<VariantResult> base = sameRun(live, r, "passthrough");
-                md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %,d | %,d | %,d / %,d | %,d | %,d | %,d |%n",
+                md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %,d | %,d | %,d / %,d | %,d | %,d | %,d | %s |%n",
                         r.repetition(), r.variant(), waits(r.completeWait()),
                         base.map(b -> String.format(Locale.ROOT, "%.1f",
                                 (double) r.completeWait().p99() / Math.max(1, b.completeWait().p99()))).orElse("–"),
                         waits(r.partialWait()), r.outputs(), r.revisions(), r.correct(), r.events(), r.lost(),
-                        r.duplicated(), r.incomplete()));
+                        r.duplicated(), r.incomplete(), deadLetters(r)));
             }
             md.append('\n');
         }
@@ -63,12 +63,12 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
             md.append("### Restart: SIGKILL under live traffic, down, restarted\n\n");
             md.append("A false DEGRADED answer lacks a modality that was sent on time (for the DSL: its unmatched output). "
                     + "A late-in answer holds a modality sent after the deadline.\n\n");
-            md.append("| variant | correct | false DEGRADED | late-in | revisions | lost | duplicated | complete p50 / p95 / p99 | partial p50 / p95 / p99 |\n");
-            md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            md.append("| variant | correct | false DEGRADED | late-in | revisions | lost | duplicated | dead letters | complete p50 / p95 / p99 | partial p50 / p95 / p99 |\n");
+            md.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
             for (VariantResult r : restart) {
-                md.append(String.format(Locale.ROOT, "| %s | %,d / %,d | %,d | %,d | %,d | %,d | %,d | %s | %s |%n",
+                md.append(String.format(Locale.ROOT, "| %s | %,d / %,d | %,d | %,d | %,d | %,d | %,d | %s | %s | %s |%n",
                         r.variant(), r.correct(), r.events(), r.lacking(), r.incomplete() - r.lacking(), r.revisions(),
-                        r.lost(), r.duplicated(), waits(r.completeWait()), waits(r.partialWait())));
+                        r.lost(), r.duplicated(), deadLetters(r), waits(r.completeWait()), waits(r.partialWait())));
             }
             md.append('\n');
         }
@@ -93,6 +93,11 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
 
     private static String joined(Map<String, Object> m) {
         return m.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; "));
+    }
+
+    private static String deadLetters(VariantResult r) {
+        return r.deadLetters().isEmpty() ? "0" : r.deadLetters().entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "));
     }
 
     private static String waits(VariantResult.Latency l) {

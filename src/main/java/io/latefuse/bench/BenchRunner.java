@@ -214,7 +214,7 @@ public final class BenchRunner implements AutoCloseable {
         }
         tally.rethrow();
         VariantResult r = judge(v, mode, workload, tally, runningAt, seconds, lastOnTime, warmupEvents)
-                .named(v.name() + tag, rep);
+                .named(v.name() + tag, rep).withDeadLetters(DeadLetterTally.count(settings.bootstrapServers(), base + ".dlq"));
         if (warmup) {
             return r;
         }
@@ -306,10 +306,11 @@ public final class BenchRunner implements AutoCloseable {
                 reader.join(10_000);
             }
             tally.rethrow();
-            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents).named(name, 1);
+            VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents)
+                    .named(name, 1).withDeadLetters(DeadLetterTally.count(settings.bootstrapServers(), base + ".dlq"));
             log.printf(Locale.ROOT, "restart %-40s answered %,d/%,d, correct %,d, false DEGRADED %,d, other incomplete %,d, "
-                    + "revisions %,d, lost %,d, duplicated %,d%n", name, r.answered(), r.events(), r.correct(),
-                    r.lacking(), r.incomplete() - r.lacking(), r.revisions(), r.lost(), r.duplicated());
+                    + "revisions %,d, lost %,d, duplicated %,d, dead letters %s%n", name, r.answered(), r.events(), r.correct(),
+                    r.lacking(), r.incomplete() - r.lacking(), r.revisions(), r.lost(), r.duplicated(), r.deadLetters());
             results.add(r);
         }
         return results;
@@ -404,7 +405,7 @@ public final class BenchRunner implements AutoCloseable {
         return new VariantResult(v.name(), 1, mode, w.events() - warmupEvents, inputs, tally.outputs.get(), tally.revisions.get(),
                 answered, correct, lost, duplicated, incomplete, lacking, seconds,
                 lastOnTime == null ? answered / seconds : w.events() / liveSeconds,
-                VariantResult.Latency.of(complete), VariantResult.Latency.of(partial));
+                VariantResult.Latency.of(complete), VariantResult.Latency.of(partial), Map.of());
     }
 
     private PipelineConfig config(Variant v, String base, List<String> names, List<String> inputs, String output,

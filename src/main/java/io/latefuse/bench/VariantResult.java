@@ -19,15 +19,27 @@ package io.latefuse.bench;
  * @param eventsPerSecond backlog: events answered per second of {@code seconds}; live: the rate achieved
  * @param completeWait   wait of events whose modalities all came on time, in ms
  * @param partialWait    wait of events with a missing or late modality, in ms
+ * @param deadLetters    records the variant sent to its dead-letter topic, by reason
  */
 public record VariantResult(String variant, int repetition, String mode, int events, long inputRecords, long outputs, long revisions,
                             int answered, int correct, int lost, int duplicated, int incomplete, int lacking,
-                            double seconds, double eventsPerSecond, Latency completeWait, Latency partialWait) {
+                            double seconds, double eventsPerSecond, Latency completeWait, Latency partialWait,
+                            java.util.Map<String, Long> deadLetters) {
+
+    public VariantResult {
+        deadLetters = java.util.Map.copyOf(deadLetters);
+    }
 
     /** The same result under another name (a variant run with a setting of its own), from repetition {@code rep}. */
     public VariantResult named(String name, int rep) {
         return new VariantResult(name, rep, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
-                incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait);
+                incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait, deadLetters);
+    }
+
+    /** The same result, with what the variant dead-lettered. */
+    public VariantResult withDeadLetters(java.util.Map<String, Long> byReason) {
+        return new VariantResult(variant, repetition, mode, events, inputRecords, outputs, revisions, answered, correct,
+                lost, duplicated, incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait, byReason);
     }
 
     /** Wait percentiles in ms, from an HdrHistogram. */

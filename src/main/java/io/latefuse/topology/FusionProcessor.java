@@ -43,8 +43,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code emitted}: emitted events, for late arrivals, in a window store that drops them a segment at a time
  *   after {@code late.retention}. Changelogged.</li>
  * </ul>
- * A complete event that arrives within one commit interval thus costs one tombstone in {@code pending} (its
- * arrivals stay in the record cache), one entry and one delete in the local index, and one {@code emitted} entry.
+ * A complete event thus costs its {@code pending} writes (on RocksDB, within one commit interval, a single tombstone:
+ * its arrivals stay in the record cache), one entry and one removal in the local index, and one {@code emitted}
+ * entry, with no scores in it if every modality came (it is settled). Nothing is written later to forget it.
  * An event is emitted COMPLETE the moment its last awaited modality arrives, and DEGRADED when its deadline passes
  * with a required modality missing. Invalid records throw {@link InvalidScoreException} before any state changes;
  * the processing exception handler sends them to the dead-letter topic.
@@ -184,8 +185,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     }
 
     /**
-     * Moves emitted events that latefuse 0.1 or 0.2 kept (with their forget time as the timer) into the emitted
-     * store, at the time they were emitted, and empties the old store: their late scores still make revisions.
+     * Moves the emitted events that state formats 0 and 1 kept in {@code finished} (with their forget time as the
+     * timer) into the emitted store, at the time they were emitted, and empties the old store: their late scores
+     * still make revisions.
      */
     private void moveLegacyFinished(KeyValueStore<String, EventState> legacy) {
         List<String> moved = new ArrayList<>();

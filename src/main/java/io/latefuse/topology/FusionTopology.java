@@ -48,7 +48,7 @@ public final class FusionTopology {
      */
     public static final String EMITTED_STORE = "emitted";
     /**
-     * Emitted events as latefuse 0.1 and 0.2 kept them (a key-value store with a timer each). Read once when a task
+     * Emitted events as state formats 0 and 1 kept them (a key-value store with a timer each). Read once when a task
      * starts, moved into {@code emitted}, and emptied; declared only so that an upgraded app restores it.
      */
     public static final String LEGACY_FINISHED_STORE = "finished";
