@@ -62,8 +62,7 @@ final class OutputTally implements Runnable {
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            List<TopicPartition> partitions = partitionsOf(consumer, topic);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             while (!stop.get()) {
@@ -73,6 +72,30 @@ final class OutputTally implements Runnable {
             }
         } catch (RuntimeException e) {
             failure = e;
+        }
+    }
+
+    /**
+     * The topic's partitions. A topic created a moment ago may not be in the consumer's metadata yet, and then has
+     * none: ask again, rather than assign nothing and fail the run.
+     */
+    static List<TopicPartition> partitionsOf(KafkaConsumer<?, ?> consumer, String topic) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            if (!partitions.isEmpty()) {
+                return partitions;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topic " + topic + " has no partitions after 30 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the partitions of " + topic, e);
+            }
         }
     }
 
