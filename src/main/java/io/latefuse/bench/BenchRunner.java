@@ -306,6 +306,7 @@ public final class BenchRunner implements AutoCloseable {
                 reader.join(10_000);
             }
             tally.rethrow();
+            reportUnrevisedLateScores(name, workload, tally, runningAt);
             VariantResult r = judge(v, "restart", workload, tally, runningAt, seconds, lastOnTime, warmupEvents)
                     .named(name, 1).withDeadLetters(DeadLetterTally.count(settings.bootstrapServers(), base + ".dlq"));
             log.printf(Locale.ROOT, "restart %-40s answered %,d/%,d, correct %,d, false DEGRADED %,d, other incomplete %,d, "
@@ -314,6 +315,36 @@ public final class BenchRunner implements AutoCloseable {
             results.add(r);
         }
         return results;
+    }
+
+    /**
+     * Late scores that left no trace: their event got no revision, and its answer does not hold them either. Each
+     * should make a revision; the restart runs showed a few that did not, so they are named here.
+     */
+    private void reportUnrevisedLateScores(String name, BenchWorkload w, OutputTally tally, long runningAt) {
+        List<String> unrevised = new ArrayList<>();
+        int late = 0;
+        int revised = 0;
+        int takenIn = 0;
+        for (int e = 0; e < w.events(); e++) {
+            BenchWorkload.EventPlan plan = w.plan(e);
+            if (plan.late() < 0) {
+                continue;
+            }
+            late++;
+            boolean inAnswer = (tally.answerPresent[e] & (1L << plan.late())) != 0;
+            revised += tally.revisionsOf[e] > 0 ? 1 : 0;
+            takenIn += inAnswer ? 1 : 0;
+            if (tally.revisionsOf[e] == 0 && !inAnswer) {
+                unrevised.add(plan.id() + " (answered at +" + (tally.answerAppend[e] - runningAt) + " ms)");
+            }
+        }
+        log.printf(Locale.ROOT, "restart %-40s late scores, warm-up included: %d sent, %d made a revision, %d were taken "
+                + "into revision 0%n", name, late, revised, takenIn);
+        if (!unrevised.isEmpty()) {
+            log.printf(Locale.ROOT, "restart %-40s %d late score(s) made no revision: %s%n", name, unrevised.size(),
+                    String.join(", ", unrevised.subList(0, Math.min(10, unrevised.size()))));
+        }
     }
 
     /** The variant as its own JVM: {@code latefuse run} for latefuse, {@code latefuse bench-dsl-app} for the DSL. */

@@ -34,6 +34,8 @@ final class OutputTally implements Runnable {
 
     /** Outputs that count as an answer: revision 0 (latefuse), any (DSL), any record (passthrough). */
     final int[] answerOutputs;
+    /** Revisions (latefuse's labelled updates after a late score) per event. */
+    final int[] revisionsOf;
     final long[] answerAppend;
     /** Bit m set: the answer held modality m. */
     final long[] answerPresent;
@@ -51,6 +53,7 @@ final class OutputTally implements Runnable {
         this.kind = kind;
         this.predictions = predictions;
         this.answerOutputs = new int[workload.events()];
+        this.revisionsOf = new int[workload.events()];
         this.answerAppend = new long[workload.events()];
         this.answerPresent = new long[workload.events()];
     }
@@ -116,6 +119,7 @@ final class OutputTally implements Runnable {
                 FusedPrediction p = predictions.deserialize(topic, r.headers(), r.value());
                 if (kind == Variant.Kind.LATEFUSE && p.getRevision() > 0) {
                     revisions.incrementAndGet();
+                    revisionsOf[e]++;
                     return;
                 }
                 if (++answerOutputs[e] == 1) {
