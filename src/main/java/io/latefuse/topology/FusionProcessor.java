@@ -12,7 +12,6 @@ import io.latefuse.progress.InputProgress;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -60,7 +59,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class FusionProcessor implements Processor<String, ModalityScore, String, SpecificRecord> {
     private static final Logger log = LoggerFactory.getLogger(FusionProcessor.class);
-    private static final byte[] NO_VALUE = new byte[0];
     /** {@code revision} of an emitted event whose fusion failed and whose scores were dead-lettered. */
     static final int DEAD_LETTERED = -2;
     /** Modalities found in restored state that the config no longer has; each is logged once per JVM. */
@@ -78,19 +76,13 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, EventState> pending;
     private WindowStore<String, EventState> emitted;
-    private KeyValueStore<Bytes, byte[]> deadlines;
+    private DeadlineIndex deadlines;
     /**
      * When {@link #process} next looks for due timers itself: under load a degraded emission then waits for the next
      * record rather than the next punctuation, while punctuations cover idle input. At most once per punctuation
      * interval, or sooner for a timer added earlier. 0 after {@link #init}, so that restored timers are seen.
      */
     private long nextDue;
-    /**
-     * No timer is earlier than this. Scans start here rather than at the first key: in RocksDB the index's past is
-     * a run of tombstones until compaction, and a scan from the first key would step over all of them. 0 after
-     * {@link #init}: the stores may have been restored with timers before any time this instance saw.
-     */
-    private long lowWater;
     private final long punctuationMs;
     /**
      * The states of recently written pending events, as objects, so that an event's next arrival does not decode
@@ -144,9 +136,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.context = context;
         this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
         this.emitted = context.getStateStore(FusionTopology.EMITTED_STORE);
-        this.deadlines = context.getStateStore(FusionTopology.DEADLINE_INDEX_STORE);
+        this.deadlines = new DeadlineIndex(context.getStateStore(FusionTopology.DEADLINE_INDEX_STORE));
         this.nextDue = 0;
-        this.lowWater = 0;
         this.recent.clear();
         this.initializedAt = context.currentSystemTimeMs();
         int partition = context.taskId().partition();
@@ -177,7 +168,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         try (KeyValueIterator<String, EventState> it = pending.all()) {
             while (it.hasNext()) {
                 KeyValue<String, EventState> e = it.next();
-                deadlines.put(TimerKey.of(e.value.getTimer(), e.key), NO_VALUE);
+                deadlines.add(e.value.getTimer(), e.key);
                 n++;
             }
         }
@@ -325,7 +316,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // Every required modality is in: wait at most optional.wait for the optional ones.
             long soon = Math.min(state.getTimer(), Saturating.add(now, optionalWaitMs));
             if (soon != state.getTimer()) {
-                unindex(state.getTimer(), id);
+                deadlines.remove(state.getTimer(), id);
                 addTimer(soon, id);
                 state.setTimer(soon);
             }
@@ -400,7 +391,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state.setRevision(DEAD_LETTERED);
         }
         deletePending(id);
-        unindex(state.getTimer(), id);
+        deadlines.remove(state.getTimer(), id);
         pendingChanged(-1);
         if (retentionMs > 0) {
             long now = clockNow();
@@ -514,7 +505,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             withoutStaleModalities(id, state, timestamp);
             if (state.getArrivals().isEmpty()) {
                 deletePending(id);
-                unindex(state.getTimer(), id);
+                deadlines.remove(state.getTimer(), id);
                 pendingChanged(-1);
                 return null;
             }
@@ -535,11 +526,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private void deletePending(String id) {
         pending.put(id, null);
         recent.remove(id);
-    }
-
-    /** Removes an event's index entry; a put of null, as in {@link #deletePending}. */
-    private void unindex(long timer, String id) {
-        deadlines.put(TimerKey.of(timer, id), null);
     }
 
     /**
@@ -605,9 +591,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     }
 
     private void addTimer(long time, String eventId) {
-        deadlines.put(TimerKey.of(time, eventId), NO_VALUE);
+        deadlines.add(time, eventId);
         nextDue = Math.min(nextDue, time);
-        lowWater = Math.min(lowWater, time);
     }
 
     private void pendingChanged(long delta) {
@@ -644,32 +629,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // Nothing read yet from some partition (just started, restoring): held back since the task started.
             telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(now, initializedAt));
         }
-        if (lowWater > now) {
-            return; // nothing can be due; the clock may even have stepped back
-        }
-        List<Bytes> due = new ArrayList<>();
-        // A bounded range, never all(): the record cache (and the in-memory store) copy the keys an iterator
-        // covers, so an open-ended scan costs O(pending) however few entries are due. Profiling `latefuse bench`
-        // found that copy taking most of the stream thread's time.
-        long end = Saturating.add(now, 1);
-        try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(TimerKey.bound(lowWater), TimerKey.bound(end))) {
-            while (it.hasNext()) {
-                KeyValue<Bytes, byte[]> entry = it.next();
-                telemetry.deadlineIndexVisited();
-                due.add(entry.key);
-            }
-        }
-        lowWater = end;
         List<EventState> toEmit = new ArrayList<>();
-        for (Bytes key : due) {
-            String id = TimerKey.eventId(key);
-            long time = TimerKey.time(key);
-            EventState state = loadPending(id, now);
-            if (state != null && state.getTimer() == time) {
+        for (DeadlineIndex.Entry due : deadlines.pollDue(now)) {
+            telemetry.deadlineIndexVisited();
+            EventState state = loadPending(due.eventId(), now);
+            if (state != null && state.getTimer() == due.time()) {
                 toEmit.add(state); // its timer goes when it is emitted
                 continue;
             }
-            deadlines.put(key, null); // stale: its event was emitted, or its timer moved
+            deadlines.remove(due.time(), due.eventId()); // stale: its event was emitted, or its timer moved
         }
         if (toEmit.isEmpty()) {
             return;
