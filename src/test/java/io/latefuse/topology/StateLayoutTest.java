@@ -103,6 +103,27 @@ class StateLayoutTest {
     }
 
     @Test
+    void onceAnEventIsEmittedAndForgottenTheStoresHoldNothingForIt() {
+        ProcessorHarness h = new ProcessorHarness(config("1s"));
+        h.process(score("e1", "acoustic", 0.9f));
+        h.setWall(310);
+        h.punctuate(); // e1 degraded at its deadline
+        assertThat(emittedIds(h)).containsExactly("e1");
+
+        // Well past late.retention (and its eighth), another emission moves the store's time on, and the segment
+        // that held e1 is dropped whole.
+        h.setWall(2_500);
+        for (String m : List.of("acoustic", "lexical", "prosody")) {
+            h.process(score("e2", m, 0.9f));
+        }
+        assertThat(emittedIds(h)).containsExactly("e2");
+        assertThat(h.pending.get("e1")).isNull();
+        assertThat(h.pending.approximateNumEntries()).isZero();
+        assertThat(h.deadlines.approximateNumEntries()).isZero();
+        assertThat(h.legacyFinished.approximateNumEntries()).isZero();
+    }
+
+    @Test
     void theDeadlineIndexIsRebuiltFromPendingWhenATaskMovesToAnInstanceWithoutIt() {
         ProcessorHarness first = new ProcessorHarness(config("10m"));
         first.process(score("e1", "acoustic", 0.9f));
