@@ -64,11 +64,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "3", description = "Backlog and live: run the variants (and clocks) this many times, interleaved A B C, A B C, ...; the report gives medians and ranges, and ratios taken within each repetition (default ${DEFAULT-VALUE}).")
     int repeat;
 
-    @Option(names = "--kill-after", defaultValue = "15s", description = "Restart: SIGKILL the app this long into the traffic; after the warm-up, so that the events it held are judged (default ${DEFAULT-VALUE}).")
-    String killAfter;
+    @Option(names = "--kill-after", defaultValue = "15s", converter = DurationFlag.class, description = "Restart: SIGKILL the app this long into the traffic; after the warm-up, so that the events it held are judged (default ${DEFAULT-VALUE}).")
+    Duration killAfter;
 
-    @Option(names = "--down", defaultValue = "8s", description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
-    String down;
+    @Option(names = "--down", defaultValue = "8s", converter = DurationFlag.class, description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
+    Duration down;
 
     @Option(names = "--profile", description = "Backlog: record a JFR profile (--out/profile.jfr) and add the stream threads' hot path of each variant to the report.")
     boolean profile;
@@ -91,11 +91,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--instances", defaultValue = "1", description = "Backlog and live: instances of each app in this JVM, sharing its application id and partitions (default ${DEFAULT-VALUE}).")
     int instances;
 
-    @Option(names = "--max-wait", defaultValue = "300ms", description = "latefuse's deadline and the DSL's join window (default ${DEFAULT-VALUE}).")
-    String maxWait;
+    @Option(names = "--max-wait", defaultValue = "300ms", converter = DurationFlag.class, description = "latefuse's deadline and the DSL's join window (default ${DEFAULT-VALUE}).")
+    Duration maxWait;
 
-    @Option(names = "--grace", defaultValue = "100ms", description = "The DSL's grace period (default ${DEFAULT-VALUE}).")
-    String grace;
+    @Option(names = "--grace", defaultValue = "100ms", converter = DurationFlag.class, description = "The DSL's grace period (default ${DEFAULT-VALUE}).")
+    Duration grace;
 
     @Option(names = "--missing", defaultValue = "0.05", description = "Live: share of events with a modality never sent (default ${DEFAULT-VALUE}).")
     double missing;
@@ -126,8 +126,8 @@ final class BenchCommand implements Callable<Integer> {
         if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
         if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
         if (repeat < 1) problems.add("--repeat = " + repeat + ": must be at least 1");
-        if (mode == Mode.RESTART && Durations.parse(killAfter).toSeconds() <= warmupSeconds) {
-            problems.add("--kill-after = " + killAfter + ": must come after the " + warmupSeconds
+        if (mode == Mode.RESTART && killAfter.toSeconds() <= warmupSeconds) {
+            problems.add("--kill-after = " + Durations.format(killAfter) + ": must come after the " + warmupSeconds
                     + " s warm-up, or the events the app held when killed are not judged");
         }
         for (String c : clocks) {
@@ -152,8 +152,8 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             problems.add("--variants: " + e.getMessage());
         }
-        Duration wait = Durations.parse(maxWait);
-        Duration graceP = Durations.parse(grace);
+        Duration wait = maxWait;
+        Duration graceP = grace;
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("bench options", problems);
         }
@@ -181,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
                 restart = new ArrayList<>();
                 for (String clock : clocks) {
                     restart.addAll(runner.restart(selected, new BenchWorkload(liveEvents, names, missing, late, seed), rate,
-                            warmupEvents, Durations.parse(killAfter), Durations.parse(down), work, clock));
+                            warmupEvents, killAfter, down, work, clock));
                 }
             }
             if (mode == Mode.MEMORY) {
@@ -222,7 +222,7 @@ final class BenchCommand implements Callable<Integer> {
             settings.put("grace (DSL)", Durations.format(graceP));
             settings.put("deadline.clock (latefuse)", "event in backlog (a replay), input in live and restart");
             if (mode == Mode.RESTART) {
-                settings.put("restart", "SIGKILL after " + killAfter + " of traffic, down " + down
+                settings.put("restart", "SIGKILL after " + Durations.format(killAfter) + " of traffic, down " + Durations.format(down)
                         + ", session timeout 6 s; each app its own JVM (-Xmx512m)");
             }
             settings.put("strategy", strategy);

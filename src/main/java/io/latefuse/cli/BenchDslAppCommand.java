@@ -1,7 +1,6 @@
 package io.latefuse.cli;
 
 import io.latefuse.bench.BenchRunner;
-import io.latefuse.config.Durations;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategies;
@@ -28,8 +27,9 @@ final class BenchDslAppCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Pipeline config; max.wait is the join window.")
     Path config;
 
-    @Option(names = "--grace", defaultValue = "100ms", description = "The join's grace period (default ${DEFAULT-VALUE}).")
-    String grace;
+    @Option(names = "--grace", defaultValue = "100ms", converter = DurationFlag.class,
+            description = "The join's grace period (default ${DEFAULT-VALUE}).")
+    java.time.Duration grace;
 
     @Override
     public Integer call() throws Exception {
@@ -37,7 +37,7 @@ final class BenchDslAppCommand implements Callable<Integer> {
         RegistryConfig rc = FusionApp.registryConfig(cfg);
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         FusionStrategy strategy = FusionStrategies.create(cfg);
-        KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, Durations.parse(grace),
+        KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, grace,
                 registry, rc);
         return StreamsLifecycle.runUntilStopped(streams, "dsl", streams::start, () -> {
             StreamsLifecycle.close(streams);

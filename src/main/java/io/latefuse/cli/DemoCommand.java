@@ -54,8 +54,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
         description = "Run latefuse end to end on an embedded broker and registry with synthetic DDSD traffic.")
 final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--duration", defaultValue = "0", description = "Stop after this long (e.g. 60s, 5m); 0 runs until Ctrl-C.")
-    String duration;
+    @Option(names = "--duration", defaultValue = "0", converter = DurationFlag.class,
+            description = "Stop after this long, with its unit (e.g. 60s, 5m); 0 runs until Ctrl-C.")
+    Duration duration;
 
     @Option(names = "--rate", defaultValue = "50", description = "Utterances per second (default ${DEFAULT-VALUE}).")
     double rate;
@@ -78,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long durationMs = Durations.parse(duration).toMillis();
+        long durationMs = duration.toMillis();
         if (rate <= 0) {
             throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
         }
@@ -162,7 +163,7 @@ final class DemoCommand implements Callable<Integer> {
         producer.setDaemon(true);
         reader.setDaemon(true);
         out.printf(Locale.ROOT, "Producing synthetic DDSD utterances at %.0f/s (seed %d)%s%n%n", rate, seed,
-                durationMs > 0 ? " for " + duration : "; Ctrl-C to stop");
+                durationMs > 0 ? " for " + Durations.format(duration) : "; Ctrl-C to stop");
         producer.start();
         reader.start();
 

@@ -2,7 +2,6 @@ package io.latefuse.cli;
 
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.InvalidConfigException;
-import io.latefuse.config.Durations;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.scoring.ModalityScorer;
@@ -47,8 +46,9 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "64", description = "Score when this many records are buffered (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--linger", defaultValue = "5ms", description = "Score what is buffered at least this often (default ${DEFAULT-VALUE}).")
-    String linger;
+    @Option(names = "--linger", defaultValue = "5ms", converter = DurationFlag.class,
+            description = "Score what is buffered at least this often (default ${DEFAULT-VALUE}).")
+    Duration linger;
 
     @Option(names = "--create-topics", description = "Create the features topic if it is missing, like the scores topic's partitions.")
     boolean createTopics;
@@ -63,12 +63,7 @@ final class ScoreCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new InvalidConfigException("--batch-size", List.of("--batch-size = " + batchSize + ": must be at least 1"));
         }
-        Duration lingerTime;
-        try {
-            lingerTime = Durations.parse(linger);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException("--linger", List.of("--linger = '" + linger + "': " + e.getMessage()));
-        }
+        Duration lingerTime = linger;
         ModalityScorer scorer = ModalityScorer.load(modality, model, cfg.numClasses(),
                 logits ? ScoreType.LOGIT : ScoreType.PROBABILITY);
         PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));

@@ -22,6 +22,22 @@ class MainTest {
         assertThat(run("--help")).contains("Usage: latefuse").contains("schemas");
     }
 
+    @Test
+    void aDurationFlagWithoutItsUnitIsRefusedNotGuessed() {
+        // `demo --duration 40` once ran for 40 milliseconds and printed "for 40".
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("demo", "--duration", "40")).isEqualTo(2);
+        assertThat(err.toString()).contains("--duration").contains("'40' has no unit: write 40s for seconds, 40ms");
+
+        assertThat(new DurationFlag().convert("0")).isZero();
+        assertThat(new DurationFlag().convert("40s")).hasSeconds(40);
+        assertThat(new DurationFlag().convert("250ms")).hasMillis(250);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DurationFlag().convert("soon"))
+                .hasMessageContaining("'soon' is not a duration");
+    }
+
     /** Runs {@code run} on config/ddsd.yaml with {@code from} replaced by {@code to}; asserts exit code 2; returns stderr. */
     private static String runRefused(java.nio.file.Path dir, String from, String to) throws Exception {
         java.nio.file.Path bad = dir.resolve("bad.yaml");
