@@ -11,6 +11,7 @@ import io.latefuse.topology.FusionApp;
 import io.latefuse.topology.StreamsLifecycle;
 import io.latefuse.topology.StreamsProperties;
 import org.apache.kafka.streams.KafkaStreams;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,8 +25,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench-dsl-app", hidden = true, mixinStandardHelpOptions = true,
         description = "The benchmark's DSL outer-join chain on a pipeline config, until SIGTERM (bench restart mode).")
 final class BenchDslAppCommand implements Callable<Integer> {
-    @Option(names = "--config", required = true, description = "Pipeline config; max.wait is the join window.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--grace", defaultValue = "100ms", converter = DurationFlag.class,
             description = "The join's grace period (default ${DEFAULT-VALUE}).")
@@ -33,6 +34,7 @@ final class BenchDslAppCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         RegistryConfig rc = FusionApp.registryConfig(cfg);
         SchemaRegistry registry = SchemaRegistry.connect(rc);

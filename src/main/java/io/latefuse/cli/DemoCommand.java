@@ -26,6 +26,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -64,8 +65,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Generator seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--config", defaultValue = "config/ddsd.yaml", description = "Default ${DEFAULT-VALUE}.")
-    Path config;
+    private static final Path DEFAULT_CONFIG = Path.of("config/ddsd.yaml");
+
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--bad-rate", defaultValue = "0.005", description = "Share of utterances with an invalid score, to show dead letters (default ${DEFAULT-VALUE}).")
     double badRate;
@@ -118,6 +121,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private int runDemo(Path registryDir, long durationMs, boolean terminal) throws Exception {
+        Path config = configOption.path(DEFAULT_CONFIG);
         quietLogs();
         Path work = Files.createTempDirectory("latefuse-demo");
         long t = System.nanoTime();

@@ -10,6 +10,7 @@ import io.latefuse.fusion.OnnxModel;
 import io.latefuse.training.Evaluation;
 import io.latefuse.training.EvaluationReport;
 import io.latefuse.training.LabelledScores;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,8 +28,8 @@ import java.util.concurrent.Callable;
         description = "Evaluate weighted_mean, log_odds, vote and each given head on every non-empty subset of the modalities.")
 public final class EvaluateCommand implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, description = "Pipeline config: modalities, classes, weights, calibration.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--data", required = true, description = "Labelled scores CSV, as for train.")
     Path data;
@@ -46,6 +47,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         List<LabelledScores.Event> events = LabelledScores.read(data, cfg);
         Map<String, FusionStrategy> strategies = new LinkedHashMap<>(Evaluation.closedForm(cfg));

@@ -4,6 +4,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.training.LabelledScores;
 import io.latefuse.training.SyntheticDdsd;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,8 +20,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "The generator: ${COMPLETION-CANDIDATES}.")
     Generator generator;
 
-    @Option(names = "--config", defaultValue = "config/ddsd.yaml", description = "Default ${DEFAULT-VALUE}.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--seed", defaultValue = "1", description = "Default ${DEFAULT-VALUE}. The same seed gives the same file.")
     long seed;
@@ -35,6 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path(Path.of("config/ddsd.yaml"));
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         ProduceCommand.requireDdsd(cfg, config.toString());
         LabelledScores.write(out, cfg, new SyntheticDdsd(seed).labelled(events));

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,9 +32,8 @@ import java.util.concurrent.Callable;
         description = "Produce scores to the modality topics, from the synthetic DDSD generator or a labelled CSV.")
 final class ProduceCommand implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
-            description = "Pipeline config: topics, modalities, cluster. Env LATEFUSE_CONFIG.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @ArgGroup(multiplicity = "1")
     Source source;
@@ -65,6 +65,7 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         if (rate <= 0) {
             throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
@@ -103,7 +104,7 @@ final class ProduceCommand implements Callable<Integer> {
         if (!"ddsd".equals(source.synthetic)) {
             throw new InvalidConfigException("--synthetic", List.of("--synthetic = '" + source.synthetic + "': the generators are: ddsd"));
         }
-        requireDdsd(cfg, config.toString());
+        requireDdsd(cfg, configOption.path().toString());
         return ScoreStream.synthetic(seed);
     }
 

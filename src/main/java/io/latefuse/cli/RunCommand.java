@@ -12,6 +12,7 @@ import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,9 +29,8 @@ import java.util.concurrent.Callable;
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
-            description = "Pipeline config file (YAML). Env LATEFUSE_CONFIG.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--create-topics", defaultValue = "${env:LATEFUSE_CREATE_TOPICS:-false}",
             description = "Create missing topics instead of failing (env LATEFUSE_CREATE_TOPICS).")
@@ -50,6 +50,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         // Built before anything connects, so that a fusion head that does not fit the config fails first.
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,9 +31,8 @@ import java.util.concurrent.Callable;
 final class ScoreCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ScoreCommand.class);
 
-    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
-            description = "Pipeline config file (YAML). Env LATEFUSE_CONFIG.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--modality", required = true, description = "The modality to score, as named in the config.")
     String modality;
@@ -55,6 +55,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         if (cfg.modalityIndex(modality) < 0) {
             throw new InvalidConfigException("--modality", List.of("--modality = '" + modality

@@ -52,8 +52,8 @@ final class StudyCommand implements Runnable {
         @Option(names = "--data", defaultValue = "data/digits.csv.gz", description = "Digits CSV (default ${DEFAULT-VALUE}).")
         Path data;
 
-        @Option(names = "--config", defaultValue = "config/digits.yaml", description = "Default ${DEFAULT-VALUE}.")
-        Path config;
+        @CommandLine.Mixin
+        ConfigOption configOption;
 
         @Option(names = "--out", defaultValue = "target/study/digits", description = "Default ${DEFAULT-VALUE}.")
         Path out;
@@ -63,6 +63,7 @@ final class StudyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            Path config = configOption.path(Path.of("config/digits.yaml"));
             PipelineConfig cfg = PipelineConfigLoader.load(config);
             DigitsStudy.Split split = DigitsStudy.split(DigitsStudy.read(data), seed);
             System.out.printf("Digits: %d train, %d validation, %d test images (stratified, seed %d)%n",
@@ -82,8 +83,8 @@ final class StudyCommand implements Runnable {
     @Command(name = "ddsd", mixinStandardHelpOptions = true,
             description = "The synthetic DDSD stream: heads trained on one seeded stream, evaluated on another.")
     static final class Ddsd implements Callable<Integer> {
-        @Option(names = "--config", defaultValue = "config/ddsd.yaml", description = "Default ${DEFAULT-VALUE}.")
-        Path config;
+        @CommandLine.Mixin
+        ConfigOption configOption;
 
         @Option(names = "--out", defaultValue = "target/study/ddsd", description = "Default ${DEFAULT-VALUE}.")
         Path out;
@@ -96,6 +97,7 @@ final class StudyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            Path config = configOption.path(Path.of("config/ddsd.yaml"));
             PipelineConfig cfg = PipelineConfigLoader.load(config);
             Path val = out.resolve("validation-scores.csv");
             Path test = out.resolve("test-scores.csv");

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,9 +29,8 @@ import java.util.concurrent.Callable;
         description = "Print a topic's records decoded through the schema registry: one line per prediction, or JSON.")
 final class TailCommand implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, defaultValue = "${env:LATEFUSE_CONFIG}",
-            description = "Pipeline config: cluster and registry. Env LATEFUSE_CONFIG.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--topic", description = "The topic; default: the config's output topic.")
     String topic;
@@ -48,6 +48,7 @@ final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         String t = topic == null ? cfg.outputTopic() : topic;
         Properties props = new Properties();

@@ -12,6 +12,7 @@ import io.latefuse.training.DropoutTrainer;
 import io.latefuse.training.Evaluation;
 import io.latefuse.training.FusionHead;
 import io.latefuse.training.LabelledScores;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,8 +27,8 @@ import java.util.concurrent.Callable;
         description = "Train a fusion head on labelled per-modality scores with modality dropout; write ONNX and a JSON sidecar.")
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, description = "Pipeline config: modalities, classes, calibration.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigOption configOption;
 
     @Option(names = "--data", required = true,
             description = "Labelled scores: CSV event_id,label,<modality>_<class>... (empty cells where missing), "
@@ -53,6 +54,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         if (dropout < 0 || dropout >= 1) {
             throw new InvalidConfigException("--dropout", List.of("--dropout = " + dropout + ": must be in [0, 1)"));

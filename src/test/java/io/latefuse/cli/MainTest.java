@@ -23,6 +23,37 @@ class MainTest {
     }
 
     @Test
+    void everyCommandTakesTheConfigTheSameWay() {
+        CommandLine main = Main.commandLine();
+        java.util.List<String> withConfig = new java.util.ArrayList<>();
+        for (CommandLine sub : main.getSubcommands().values()) {
+            java.util.List<CommandLine> all = new java.util.ArrayList<>(java.util.List.of(sub));
+            all.addAll(sub.getSubcommands().values());
+            for (CommandLine c : all) {
+                CommandLine.Model.OptionSpec option = c.getCommandSpec().findOption("--config");
+                if (option != null) {
+                    withConfig.add(c.getCommandName());
+                    assertThat(option.names()).as(c.getCommandName()).containsExactly("-c", "--config");
+                    assertThat(String.join(" ", option.description())).as(c.getCommandName())
+                            .isEqualTo("Pipeline config file (YAML). Default: the environment variable LATEFUSE_CONFIG.");
+                }
+            }
+        }
+        assertThat(withConfig).contains("run", "score", "produce", "tail", "train", "evaluate", "demo", "generate",
+                "bench-dsl-app", "digits", "ddsd");
+    }
+
+    @Test
+    void aCommandWithoutAConfigSaysHowToGiveOne() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("LATEFUSE_CONFIG") == null);
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("run")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing the pipeline config: give --config FILE, or set LATEFUSE_CONFIG");
+    }
+
+    @Test
     void aDurationFlagWithoutItsUnitIsRefusedNotGuessed() {
         // `demo --duration 40` once ran for 40 milliseconds and printed "for 40".
         StringWriter err = new StringWriter();
