@@ -4,7 +4,6 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.internal.EventState;
 import io.latefuse.config.PipelineConfig;
-import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
 import io.latefuse.metrics.FusionTelemetry;
@@ -13,7 +12,6 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -67,7 +65,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final PipelineConfig config;
     private final EventFusion fusion;
     private final ScoreValidator validator;
-    private final long maxWaitMs;
+    private final DeadlineClockRules clock;
     private final long optionalWaitMs;
     private final long retentionMs;
     /** Emitted events are kept under their emission time rounded down to this. */
@@ -120,7 +118,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.progress = progress;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
-        this.maxWaitMs = config.maxWait().toMillis();
+        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait());
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.retentionMs = config.lateRetention().toMillis();
         this.emittedBucketMs = FusionTopology.emittedBucketMs(retentionMs);
@@ -151,9 +149,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         pendingHere = rebuildIndex();
         telemetry.pendingChanged(pendingHere);
         moveLegacyFinished(context.getStateStore(FusionTopology.LEGACY_FINISHED_STORE));
-        PunctuationType type = config.deadlineClock() == DeadlineClock.EVENT
-                ? PunctuationType.STREAM_TIME : PunctuationType.WALL_CLOCK_TIME;
-        context.schedule(config.punctuationInterval(), type, this::fireDueTimers);
+        context.schedule(config.punctuationInterval(), clock.punctuationType(), this::fireDueTimers);
     }
 
     /**
@@ -201,21 +197,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
     }
 
-    /** The clock that paces the scans for due timers: stream time on the event clock, otherwise the wall clock. */
     private long clockNow() {
-        return config.deadlineClock() == DeadlineClock.EVENT ? context.currentStreamTimeMs() : context.currentSystemTimeMs();
+        return clock.now(context);
     }
 
-    /**
-     * Timers up to this time may fire. On the input clock: the wall clock, held back to how far every input
-     * partition of this task has been read.
-     */
     private long dueBy() {
-        return switch (config.deadlineClock()) {
-            case EVENT -> context.currentStreamTimeMs();
-            case PROCESSING_TIME -> context.currentSystemTimeMs();
-            case INPUT -> inputReadTo(context.currentSystemTimeMs());
-        };
+        return clock.dueBy(context, this::inputReadTo);
     }
 
     /** The time up to which every input partition of the task has been read, at most {@code wallNow}. */
@@ -235,13 +222,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return Math.min(timestamp, progress.now());
     }
 
-    /** The time an arriving score starts or shortens a wait from, in the deadline clock. */
     private long arrivalTime(Record<String, ModalityScore> record) {
-        return switch (config.deadlineClock()) {
-            case EVENT -> context.currentStreamTimeMs();
-            case PROCESSING_TIME -> context.currentSystemTimeMs();
-            case INPUT -> writtenAt(record.timestamp());
-        };
+        return clock.arrival(context, () -> writtenAt(record.timestamp()));
     }
 
     @Override
@@ -294,9 +276,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         long now = arrivalTime(record);
         if (state == null) {
             long eventTime = score.getEventTime().toEpochMilli();
-            long deadline = Saturating.add(config.deadlineClock() == DeadlineClock.EVENT ? eventTime : now, maxWaitMs);
-            // The first arrival is when the first score was written on the input clock, when it was read otherwise.
-            long firstArrival = config.deadlineClock() == DeadlineClock.INPUT ? now : context.currentSystemTimeMs();
+            long deadline = clock.deadline(eventTime, now);
+            long firstArrival = clock.firstArrival(now, context.currentSystemTimeMs());
             state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false);
             addTimer(deadline, id);
             pendingChanged(1);
@@ -376,7 +357,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs());
             if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED) {
                 prediction.setDeadline(java.time.Instant.ofEpochMilli(state.getTimer()));
-                prediction.setDegradedReason(degradedReason(state.getTimer(), dueBy, prediction.getMissing()));
+                prediction.setDegradedReason(clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing()));
             }
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
@@ -409,21 +390,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
                 state.getRevision(), new ArrayList<>(), true);
-    }
-
-    /** Why an event came out DEGRADED: which deadline passed, on which clock, with what read. */
-    private String degradedReason(long deadline, long dueBy, List<String> missing) {
-        String wait = io.latefuse.config.Durations.format(config.maxWait());
-        String never = "no score of " + String.join(", ", missing) + " was read";
-        return switch (config.deadlineClock()) {
-            case INPUT -> never + " by the deadline " + java.time.Instant.ofEpochMilli(deadline) + " (max.wait " + wait
-                    + " after the first score was written), and every input partition was read past it (to "
-                    + java.time.Instant.ofEpochMilli(dueBy) + ")";
-            case EVENT -> never + " before stream time passed " + java.time.Instant.ofEpochMilli(deadline)
-                    + " (max.wait " + wait + " after event_time)";
-            case PROCESSING_TIME -> never + " by " + java.time.Instant.ofEpochMilli(deadline) + " on the wall clock (max.wait "
-                    + wait + " after the first score was read); deadline.clock processing_time does not wait for unread input";
-        };
     }
 
     /** One event's fusion: its result, or why it failed. */
@@ -624,7 +590,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private void fireDue() {
         nextDue = Saturating.add(clockNow(), punctuationMs);
         long now = dueBy();
-        if (config.deadlineClock() == DeadlineClock.INPUT) {
+        if (clock.waitsForInput()) {
             long wall = context.currentSystemTimeMs();
             // Nothing read yet from some partition (just started, restoring): held back since the task started.
             telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(now, initializedAt));
