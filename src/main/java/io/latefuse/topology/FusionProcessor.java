@@ -32,7 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The per-event complete-or-deadline join (DESIGN.md, "The join").
+ * The per-event complete-or-deadline join (docs/DESIGN.md, "The join").
  * <ul>
  *   <li>{@code pending}: event id to what has arrived, with the first arrival and the deadline. Changelogged.</li>
  *   <li>{@code deadline-index}: (deadline, event id) for every pending event; a punctuation range-scans only what is

@@ -22,7 +22,7 @@ import static io.latefuse.topology.FusionDriver.score;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** The fusion processor on TopologyTestDriver: the join semantics of DESIGN.md, one by one. */
+/** The fusion processor on TopologyTestDriver: the join semantics of docs/DESIGN.md, one by one. */
 class FusionTopologyTest {
     private static final List<String> ALL = List.of("acoustic", "lexical", "prosody", "visual");
 
