@@ -152,8 +152,6 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             problems.add("--variants: " + e.getMessage());
         }
-        Duration wait = maxWait;
-        Duration graceP = grace;
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("bench options", problems);
         }
@@ -168,7 +166,7 @@ final class BenchCommand implements Callable<Integer> {
                 apicurioDir != null ? apicurioDir : DemoCommand.defaultApicurioDir(), work.resolve("apicurio.log"));
              EmbeddedKafka kafka = DemoCommand.startQuietly();
              BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
-                    work.resolve("state"), partitions, wait, Duration.ofMillis(25), graceP, 2 * wait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
+                    work.resolve("state"), partitions, maxWait, Duration.ofMillis(25), grace, 2 * maxWait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
             List<String> names = BenchRunner.modalityNames(modalities);
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
@@ -217,9 +215,9 @@ final class BenchCommand implements Callable<Integer> {
             settings.put("partitions", partitions);
             settings.put("backlog events", events);
             settings.put("live", String.format(Locale.ROOT, "%.0f events/s for %d s after %d s of warm-up, %.0f%% missing one modality, %.0f%% with one late by %d ms",
-                    rate, liveSeconds, warmupSeconds, 100 * missing, 100 * late, 2 * wait.toMillis()));
-            settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(wait));
-            settings.put("grace (DSL)", Durations.format(graceP));
+                    rate, liveSeconds, warmupSeconds, 100 * missing, 100 * late, 2 * maxWait.toMillis()));
+            settings.put("max.wait (latefuse) = join window (DSL)", Durations.format(maxWait));
+            settings.put("grace (DSL)", Durations.format(grace));
             settings.put("deadline.clock (latefuse)", "event in backlog (a replay), input in live and restart");
             if (mode == Mode.RESTART) {
                 settings.put("restart", "SIGKILL after " + Durations.format(killAfter) + " of traffic, down " + Durations.format(down)

@@ -2,13 +2,13 @@ package io.latefuse.topology;
 
 import io.latefuse.config.Durations;
 import io.latefuse.config.PipelineConfig.DeadlineClock;
+import io.latefuse.progress.InputProgress;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.LongSupplier;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -19,10 +19,20 @@ import java.util.function.LongUnaryOperator;
 final class DeadlineClockRules {
     private final DeadlineClock clock;
     private final Duration maxWait;
+    private final InputProgress progress;
 
-    DeadlineClockRules(DeadlineClock clock, Duration maxWait) {
+    DeadlineClockRules(DeadlineClock clock, Duration maxWait, InputProgress progress) {
         this.clock = clock;
         this.maxWait = maxWait;
+        this.progress = progress;
+    }
+
+    /**
+     * When a score was written, as the input clock takes it: its Kafka timestamp (the broker's append time on a
+     * LogAppendTime topic), but never later than now, so that a producer clock running ahead cannot stretch a wait.
+     */
+    long writtenAt(long timestamp) {
+        return Math.min(timestamp, progress.now());
     }
 
     PunctuationType punctuationType() {
@@ -51,12 +61,12 @@ final class DeadlineClockRules {
         };
     }
 
-    /** The time an arriving score starts or shortens a wait from; {@code writtenAt}: when it was written. */
-    long arrival(ProcessorContext<?, ?> context, LongSupplier writtenAt) {
+    /** The time an arriving score, of Kafka timestamp {@code timestamp}, starts or shortens a wait from. */
+    long arrival(ProcessorContext<?, ?> context, long timestamp) {
         return switch (clock) {
             case EVENT -> context.currentStreamTimeMs();
             case PROCESSING_TIME -> context.currentSystemTimeMs();
-            case INPUT -> writtenAt.getAsLong();
+            case INPUT -> writtenAt(timestamp);
         };
     }
 

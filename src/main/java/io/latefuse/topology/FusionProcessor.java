@@ -66,6 +66,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final EventFusion fusion;
     private final ScoreValidator validator;
     private final DeadlineClockRules clock;
+    /** {@link #inputReadTo}, bound once: {@link #dueBy} runs on every record. */
+    private final java.util.function.LongUnaryOperator inputReadTo = this::inputReadTo;
     private final long optionalWaitMs;
     private final long retentionMs;
     /** Emitted events are kept under their emission time rounded down to this. */
@@ -118,7 +120,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.progress = progress;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
-        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait());
+        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), progress);
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.retentionMs = config.lateRetention().toMillis();
         this.emittedBucketMs = FusionTopology.emittedBucketMs(retentionMs);
@@ -182,14 +184,13 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             while (it.hasNext()) {
                 KeyValue<String, EventState> e = it.next();
                 if (retentionMs > 0) {
-                    long at = Math.max(0, e.value.getTimer() - retentionMs);
-                    emitted.put(e.key, e.value, at - Math.floorMod(at, emittedBucketMs));
+                    emitted.put(e.key, e.value, emittedBucket(Math.max(0, e.value.getTimer() - retentionMs)));
                 }
                 moved.add(e.key);
             }
         }
         for (String id : moved) {
-            legacy.delete(id);
+            legacy.put(id, null);
         }
         if (!moved.isEmpty()) {
             log.info("Moved {} emitted event(s) from the store of an earlier latefuse ('{}') into '{}'", moved.size(),
@@ -202,7 +203,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     }
 
     private long dueBy() {
-        return clock.dueBy(context, this::inputReadTo);
+        return clock.dueBy(context, inputReadTo);
     }
 
     /** The time up to which every input partition of the task has been read, at most {@code wallNow}. */
@@ -214,16 +215,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return to;
     }
 
-    /**
-     * When a score was written, as the input clock takes it: its Kafka timestamp (the broker's append time on a
-     * LogAppendTime topic), but never later than now, so that a producer clock running ahead cannot stretch a wait.
-     */
-    private long writtenAt(long timestamp) {
-        return Math.min(timestamp, progress.now());
-    }
-
     private long arrivalTime(Record<String, ModalityScore> record) {
-        return clock.arrival(context, () -> writtenAt(record.timestamp()));
+        return clock.arrival(context, record.timestamp());
     }
 
     @Override
@@ -246,7 +239,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             if (meta != null && input >= 0) {
                 progress.seen(inputs[input], meta.offset());
                 // Records appended in one batch share a LogAppendTime: others stamped the same may still be unread.
-                readTo[input] = Math.max(readTo[input], writtenAt(record.timestamp()) - 1);
+                readTo[input] = Math.max(readTo[input], clock.writtenAt(record.timestamp()) - 1);
             }
         }
     }
@@ -375,8 +368,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         deadlines.remove(state.getTimer(), id);
         pendingChanged(-1);
         if (retentionMs > 0) {
-            long now = clockNow();
-            emitted.put(id, settledOrAsIs(state), now - Math.floorMod(now, emittedBucketMs));
+            emitted.put(id, settledOrAsIs(state), emittedBucket(clockNow()));
         }
     }
 
@@ -449,6 +441,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             }
         }
         return new Fused(r, null);
+    }
+
+    /** The time an event emitted at {@code time} is kept under: rounded down to its bucket. */
+    private long emittedBucket(long time) {
+        return time - Math.floorMod(time, emittedBucketMs);
     }
 
     /** An emitted event, and the time its entry is kept under. */

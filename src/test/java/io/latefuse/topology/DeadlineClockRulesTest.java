@@ -25,7 +25,7 @@ class DeadlineClockRulesTest {
     }
 
     private static DeadlineClockRules rules(DeadlineClock clock) {
-        return new DeadlineClockRules(clock, Duration.ofMillis(300));
+        return new DeadlineClockRules(clock, Duration.ofMillis(300), new ScriptedInputProgress(() -> WALL));
     }
 
     @Test
@@ -35,9 +35,10 @@ class DeadlineClockRulesTest {
         assertThat(input.punctuationType()).isEqualTo(PunctuationType.WALL_CLOCK_TIME);
         assertThat(input.now(c)).isEqualTo(WALL);
         assertThat(input.dueBy(c, wall -> Math.min(wall, READ_TO))).isEqualTo(READ_TO);
-        assertThat(input.arrival(c, () -> WRITTEN)).isEqualTo(WRITTEN);
+        assertThat(input.arrival(c, WRITTEN)).isEqualTo(WRITTEN);
         assertThat(input.deadline(STREAM, WRITTEN)).isEqualTo(WRITTEN + 300);
         assertThat(input.firstArrival(WRITTEN, WALL)).isEqualTo(WRITTEN);
+        assertThat(input.arrival(c, WALL + 60_000)).as("a producer clock ahead is capped at now").isEqualTo(WALL);
         assertThat(input.waitsForInput()).isTrue();
         assertThat(input.degradedReason(5_100, 5_200, List.of("visual")))
                 .contains("no score of visual was read").contains("every input partition was read past it");
@@ -50,7 +51,7 @@ class DeadlineClockRulesTest {
         assertThat(event.punctuationType()).isEqualTo(PunctuationType.STREAM_TIME);
         assertThat(event.now(c)).isEqualTo(STREAM);
         assertThat(event.dueBy(c, wall -> READ_TO)).isEqualTo(STREAM);
-        assertThat(event.arrival(c, () -> WRITTEN)).isEqualTo(STREAM);
+        assertThat(event.arrival(c, WRITTEN)).isEqualTo(STREAM);
         assertThat(event.deadline(900, STREAM)).as("from event_time").isEqualTo(1_200);
         assertThat(event.firstArrival(STREAM, WALL)).as("when it was read").isEqualTo(WALL);
         assertThat(event.waitsForInput()).isFalse();
@@ -63,7 +64,7 @@ class DeadlineClockRulesTest {
         var c = context();
         assertThat(processing.punctuationType()).isEqualTo(PunctuationType.WALL_CLOCK_TIME);
         assertThat(processing.dueBy(c, wall -> READ_TO)).isEqualTo(WALL);
-        assertThat(processing.arrival(c, () -> WRITTEN)).isEqualTo(WALL);
+        assertThat(processing.arrival(c, WRITTEN)).isEqualTo(WALL);
         assertThat(processing.deadline(STREAM, WALL)).isEqualTo(WALL + 300);
         assertThat(processing.firstArrival(WALL, WALL)).isEqualTo(WALL);
         assertThat(processing.degradedReason(5_300, WALL, List.of("visual"))).contains("does not wait for unread input");
