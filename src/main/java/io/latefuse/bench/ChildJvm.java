@@ -14,7 +14,7 @@ final class ChildJvm {
     /** Starts {@code latefuse <args>} with {@code -Xmx<heap>}. */
     static Process start(String heap, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "io.latefuse.cli.Main"));
+                "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "io.latefuse.tools.ToolsMain"));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

@@ -1,6 +1,6 @@
 package io.latefuse.bench;
 
-import io.latefuse.topology.DeadLetterReason;
+import io.latefuse.streams.DeadLetterReason;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;

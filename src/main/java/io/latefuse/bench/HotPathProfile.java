@@ -64,8 +64,8 @@ public final class HotPathProfile implements AutoCloseable {
             new Part("commit (flush, transaction)", "org.apache.kafka.streams.processor.internals.TaskExecutor.commit",
                     "org.apache.kafka.streams.processor.internals.TaskManager.commit",
                     "org.apache.kafka.streams.processor.internals.StreamsProducer.commit"),
-            new Part("fusion (strategy, prediction)", "io.latefuse.fusion.", "io.latefuse.topology.EventFusion"),
-            new Part("fusion processor (join logic)", "io.latefuse.topology.", "io.latefuse.progress."),
+            new Part("fusion (strategy, prediction)", "io.latefuse.fusion."),
+            new Part("fusion processor (join logic)", "io.latefuse.topology.", "io.latefuse.streams.", "io.latefuse.progress."),
             new Part("consumer poll and fetch", "org.apache.kafka.clients.consumer."));
 
     private final Recording recording;

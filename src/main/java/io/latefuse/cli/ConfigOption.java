@@ -1,7 +1,7 @@
 package io.latefuse.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 
@@ -9,8 +9,8 @@ import java.nio.file.Path;
  * The pipeline config file, declared once for every command (a picocli mixin): {@code -c}/{@code --config}, else the
  * environment variable {@code LATEFUSE_CONFIG}, else the command's own default where it has one.
  */
-final class ConfigOption {
-    static final String ENV = "LATEFUSE_CONFIG";
+public final class ConfigOption {
+    public static final String ENV = "LATEFUSE_CONFIG";
 
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec mixee;
@@ -20,12 +20,12 @@ final class ConfigOption {
     Path file;
 
     /** The config file; a usage error (exit code 2) when neither {@code --config} nor {@code LATEFUSE_CONFIG} is given. */
-    Path path() {
+    public Path path() {
         return path(null);
     }
 
     /** The config file, or {@code fallback} when neither {@code --config} nor {@code LATEFUSE_CONFIG} is given. */
-    Path path(Path fallback) {
+    public Path path(Path fallback) {
         if (file != null && !file.toString().isBlank()) {
             return file;
         }

@@ -10,7 +10,7 @@ import java.time.Duration;
  * plain number other than 0 is refused rather than guessed at: {@code --duration 40} once ran the demo for 40
  * milliseconds. (The config file keeps its own rule, in {@link Durations}.)
  */
-final class DurationFlag implements CommandLine.ITypeConverter<Duration> {
+public final class DurationFlag implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
         String t = value.trim();

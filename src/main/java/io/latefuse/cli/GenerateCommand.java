@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path config = configOption.path(Path.of("config/ddsd.yaml"));
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        ProduceCommand.requireDdsd(cfg, config.toString());
+        ScoreStream.requireDdsd(cfg, config.toString());
         LabelledScores.write(out, cfg, new SyntheticDdsd(seed).labelled(events));
         System.out.printf("Wrote %d synthetic DDSD utterances (seed %d) to %s%n", events, seed, out);
         return 0;

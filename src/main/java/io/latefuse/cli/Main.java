@@ -1,22 +1,32 @@
 package io.latefuse.cli;
 
 import io.latefuse.config.InvalidConfigException;
-import io.latefuse.topology.TopicPreflight;
-import picocli.CommandLine;
+import io.latefuse.streams.TopicPreflight;
+import io.latefuse.tools.BenchCommand;
+import io.latefuse.tools.BenchDslAppCommand;
+import io.latefuse.tools.DemoCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 
-/** The {@code latefuse} command line. Each verb is its own picocli command class. */
+/**
+ * The {@code latefuse} command line of the runtime artifact ({@code latefuse.jar}). Each verb is its own picocli
+ * command class. The tools artifact ({@code latefuse-tools.jar}, {@code io.latefuse.tools.ToolsMain}) adds
+ * {@code demo} and {@code bench}, which bring an embedded broker; here their names say where they are.
+ */
 @Command(name = "latefuse",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Streaming multimodal late fusion on Apache Kafka.",
-        subcommands = {DemoCommand.class, RunCommand.class, ScoreCommand.class, TrainCommand.class, EvaluateCommand.class,
-                ProduceCommand.class, TailCommand.class, StudyCommand.class, GenerateCommand.class, SchemasCommand.class, BenchCommand.class, BenchDslAppCommand.class, CommandLine.HelpCommand.class})
+        description = "Streaming multimodal late fusion on Apache Kafka.")
 public final class Main implements Runnable {
+    /** The tools artifact, as the README's commands name it. */
+    public static final String TOOLS_JAR = "target/latefuse-tools.jar";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -30,11 +40,54 @@ public final class Main implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line, shared by {@link #main} and the tests. */
+    /** The runtime's command line, shared by {@link #main} and the tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main())
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .setExecutionExceptionHandler(Main::handleFailure);
+        return commandLine(Map.of());
+    }
+
+    /**
+     * The command line with {@code tools}, by name: the tools artifact's commands. A tool missing here is still
+     * listed, so that {@code latefuse.jar demo} says to use the tools jar instead of "unknown command".
+     */
+    public static CommandLine commandLine(Map<String, Object> tools) {
+        CommandLine cli = new CommandLine(new Main());
+        for (String tool : List.of("demo", "bench")) {
+            cli.addSubcommand(tool, tools.containsKey(tool) ? tools.get(tool) : new InToolsJar(tool));
+        }
+        for (Object command : List.of(new RunCommand(), new ScoreCommand(), new TrainCommand(), new EvaluateCommand(),
+                new ProduceCommand(), new TailCommand(), new StudyCommand(), new GenerateCommand(), new SchemasCommand())) {
+            cli.addSubcommand(command);
+        }
+        tools.forEach((name, command) -> {
+            if (!cli.getSubcommands().containsKey(name)) {
+                cli.addSubcommand(name, command);
+            }
+        });
+        cli.addSubcommand(new CommandLine.HelpCommand());
+        return cli.setCaseInsensitiveEnumValuesAllowed(true).setExecutionExceptionHandler(Main::handleFailure);
+    }
+
+    /** Stands for a tools-artifact command in the runtime artifact: says where it is, exit code 2. */
+    @Command(description = "In the tools artifact: java -jar " + TOOLS_JAR + " <command> (built by mvn package).")
+    static final class InToolsJar implements Callable<Integer> {
+        private final String name;
+
+        @CommandLine.Unmatched
+        List<String> ignored;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        InToolsJar(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getErr().println("'" + name + "' brings an embedded broker, so it ships in the tools "
+                    + "artifact, not in latefuse.jar: java -jar " + TOOLS_JAR + " " + name + " (mvn -DskipTests package builds both)");
+            return 2;
+        }
     }
 
     /** Exit codes: 2 for a bad config (or bad usage, picocli's own), 1 for anything else. */

@@ -6,16 +6,16 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.SchemaRegistry;
-import io.latefuse.topology.FusionApp;
+import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.training.LabelledScores;
 import io.latefuse.training.SyntheticDdsd;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -76,9 +76,9 @@ final class ProduceCommand implements Callable<Integer> {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         long[] done;
-        try (SchemaRegistry registry = SchemaRegistry.connect(FusionApp.registryConfig(cfg));
+        try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(props, new StringSerializer(),
-                     new AvroSerializer<>(registry, FusionApp.registryConfig(cfg), false))) {
+                     new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
             ScoreStream stream = new ScoreStream(cfg, producer,
                     lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
             done = stream.run(input, events, rate, () -> false, e -> { });
@@ -104,15 +104,7 @@ final class ProduceCommand implements Callable<Integer> {
         if (!"ddsd".equals(source.synthetic)) {
             throw new InvalidConfigException("--synthetic", List.of("--synthetic = '" + source.synthetic + "': the generators are: ddsd"));
         }
-        requireDdsd(cfg, configOption.path().toString());
+        ScoreStream.requireDdsd(cfg, configOption.path().toString());
         return ScoreStream.synthetic(seed);
-    }
-
-    static void requireDdsd(PipelineConfig cfg, String source) {
-        List<String> expected = SyntheticDdsd.MODALITIES.stream().map(SyntheticDdsd.Modality::name).toList();
-        if (!cfg.modalityNames().equals(expected) || !cfg.classes().equals(List.of("directed", "undirected"))) {
-            throw new InvalidConfigException(source, List.of("the ddsd generator needs modalities " + expected
-                    + " and classes [directed, undirected]; the config has " + cfg.modalityNames() + " and " + cfg.classes()));
-        }
     }
 }

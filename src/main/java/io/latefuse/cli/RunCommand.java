@@ -4,17 +4,18 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.metrics.MetricsServer;
+import io.latefuse.streams.StreamsLifecycle;
+import io.latefuse.streams.StreamsProperties;
+import io.latefuse.streams.TopicPreflight;
 import io.latefuse.topology.FusionApp;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.latefuse.topology.StreamsLifecycle;
-import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -55,7 +56,7 @@ final class RunCommand implements Callable<Integer> {
         // Built before anything connects, so that a fusion head that does not fit the config fails first.
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FusionApp app = new FusionApp(cfg, Map.of(), new FusionTelemetry(registry));
-        Properties props = FusionApp.streamsProperties(cfg);
+        Properties props = StreamsProperties.of(cfg);
         try (Admin admin = Admin.create(props)) {
             int n = TopicPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
                     Optional.ofNullable(replicationFactor));

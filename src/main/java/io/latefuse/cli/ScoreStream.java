@@ -2,6 +2,7 @@ package io.latefuse.cli;
 
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
+import io.latefuse.config.InvalidConfigException;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.training.SyntheticDdsd;
 import org.apache.kafka.clients.producer.Producer;
@@ -22,10 +23,10 @@ import java.util.function.Consumer;
  * within a few milliseconds of each other in random order, late ones after the deadline. Each score carries the
  * true class in {@code attributes.label}. Used by {@code produce} and {@code demo}.
  */
-final class ScoreStream {
+public final class ScoreStream {
 
     /** One event to send: raw scores [N][C] (null where missing), and which ones arrive late. */
-    record Event(String id, int label, float[][] scores, boolean[] late) {}
+    public record Event(String id, int label, float[][] scores, boolean[] late) {}
 
     private record Pending(long dueNanos, long seq, String topic, ModalityScore score) {}
 
@@ -38,7 +39,7 @@ final class ScoreStream {
     /**
      * @param badRate share of events that get one invalid score (NaN), to show the dead-letter path
      */
-    ScoreStream(PipelineConfig config, Producer<String, ModalityScore> producer, long lateMillis, double badRate, long seed) {
+    public ScoreStream(PipelineConfig config, Producer<String, ModalityScore> producer, long lateMillis, double badRate, long seed) {
         this.config = config;
         this.producer = producer;
         this.lateNanos = lateMillis * 1_000_000L;
@@ -46,7 +47,7 @@ final class ScoreStream {
         this.rnd = new Random(seed);
     }
 
-    static Iterator<Event> synthetic(long seed) {
+    public static Iterator<Event> synthetic(long seed) {
         SyntheticDdsd gen = new SyntheticDdsd(seed);
         return new Iterator<>() {
             public boolean hasNext() {
@@ -65,7 +66,7 @@ final class ScoreStream {
      *
      * @return {events sent, scores sent}
      */
-    long[] run(Iterator<Event> input, long events, double rate, BooleanSupplier stop, Consumer<Event> onEvent)
+    public long[] run(Iterator<Event> input, long events, double rate, BooleanSupplier stop, Consumer<Event> onEvent)
             throws InterruptedException {
         PriorityQueue<Pending> queue = new PriorityQueue<>((a, b) -> a.dueNanos != b.dueNanos
                 ? Long.compare(a.dueNanos, b.dueNanos) : Long.compare(a.seq, b.seq));
@@ -114,5 +115,14 @@ final class ScoreStream {
         }
         producer.flush();
         return new long[] {n, sent};
+    }
+
+    /** Refuses a config the synthetic DDSD generator cannot feed, naming what it needs. */
+    public static void requireDdsd(PipelineConfig cfg, String source) {
+        List<String> expected = SyntheticDdsd.MODALITIES.stream().map(SyntheticDdsd.Modality::name).toList();
+        if (!cfg.modalityNames().equals(expected) || !cfg.classes().equals(List.of("directed", "undirected"))) {
+            throw new InvalidConfigException(source, List.of("the ddsd generator needs modalities " + expected
+                    + " and classes [directed, undirected]; the config has " + cfg.modalityNames() + " and " + cfg.classes()));
+        }
     }
 }

@@ -4,16 +4,16 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.SchemaRegistry;
-import io.latefuse.topology.FusionApp;
+import io.latefuse.streams.RegistryConfigs;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -59,7 +59,7 @@ final class TailCommand implements Callable<Integer> {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         long printed = 0;
-        try (SchemaRegistry registry = SchemaRegistry.connect(FusionApp.registryConfig(cfg));
+        try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaConsumer<String, GenericRecord> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
                      AvroDeserializer.generic(registry))) {
             Thread hook = new Thread(consumer::wakeup, "tail-stop");

@@ -33,6 +33,9 @@ public record PipelineConfig(
         OnnxHead onnx,
         Map<String, String> kafka) {
 
+    /** The strategy names a config may use; {@code fusion.FusionStrategies} creates each of them. */
+    public static final List<String> STRATEGIES = List.of("weighted_mean", "log_odds", "max_confidence", "vote", "onnx");
+
     public PipelineConfig {
         classes = List.copyOf(classes);
         classPriors = classPriors == null ? null : List.copyOf(classPriors);

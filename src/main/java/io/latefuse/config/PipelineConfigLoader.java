@@ -10,7 +10,6 @@ import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.config.PipelineConfig.LatePolicy;
 import io.latefuse.config.PipelineConfig.ModalityConfig;
 import io.latefuse.config.PipelineConfig.StoreType;
-import io.latefuse.fusion.FusionStrategies;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
 
@@ -199,8 +198,8 @@ public final class PipelineConfigLoader {
 
             List<ModalityConfig> modalities = modalities(tree, prefix, classes.size());
             String strategy = scalar(tree, "strategy").toLowerCase(Locale.ROOT);
-            if (!FusionStrategies.available().contains(strategy)) {
-                problem("strategy", strategy, "unknown strategy (available: " + String.join(", ", FusionStrategies.available()) + ")");
+            if (!PipelineConfig.STRATEGIES.contains(strategy)) {
+                problem("strategy", strategy, "unknown strategy (available: " + String.join(", ", PipelineConfig.STRATEGIES) + ")");
             }
             String output = topic(tree, "output.topic", prefix);
             String dlq = topic(tree, "dead.letter.topic", prefix);

@@ -2,17 +2,9 @@ package io.latefuse.fusion;
 
 import io.latefuse.config.PipelineConfig;
 
-import java.util.List;
-
-/** Creates the configured strategy. */
+/** Creates the configured strategy: one for each name in {@link PipelineConfig#STRATEGIES}. */
 public final class FusionStrategies {
     private FusionStrategies() {}
-
-    /** The strategy names a config may use. */
-    public static List<String> available() {
-        return List.of(WeightedMeanStrategy.NAME, LogOddsStrategy.NAME, MaxConfidenceStrategy.NAME, VoteStrategy.NAME,
-                OnnxHeadStrategy.NAME);
-    }
 
     public static FusionStrategy create(PipelineConfig config) {
         double[] weights = config.modalities().stream().mapToDouble(PipelineConfig.ModalityConfig::weight).toArray();
@@ -25,7 +17,7 @@ public final class FusionStrategies {
             case VoteStrategy.NAME -> new VoteStrategy(weights);
             case OnnxHeadStrategy.NAME -> OnnxHeadStrategy.load(config);
             default -> throw new IllegalArgumentException("strategy '" + config.strategy()
-                    + "': unknown (available: " + available() + ")");
+                    + "': unknown (available: " + PipelineConfig.STRATEGIES + ")");
         };
     }
 }

@@ -6,9 +6,9 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
-import io.latefuse.topology.FusionApp;
-import io.latefuse.topology.StreamsLifecycle;
-import io.latefuse.topology.StreamsProperties;
+import io.latefuse.streams.RegistryConfigs;
+import io.latefuse.streams.StreamsLifecycle;
+import io.latefuse.streams.StreamsProperties;
 import org.apache.kafka.streams.KafkaStreams;
 
 import java.time.Duration;
@@ -26,7 +26,7 @@ public final class ScoringApp implements AutoCloseable {
     public ScoringApp(PipelineConfig config, ModalityScorer scorer, int batchSize, Duration linger,
                       Map<String, String> extraStreamsProps) {
         this.scorer = scorer;
-        RegistryConfig rc = FusionApp.registryConfig(config);
+        RegistryConfig rc = RegistryConfigs.of(config);
         this.registry = SchemaRegistry.connect(rc);
         Properties props = StreamsProperties.of(config, ScoringTopology.applicationId(config, scorer.modality()));
         props.putAll(extraStreamsProps);

@@ -2,8 +2,8 @@ package io.latefuse.scoring;
 
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
-import io.latefuse.topology.DeadLetterReason;
-import io.latefuse.topology.InvalidScoreException;
+import io.latefuse.streams.DeadLetterReason;
+import io.latefuse.streams.InvalidScoreException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;

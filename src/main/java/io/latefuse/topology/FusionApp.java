@@ -8,12 +8,15 @@ import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.progress.ConsumerRegistry;
 import io.latefuse.progress.EndOffsetProbe;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.IsolationLevel;
 import io.latefuse.progress.TrackingClientSupplier;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.RegistryConfigs;
+import io.latefuse.streams.StreamsLifecycle;
+import io.latefuse.streams.StreamsProperties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -21,7 +24,6 @@ import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 
@@ -43,7 +45,7 @@ public final class FusionApp implements AutoCloseable {
     /** @param telemetry where latefuse's own meters go */
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps, FusionTelemetry telemetry) {
         this.config = config;
-        RegistryConfig registryConfig = registryConfig(config);
+        RegistryConfig registryConfig = RegistryConfigs.of(config);
         this.registry = SchemaRegistry.connect(registryConfig);
         this.strategy = FusionStrategies.create(config);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, registryConfig);
@@ -51,7 +53,7 @@ public final class FusionApp implements AutoCloseable {
         // Each stream thread's consumer tells the processors how far their input is read (the input deadline clock).
         TrackingClientSupplier clients = new TrackingClientSupplier();
         this.topology = FusionTopology.build(config, strategy, scores, predictions, telemetry, clients.progress());
-        Properties props = streamsProperties(config);
+        Properties props = StreamsProperties.of(config);
         props.putAll(extraStreamsProps);
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
         props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
@@ -71,17 +73,6 @@ public final class FusionApp implements AutoCloseable {
         } else {
             this.endOffsets = null;
         }
-    }
-
-    public static RegistryConfig registryConfig(PipelineConfig config) {
-        Map<String, Object> m = new HashMap<>(config.kafka());
-        m.putAll(config.registry());
-        return RegistryConfig.fromMap(m);
-    }
-
-    /** The Kafka Streams properties for {@code config}: latefuse's own keys, over the Kafka pass-through. */
-    public static Properties streamsProperties(PipelineConfig config) {
-        return StreamsProperties.of(config);
     }
 
     public KafkaStreams streams() {

@@ -4,10 +4,14 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.internal.EventState;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.EventFusion;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.progress.InputProgress;
+import io.latefuse.streams.DeadLetterReason;
+import io.latefuse.streams.DeadLetters;
+import io.latefuse.streams.InvalidScoreException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -544,7 +548,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private void deadLetter(String eventId, ModalityScore score, DeadLetterReason reason, String detail, long timestamp) {
         int m = config.modalityIndex(score.getModality());
         RecordHeaders headers = new RecordHeaders();
-        DeadLetterProcessingHandler.DeadLetters.tag(headers, reason, detail);
+        DeadLetters.tag(headers, reason, detail);
         if (m >= 0) {
             headers.add(DeadLetterReason.TOPIC_HEADER, config.modalities().get(m).topic().getBytes(StandardCharsets.UTF_8));
         }

@@ -3,6 +3,8 @@ package io.latefuse.topology;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.streams.DeadLetterReason;
+import io.latefuse.streams.InvalidScoreException;
 
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.latefuse.cli;
 
+import io.latefuse.tools.ToolsMain;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -24,7 +25,8 @@ class MainTest {
 
     @Test
     void everyCommandTakesTheConfigTheSameWay() {
-        CommandLine main = Main.commandLine();
+        CommandLine main = ToolsMain.commandLine(); // the runtime's commands and the tools'
+        assertThat(main.getSubcommands().keySet()).containsAll(Main.commandLine().getSubcommands().keySet());
         java.util.List<String> withConfig = new java.util.ArrayList<>();
         for (CommandLine sub : main.getSubcommands().values()) {
             java.util.List<CommandLine> all = new java.util.ArrayList<>(java.util.List.of(sub));
@@ -57,7 +59,7 @@ class MainTest {
     void aDurationFlagWithoutItsUnitIsRefusedNotGuessed() {
         // `demo --duration 40` once ran for 40 milliseconds and printed "for 40".
         StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
+        CommandLine cli = ToolsMain.commandLine();
         cli.setErr(new PrintWriter(err));
         assertThat(cli.execute("demo", "--duration", "40")).isEqualTo(2);
         assertThat(err.toString()).contains("--duration").contains("'40' has no unit: write 40s for seconds, 40ms");
@@ -67,6 +69,18 @@ class MainTest {
         assertThat(new DurationFlag().convert("250ms")).hasMillis(250);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DurationFlag().convert("soon"))
                 .hasMessageContaining("'soon' is not a duration");
+    }
+
+    @Test
+    void theRuntimeJarSaysWhereTheToolsAre() {
+        for (String tool : java.util.List.of("demo", "bench")) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setErr(new PrintWriter(err));
+            assertThat(cli.execute(tool, "--duration", "5s")).as(tool).isEqualTo(2);
+            assertThat(err.toString()).contains("java -jar target/latefuse-tools.jar " + tool);
+        }
+        assertThat(run("--help")).contains("demo").contains("bench");
     }
 
     /** Runs {@code run} on config/ddsd.yaml with {@code from} replaced by {@code to}; asserts exit code 2; returns stderr. */

@@ -2,15 +2,40 @@ package io.latefuse.fusion;
 
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig.Calibration;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 class StrategiesTest {
     private static final double EPS = 1e-12;
+
+    @Test
+    void everyStrategyNameTheConfigAcceptsIsCreatedUnderThatName() {
+        // The config owns the list of names (config must not depend on fusion); this keeps the two in step.
+        for (String name : PipelineConfig.STRATEGIES) {
+            if (name.equals(OnnxHeadStrategy.NAME)) {
+                continue; // needs a head file: OnnxHeadStrategyTest creates it from a config
+            }
+            PipelineConfig config = PipelineConfigLoader.parse("""
+                    application.id: a
+                    bootstrap.servers: localhost:9092
+                    schema.registry.url: http://localhost:8081
+                    classes: [yes, no]
+                    modalities: [{name: m1}, {name: m2}]
+                    strategy: %s
+                    """.formatted(name), "test", Map.of());
+            try (FusionStrategy s = FusionStrategies.create(config)) {
+                assertThat(s.name()).isEqualTo(name);
+            }
+        }
+        assertThat(PipelineConfig.STRATEGIES).contains(OnnxHeadStrategy.NAME).doesNotHaveDuplicates();
+    }
 
     @Test
     void weightedMeanRenormalizesOverPresentModalities() {

@@ -10,6 +10,7 @@ import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.InMemorySchemaRegistry;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.StreamsProperties;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -101,7 +102,7 @@ final class FusionDriver implements AutoCloseable {
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, rc);
         scoreSerde = scores;
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, rc);
-        Properties props = FusionApp.streamsProperties(config);
+        Properties props = StreamsProperties.of(config);
         try {
             props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("latefuse-ttd").toString());
         } catch (java.io.IOException e) {

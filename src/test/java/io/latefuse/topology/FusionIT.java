@@ -9,6 +9,8 @@ import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.DeadLetterReason;
+import io.latefuse.streams.TopicPreflight;
 import io.latefuse.testkit.CommittedReader;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;

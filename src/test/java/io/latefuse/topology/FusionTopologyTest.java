@@ -4,6 +4,7 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.PredictionStatus;
 import io.latefuse.avro.ScoreType;
+import io.latefuse.streams.DeadLetterReason;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 

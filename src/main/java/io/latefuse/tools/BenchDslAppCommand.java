@@ -1,19 +1,21 @@
-package io.latefuse.cli;
+package io.latefuse.tools;
 
 import io.latefuse.bench.BenchRunner;
+import io.latefuse.cli.ConfigOption;
+import io.latefuse.cli.DurationFlag;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
-import io.latefuse.topology.FusionApp;
-import io.latefuse.topology.StreamsLifecycle;
-import io.latefuse.topology.StreamsProperties;
+import io.latefuse.streams.RegistryConfigs;
+import io.latefuse.streams.StreamsLifecycle;
+import io.latefuse.streams.StreamsProperties;
 import org.apache.kafka.streams.KafkaStreams;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench-dsl-app", hidden = true, mixinStandardHelpOptions = true,
         description = "The benchmark's DSL outer-join chain on a pipeline config, until SIGTERM (bench restart mode).")
-final class BenchDslAppCommand implements Callable<Integer> {
+public final class BenchDslAppCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ConfigOption configOption;
 
@@ -36,7 +38,7 @@ final class BenchDslAppCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        RegistryConfig rc = FusionApp.registryConfig(cfg);
+        RegistryConfig rc = RegistryConfigs.of(cfg);
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         FusionStrategy strategy = FusionStrategies.create(cfg);
         KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, grace,

@@ -1,7 +1,10 @@
-package io.latefuse.cli;
+package io.latefuse.tools;
 
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.cli.ConfigOption;
+import io.latefuse.cli.DurationFlag;
+import io.latefuse.cli.ScoreStream;
 import io.latefuse.config.Durations;
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.config.PipelineConfig;
@@ -12,8 +15,9 @@ import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.RegistryConfigs;
+import io.latefuse.streams.TopicPreflight;
 import io.latefuse.topology.FusionApp;
-import io.latefuse.topology.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -26,9 +30,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -53,7 +57,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run latefuse end to end on an embedded broker and registry with synthetic DDSD traffic.")
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--duration", defaultValue = "0", converter = DurationFlag.class,
             description = "Stop after this long, with its unit (e.g. 60s, 5m); 0 runs until Ctrl-C.")
@@ -141,7 +145,7 @@ final class DemoCommand implements Callable<Integer> {
         env.put("LATEFUSE_SCHEMA_REGISTRY_URL", registry.url());
         env.put("LATEFUSE_APPLICATION_ID", "latefuse-demo-" + UUID.randomUUID().toString().substring(0, 8));
         PipelineConfig cfg = PipelineConfigLoader.load(config, env);
-        ProduceCommand.requireDdsd(cfg, config.toString());
+        ScoreStream.requireDdsd(cfg, config.toString());
 
         t = System.nanoTime();
         out.println("Creating topics and starting the fusion app on " + config + "...");
@@ -160,7 +164,7 @@ final class DemoCommand implements Callable<Integer> {
                 cfg.scoreTopics(), cfg.outputTopic(), cfg.strategy(), Durations.format(cfg.maxWait()));
 
         DemoView view = new DemoView(cfg.modalityNames());
-        SchemaRegistry client = SchemaRegistry.connect(FusionApp.registryConfig(cfg));
+        SchemaRegistry client = SchemaRegistry.connect(RegistryConfigs.of(cfg));
         toClose.push(client);
         Thread producer = new Thread(() -> produce(cfg, client, view), "demo-producer");
         Thread reader = new Thread(() -> read(cfg, client, view), "demo-reader");
@@ -190,7 +194,7 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 5);
         try (KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(props, new StringSerializer(),
-                new AvroSerializer<>(client, FusionApp.registryConfig(cfg), false))) {
+                new AvroSerializer<>(client, RegistryConfigs.of(cfg), false))) {
             new ScoreStream(cfg, producer, cfg.maxWait().toMillis() + 200, badRate, seed)
                     .run(ScoreStream.synthetic(seed), 0, rate, stopping::get,
                             e -> view.label(e.id(), cfg.classes().get(e.label())));

@@ -1,14 +1,14 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
+import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.progress.ConsumerRegistry;
 import io.latefuse.progress.InputProgress;
 import io.latefuse.registry.SchemaRegistryException;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import io.latefuse.metrics.FusionTelemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +48,7 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
         // Taken off the input, though never processed: the input deadline clock must not wait for it.
         progress.seen(new TopicPartition(record.topic(), record.partition()), record.offset());
         Response response = delegate.handleError(context, record, exception);
-        DeadLetterProcessingHandler.DeadLetters.tag(response.deadLetterQueueRecords(),
+        DeadLetters.tag(response.deadLetterQueueRecords(),
                 DeadLetterReason.DESERIALIZATION, exception);
         telemetry.deadLetter(DeadLetterReason.DESERIALIZATION.code());
         return Response.resume(response.deadLetterQueueRecords());

@@ -1,4 +1,4 @@
-package io.latefuse.cli;
+package io.latefuse.tools;
 
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.PredictionStatus;

@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;

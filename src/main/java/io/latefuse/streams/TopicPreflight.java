@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 import io.latefuse.config.PipelineConfig;
 import org.apache.kafka.clients.admin.Admin;

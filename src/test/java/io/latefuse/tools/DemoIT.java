@@ -1,4 +1,4 @@
-package io.latefuse.cli;
+package io.latefuse.tools;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

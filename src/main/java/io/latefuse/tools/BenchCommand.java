@@ -1,4 +1,4 @@
-package io.latefuse.cli;
+package io.latefuse.tools;
 
 import io.latefuse.bench.BenchReport;
 import io.latefuse.bench.BenchRunner;
@@ -7,13 +7,14 @@ import io.latefuse.bench.HotPathProfile;
 import io.latefuse.bench.MemoryFootprint;
 import io.latefuse.bench.Variant;
 import io.latefuse.bench.VariantResult;
+import io.latefuse.cli.DurationFlag;
 import io.latefuse.config.Durations;
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.embedded.ApicurioRegistryProcess;
 import io.latefuse.embedded.EmbeddedKafka;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark latefuse against a stateless passthrough and the Kafka Streams DSL outer-join chain, "
                 + "on an embedded broker and registry.", "Writes results.json and results.md to --out. See docs/BENCHMARKS.md."})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
 
     enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART }
 

@@ -1,10 +1,12 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 import com.sun.net.httpserver.HttpServer;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.HttpSchemaRegistryClient;
 import io.latefuse.registry.RegistryConfig;
+import io.latefuse.streams.DeadLetterDeserializationHandler;
+import io.latefuse.streams.DeadLetterReason;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;

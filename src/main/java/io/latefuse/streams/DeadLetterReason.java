@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 /** Why a record went to the dead-letter topic. Its {@link #code()} is the {@code latefuse.reason} header. */
 public enum DeadLetterReason {

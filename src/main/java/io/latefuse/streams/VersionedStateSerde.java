@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 import io.latefuse.registry.TrustedAvroClasses;
 import org.apache.avro.Schema;

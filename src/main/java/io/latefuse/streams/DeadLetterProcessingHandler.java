@@ -1,15 +1,13 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
-import org.apache.kafka.clients.producer.ProducerRecord;
+import io.latefuse.metrics.FusionTelemetry;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
-import io.latefuse.metrics.FusionTelemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -60,24 +58,5 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
         DeadLetters.tag(response.deadLetterQueueRecords(), reason, exception);
         telemetry.deadLetter(reason.code());
         return Response.resume(response.deadLetterQueueRecords());
-    }
-
-    /** Adds latefuse's headers to the dead letters Kafka Streams built. */
-    static final class DeadLetters {
-        private DeadLetters() {}
-
-        static void tag(List<ProducerRecord<byte[], byte[]>> records, DeadLetterReason reason, Exception e) {
-            for (ProducerRecord<byte[], byte[]> r : records) {
-                tag(r.headers(), reason, String.valueOf(e.getMessage()));
-            }
-        }
-
-        /** Sets latefuse's reason and detail headers. */
-        static void tag(org.apache.kafka.common.header.Headers headers, DeadLetterReason reason, String detail) {
-            headers.remove(DeadLetterReason.HEADER)
-                    .add(DeadLetterReason.HEADER, reason.code().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            headers.remove(DeadLetterReason.DETAIL_HEADER)
-                    .add(DeadLetterReason.DETAIL_HEADER, detail.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
     }
 }

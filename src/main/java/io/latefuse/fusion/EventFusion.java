@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.fusion;
 
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
@@ -17,8 +17,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns an event's arrivals into fusion input, and a fusion result into a FusedPrediction. Pure. Public for the
- * benchmark's DSL baseline, which must fuse exactly as latefuse does.
+ * What a fused prediction of one event is: its arrivals turned into fusion input (calibrated, in config order), and
+ * a fusion result turned into a {@link FusedPrediction} (present, missing, status, contributions). Pure, and
+ * independent of how the arrivals were joined: the fusion processor and the benchmark's DSL baseline both use it,
+ * so that they fuse alike.
  */
 public final class EventFusion {
     private final PipelineConfig config;
@@ -38,12 +40,12 @@ public final class EventFusion {
         }
     }
 
-    FusionStrategy strategy() {
+    public FusionStrategy strategy() {
         return strategy;
     }
 
     /** A bit per modality index: which have arrived. Scores of a modality the config does not have count for none. */
-    long presentMask(EventState state) {
+    public long presentMask(EventState state) {
         long mask = 0;
         for (ModalityScore s : state.getArrivals()) {
             int m = config.modalityIndex(s.getModality());
@@ -55,7 +57,7 @@ public final class EventFusion {
     }
 
     /** Whether every score the state holds is of a configured modality (state from an older config may not be). */
-    boolean knowsAll(EventState state) {
+    public boolean knowsAll(EventState state) {
         for (ModalityScore s : state.getArrivals()) {
             if (config.modalityIndex(s.getModality()) < 0) {
                 return false;
@@ -64,7 +66,8 @@ public final class EventFusion {
         return true;
     }
 
-    boolean allRequiredPresent(long mask) {
+    /** Whether every required modality is in {@code mask}: the prediction is then COMPLETE. */
+    public boolean allRequiredPresent(long mask) {
         for (int i = 0; i < required.length; i++) {
             if (required[i] && (mask & (1L << i)) == 0) {
                 return false;
@@ -73,7 +76,8 @@ public final class EventFusion {
         return true;
     }
 
-    boolean allPresent(long mask) {
+    /** Whether every configured modality is in {@code mask}: no later score can change the prediction. */
+    public boolean allPresent(long mask) {
         return Long.bitCount(mask) == required.length;
     }
 

@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 import java.util.function.Predicate;
 

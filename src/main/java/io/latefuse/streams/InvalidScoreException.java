@@ -1,4 +1,4 @@
-package io.latefuse.topology;
+package io.latefuse.streams;
 
 /**
  * A score record latefuse refuses. Thrown from the processor before any state changes; the processing

@@ -1,0 +1,66 @@
+package io.latefuse;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The allowed dependencies between latefuse's packages (docs/DESIGN.md, "Layering"). Each layer names what it may
+ * use; a new arrow, or a cycle, fails the build. Production classes only: tests may reach across.
+ */
+@AnalyzeClasses(packages = "io.latefuse", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    @ArchTest
+    static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            // leaves: the contracts, the config, and the clients latefuse writes itself
+            .layer("avro").definedBy("io.latefuse.avro..")
+            .layer("config").definedBy("io.latefuse.config..")
+            .layer("registry").definedBy("io.latefuse.registry..")
+            .layer("metrics").definedBy("io.latefuse.metrics..")
+            .layer("progress").definedBy("io.latefuse.progress..")
+            // what a fused prediction is, without Kafka
+            .layer("fusion").definedBy("io.latefuse.fusion..")
+            // the Kafka Streams plumbing both apps share
+            .layer("streams").definedBy("io.latefuse.streams..")
+            // the two apps
+            .layer("topology").definedBy("io.latefuse.topology..")
+            .layer("scoring").definedBy("io.latefuse.scoring..")
+            // offline work, then the command line
+            .layer("training").definedBy("io.latefuse.training..")
+            .layer("cli").definedBy("io.latefuse.cli..")
+            // the tools artifact: demo, bench and the embedded broker and registry
+            .layer("tools").definedBy("io.latefuse.tools..", "io.latefuse.bench..", "io.latefuse.embedded..")
+
+            .whereLayer("avro").mayNotAccessAnyLayer()
+            .whereLayer("config").mayNotAccessAnyLayer()
+            .whereLayer("registry").mayNotAccessAnyLayer()
+            .whereLayer("metrics").mayNotAccessAnyLayer()
+            .whereLayer("progress").mayNotAccessAnyLayer()
+            .whereLayer("fusion").mayOnlyAccessLayers("avro", "config")
+            .whereLayer("streams").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress")
+            .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
+                    "streams")
+            .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
+            .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "scoring")
+            .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams",
+                    "topology", "scoring", "training")
+            .whereLayer("tools").mayNotBeAccessedByAnyLayer();
+
+    @ArchTest
+    static final ArchRule noCycles = slices().matching("io.latefuse.(*)..").should().beFreeOfCycles();
+
+    /** What the runtime artifact (latefuse.jar) leaves out, the runtime's classes must not need. */
+    @ArchTest
+    static final ArchRule runtimeNeedsNoBrokerKit = noClasses()
+            .that().resideOutsideOfPackages("io.latefuse.tools..", "io.latefuse.bench..", "io.latefuse.embedded..")
+            .should().dependOnClassesThat().resideInAnyPackage("kafka..", "org.apache.kafka.common.test..",
+                    "org.apache.kafka.server..", "org.apache.kafka.raft..", "org.apache.kafka.metadata..",
+                    "org.apache.kafka.test..", "org.bouncycastle..", "scala..")
+            .because("latefuse.jar ships without the broker test kit; only the tools artifact has it");
+}
