@@ -1,4 +1,5 @@
-# The latefuse app image: the shaded jar on a JRE. Build the jar first: mvn -q -DskipTests package
+# The latefuse app image: the runtime jar (no broker test kit, no demo or bench) on a JRE.
+# Build it first: mvn -q -DskipTests package
 FROM eclipse-temurin:17-jre
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/latefuse

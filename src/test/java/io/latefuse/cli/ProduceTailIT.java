@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.streams.TopicPreflight;
+import io.latefuse.testkit.Jars;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import io.latefuse.topology.FusionApp;
@@ -16,9 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,20 +28,17 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** produce and tail, the operator commands, against the fusion app on the real broker and registry. */
+/**
+ * produce and tail, the operator commands, as users run them: from the runtime jar in their own JVMs, against the
+ * fusion app on the real broker and registry.
+ */
 @ExtendWith(RealKafka.class)
 class ProduceTailIT {
 
-    private static String run(String... args) {
-        PrintStream console = System.out;
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Main.commandLine().execute(args)).as(String.join(" ", args)).isZero();
-        } finally {
-            System.setOut(console);
-        }
-        return printed.toString(StandardCharsets.UTF_8);
+    private static String run(String... args) throws Exception {
+        Jars.Result r = Jars.run(Jars.RUNTIME, Map.of(), 120, args);
+        assertThat(r.exitCode()).as(String.join(" ", args) + "\n" + r.printed()).isZero();
+        return r.stdout();
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.testkit.CommittedReader;
+import io.latefuse.testkit.Jars;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -55,7 +56,7 @@ class RunCommandIT {
                 .replace("max.wait: 300ms", "max.wait: 10s"));
         Path log = dir.resolve("run.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-jar", Path.of("target", "latefuse.jar").toString(),
+                "-Xmx384m", "-jar", Jars.RUNTIME.toString(),
                 "run", "--config", config.toString(), "--create-topics", "--partitions", "2", "--replication-factor", "1")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("LATEFUSE_BOOTSTRAP_SERVERS", env.bootstrapServers());

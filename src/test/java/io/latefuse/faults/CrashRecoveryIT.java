@@ -8,6 +8,7 @@ import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.testkit.CommittedReader;
+import io.latefuse.testkit.Jars;
 import io.latefuse.testkit.EmbeddedKafkaAndRegistry;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
@@ -127,7 +128,7 @@ class CrashRecoveryIT {
 
     private static Process start(Path config, Path log) throws Exception {
         return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-jar", Path.of("target", "latefuse.jar").toString(), "run", "--config", config.toString(),
+                "-jar", Jars.RUNTIME.toString(), "run", "--config", config.toString(),
                 "--create-topics", "--partitions", "3", "--replication-factor", "1")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

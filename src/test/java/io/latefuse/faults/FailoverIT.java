@@ -8,6 +8,7 @@ import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.testkit.CommittedReader;
+import io.latefuse.testkit.Jars;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -110,7 +111,7 @@ class FailoverIT {
 
     private static Process start(Path config, Path log) throws Exception {
         return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-                "-jar", Path.of("target", "latefuse.jar").toString(), "run", "--config", config.toString(),
+                "-jar", Jars.RUNTIME.toString(), "run", "--config", config.toString(),
                 "--create-topics", "--partitions", "4", "--replication-factor", "1")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

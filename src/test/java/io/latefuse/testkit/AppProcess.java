@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 
-/** The fusion app as its own JVM (the shaded jar, {@code run}), as production runs it: killable and restartable. */
+/** The fusion app as its own JVM (the runtime jar, {@code run}), as production runs it: killable and restartable. */
 public final class AppProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
@@ -20,7 +20,7 @@ public final class AppProcess implements AutoCloseable {
     /** Starts {@code run --config config --create-topics} with 3 partitions, logging to {@code log}. */
     public static AppProcess start(Path config, Path log) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-                "-jar", Path.of("target", "latefuse.jar").toString(), "run", "--config", config.toString(),
+                "-jar", Jars.RUNTIME.toString(), "run", "--config", config.toString(),
                 "--create-topics", "--partitions", "3", "--replication-factor", "1")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new AppProcess(p, log);

@@ -1,5 +1,6 @@
 package io.latefuse.tools;
 
+import io.latefuse.testkit.Jars;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,7 +13,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's first command, as a user runs it: the shaded jar's demo in its own JVM (stdout is not a terminal,
+ * The README's first command, as a user runs it: the tools jar's demo in its own JVM (stdout is not a terminal,
  * so it prints plain lines), for a fixed duration. It must show live numbers and leave no process behind.
  */
 class DemoIT {
@@ -21,7 +22,7 @@ class DemoIT {
     void theDemoRunsEndToEndAndShutsEverythingDown(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("demo.log");
         Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-jar", Path.of("target", "latefuse.jar").toString(),
+                "-Xmx512m", "-jar", Jars.TOOLS.toString(),
                 "demo", "--duration", "15s", "--rate", "40", "--seed", "3")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {

@@ -1,0 +1,86 @@
+package io.latefuse.cli;
+
+import io.latefuse.testkit.Jars;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarFile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The two artifacts of the package phase. The runtime jar, which the Docker image carries, holds no broker test
+ * kit, no test jars and no BouncyCastle, and its commands run from it alone; the tools jar adds demo and bench.
+ * (run, produce and tail from the runtime jar are exercised on a real broker by RunCommandIT, ProduceTailIT and the
+ * fault tests.)
+ */
+class ArtifactsIT {
+    /** Entry prefixes that belong to the broker kit, test jars, BouncyCastle or the tools. */
+    private static final List<String> NOT_IN_RUNTIME = List.of(
+            "kafka/server/", "kafka/cluster/", "kafka/log/", "scala/", "org/bouncycastle/", "org/apache/kafka/common/test/",
+            "org/apache/kafka/test/", "org/apache/kafka/raft/", "org/apache/kafka/metadata/", "org/apache/kafka/storage/",
+            "org/apache/kafka/coordinator/", "org/apache/kafka/server/util/", "org/junit/", "org/apache/logging/log4j/",
+            "io/latefuse/tools/", "io/latefuse/bench/", "io/latefuse/embedded/");
+
+    @Test
+    void theRuntimeJarHoldsNoBrokerKitNoTestJarsAndNoTools() throws Exception {
+        try (JarFile jar = new JarFile(Jars.RUNTIME.toFile())) {
+            List<String> leaked = jar.stream().map(e -> e.getName())
+                    .filter(n -> NOT_IN_RUNTIME.stream().anyMatch(n::startsWith)).limit(20).toList();
+            assertThat(leaked).as("test-kit or tools entries in latefuse.jar").isEmpty();
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.latefuse.cli.Main");
+            // what it does ship: the clients, Streams, the scorer's and the head's runtime
+            assertThat(jar.getEntry("org/apache/kafka/streams/KafkaStreams.class")).isNotNull();
+            assertThat(jar.getEntry("ai/onnxruntime/OrtEnvironment.class")).isNotNull();
+            assertThat(jar.getEntry("org/rocksdb/RocksDB.class")).isNotNull();
+            // the clients' own version file, not the broker kit's older test jar's
+            assertThat(new String(jar.getInputStream(jar.getEntry("kafka/kafka-version.properties")).readAllBytes()))
+                    .contains("version=4.4.0");
+        }
+    }
+
+    @Test
+    void theToolsJarAddsTheEmbeddedBrokerAndTheTools() throws Exception {
+        try (JarFile jar = new JarFile(Jars.TOOLS.toFile())) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.latefuse.tools.ToolsMain");
+            assertThat(jar.getEntry("io/latefuse/embedded/EmbeddedKafka.class")).isNotNull();
+            assertThat(jar.getEntry("org/apache/kafka/common/test/KafkaClusterTestKit.class")).isNotNull();
+            assertThat(jar.getEntry("io/latefuse/cli/RunCommand.class")).isNotNull();
+        }
+        Jars.Result help = Jars.run(Jars.TOOLS, Map.of(), 60, "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.stdout()).contains("demo").contains("bench").contains("run").contains("score");
+    }
+
+    @Test
+    void theRuntimeJarSaysWhereDemoIs() throws Exception {
+        Jars.Result demo = Jars.run(Jars.RUNTIME, Map.of(), 60, "demo");
+        assertThat(demo.exitCode()).isEqualTo(2);
+        assertThat(demo.stderr()).contains("java -jar target/latefuse-tools.jar demo");
+    }
+
+    @Test
+    void generateTrainAndEvaluateRunFromTheRuntimeJar(@TempDir Path dir) throws Exception {
+        // The offline commands need ONNX Runtime, the ONNX protobuf classes and Jackson, and nothing of the kit.
+        Map<String, String> env = Map.of("LATEFUSE_CONFIG", "config/ddsd.yaml");
+        Path data = dir.resolve("scores.csv");
+        Path head = dir.resolve("head.onnx");
+        Path report = dir.resolve("report");
+        for (String[] args : List.of(
+                new String[] {"generate", "ddsd", "--seed", "2", "--events", "600", "--out", data.toString()},
+                new String[] {"train", "--data", data.toString(), "--epochs", "60", "--out", head.toString()},
+                new String[] {"evaluate", "--data", data.toString(), "--head", head.toString(), "--report", report.toString()})) {
+            Jars.Result r = Jars.run(Jars.RUNTIME, env, 180, args);
+            assertThat(r.exitCode()).as(String.join(" ", args) + "\n" + r.printed()).isZero();
+        }
+        assertThat(head).isNotEmptyFile();
+        List<String> strategies = new java.util.ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.resolve("results.json").toFile()).path("rows")
+                .forEach(row -> strategies.add(row.path("strategy").asText()));
+        assertThat(strategies).contains("head", "log_odds");
+        assertThat(report.resolve("report.html")).isNotEmptyFile();
+    }
+}
