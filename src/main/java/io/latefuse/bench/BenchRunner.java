@@ -3,6 +3,7 @@ package io.latefuse.bench;
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigBuilder;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
@@ -266,8 +267,8 @@ public final class BenchRunner implements AutoCloseable {
             kafka.put("consumer.session.timeout.ms", "6000");
             kafka.put("consumer.heartbeat.interval.ms", "1000");
             Path file = work.resolve(base + ".yaml");
-            java.nio.file.Files.writeString(file, yaml(v, base, workload.modalities(), inputs, output, base + ".dlq",
-                    clock, kafka));
+            java.nio.file.Files.writeString(file, pipeline(v, base, workload.modalities(), inputs, output, base + ".dlq",
+                    clock, kafka).toYaml());
             OutputTally tally = new OutputTally(settings.bootstrapServers(), output, workload, v.kind(),
                     AvroDeserializer.specific(FusedPrediction.class, registry));
             Thread reader = new Thread(tally, "bench-tally-" + v.name());
@@ -441,35 +442,31 @@ public final class BenchRunner implements AutoCloseable {
 
     private PipelineConfig config(Variant v, String base, List<String> names, List<String> inputs, String output,
                                   String dlq, String clock) {
-        return PipelineConfigLoader.parse(yaml(v, base, names, inputs, output, dlq, clock, settings.kafka()),
-                "bench " + v.name(), Map.of());
+        return pipeline(v, base, names, inputs, output, dlq, clock, settings.kafka()).build();
     }
 
-    private String yaml(Variant v, String base, List<String> names, List<String> inputs, String output, String dlq,
-                        String clock, Map<String, String> kafka) {
-        StringBuilder y = new StringBuilder();
-        y.append("application.id: ").append(base.replace('.', '-')).append('\n');
-        y.append("bootstrap.servers: ").append(settings.bootstrapServers()).append('\n');
-        y.append("schema.registry.url: ").append(settings.registryUrl()).append('\n');
-        y.append("classes: [directed, undirected]\n");
-        y.append("strategy: ").append(settings.strategy()).append('\n');
-        y.append("modalities:\n");
+    private PipelineConfigBuilder pipeline(Variant v, String base, List<String> names, List<String> inputs, String output,
+                                           String dlq, String clock, Map<String, String> kafka) {
+        PipelineConfigBuilder b = PipelineConfig.builder()
+                .applicationId(base.replace('.', '-'))
+                .bootstrapServers(settings.bootstrapServers())
+                .schemaRegistryUrl(settings.registryUrl())
+                .classes(List.of("directed", "undirected"))
+                .strategy(settings.strategy())
+                .outputTopic(output)
+                .deadLetterTopic(dlq)
+                .maxWait(settings.maxWait())
+                .punctuationInterval(settings.punctuation())
+                .set("deadline.clock", clock)
+                .latePolicy(PipelineConfig.LatePolicy.REVISE)
+                .storeType(v.store())
+                .processingGuarantee(v.guarantee())
+                .streamThreads(settings.threads())
+                .kafka(kafka);
         for (int m = 0; m < inputs.size(); m++) {
-            y.append("  - {name: ").append(names.get(m)).append(", topic: ").append(inputs.get(m)).append("}\n");
+            b.modality(names.get(m), inputs.get(m));
         }
-        y.append("output.topic: ").append(output).append('\n');
-        y.append("dead.letter.topic: ").append(dlq).append('\n');
-        y.append("max.wait: ").append(settings.maxWait().toMillis()).append("ms\n");
-        y.append("punctuation.interval: ").append(settings.punctuation().toMillis()).append("ms\n");
-        y.append("deadline.clock: ").append(clock).append("\nlate.policy: revise\n");
-        y.append("store.type: ").append(v.store().name().toLowerCase(Locale.ROOT)).append('\n');
-        y.append("processing.guarantee: ").append(v.guarantee()).append('\n');
-        y.append("stream.threads: ").append(settings.threads()).append('\n');
-        if (!kafka.isEmpty()) {
-            y.append("kafka:\n");
-            kafka.forEach((k, val) -> y.append("  \"").append(k).append("\": \"").append(val).append("\"\n"));
-        }
-        return y.toString();
+        return b;
     }
 
     /** The first four are DDSD's; any further ones are numbered. */

@@ -1,6 +1,7 @@
 package io.latefuse.bench;
 
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.config.PipelineConfig;
 import io.latefuse.embedded.ApicurioRegistryProcess;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
@@ -77,20 +78,20 @@ public final class MemoryFootprint {
             admin.createTopics(Stream.of(topic, base + ".scores.lexical", base + ".fused", base + ".dlq")
                     .map(t -> new NewTopic(t, 3, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
         }
-        Files.writeString(config, String.join("\n",
-                "application.id: " + base,
-                "bootstrap.servers: " + bootstrapServers,
-                "schema.registry.url: " + registryUrl,
-                "classes: [directed, undirected]",
-                "strategy: log_odds",
-                "modalities:",
-                "  - {name: acoustic, topic: " + topic + "}",
-                "  - {name: lexical, topic: " + base + ".scores.lexical}",
-                "output.topic: " + base + ".fused",
-                "dead.letter.topic: " + base + ".dlq",
-                "max.wait: 1h",
-                "store.type: " + store,
-                "kafka: {state.dir: " + stateDir + "}", ""));
+        Files.writeString(config, PipelineConfig.builder()
+                .applicationId(base)
+                .bootstrapServers(bootstrapServers)
+                .schemaRegistryUrl(registryUrl)
+                .classes(List.of("directed", "undirected"))
+                .strategy("log_odds")
+                .modality("acoustic", topic)
+                .modality("lexical", base + ".scores.lexical")
+                .outputTopic(base + ".fused")
+                .deadLetterTopic(base + ".dlq")
+                .maxWait(Duration.ofHours(1))
+                .set("store.type", store)
+                .kafka(Map.of("state.dir", stateDir.toString()))
+                .toYaml());
         Path appLog = work.resolve(base + ".log");
         Process app = ChildJvm.start(heap, appLog, "run", "--config", config.toString(), "--metrics-port",
                 String.valueOf(metricsPort));

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A validated pipeline: what to join, how to fuse it, and how to run. Built by {@link PipelineConfigLoader};
- * the README's config reference documents every key.
+ * A validated pipeline: what to join, how to fuse it, and how to run. Made by {@link PipelineConfigLoader} from a
+ * file, or by {@link #builder()}; every key is defined in {@link ConfigKeys}.
  */
 public record PipelineConfig(
         String applicationId,
@@ -85,6 +85,11 @@ public record PipelineConfig(
      */
     public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required,
                                  String featuresTopic) {}
+
+    /** A config built by its keys, validated as a file is. */
+    public static PipelineConfigBuilder builder() {
+        return new PipelineConfigBuilder();
+    }
 
     public int numClasses() {
         return classes.size();

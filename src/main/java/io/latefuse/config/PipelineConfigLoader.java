@@ -39,60 +39,11 @@ public final class PipelineConfigLoader {
     public static final String ENV_PREFIX = "LATEFUSE_";
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** Top-level scalar keys, and their defaults where they have one. */
-    static final Map<String, String> SCALARS = new LinkedHashMap<>();
-    private static final Set<String> STRUCTURED = Set.of("classes", "class.priors", "modalities", "kafka");
-    private static final Set<String> MODALITY_KEYS = Set.of("name", "topic", "weight", "calibration", "required",
-            "features.topic");
-    private static final Set<String> CALIBRATION_KEYS = Set.of("method", "temperature", "a", "b");
-    /** Kafka properties latefuse sets itself from its own keys; the pass-through must not fight them. */
-    private static final Map<String, String> OWNED_KAFKA_KEYS = Map.of(
-            "application.id", "application.id",
-            "bootstrap.servers", "bootstrap.servers",
-            "processing.guarantee", "processing.guarantee",
-            "num.standby.replicas", "standby.replicas",
-            "num.stream.threads", "stream.threads",
-            "errors.dead.letter.queue.topic.name", "dead.letter.topic");
-    /** Kafka properties latefuse sets itself with no key of its own: its dead-letter handlers depend on them. */
-    private static final Set<String> FIXED_KAFKA_KEYS = Set.of(
-            "deserialization.exception.handler",
-            "default.deserialization.exception.handler",
-            "processing.exception.handler",
-            "processing.exception.handler.global.enabled");
     /**
      * The most modalities a pipeline may have: which modalities an event holds is a 64-bit mask, one bit per
      * modality in config order.
      */
-    public static final int MAX_MODALITIES = 64;
-
-    static {
-        SCALARS.put("application.id", null);
-        SCALARS.put("bootstrap.servers", null);
-        SCALARS.put("schema.registry.url", null);
-        SCALARS.put("schema.registry.basic.auth.user.info", "");
-        SCALARS.put("topic.prefix", "");
-        SCALARS.put("strategy", "weighted_mean");
-        SCALARS.put("output.topic", "{prefix}fused");
-        SCALARS.put("dead.letter.topic", "{prefix}dead-letters");
-        SCALARS.put("max.wait", "500ms");
-        SCALARS.put("optional.wait", "0ms");
-        SCALARS.put("deadline.clock", "input");
-        SCALARS.put("punctuation.interval", "50ms");
-        SCALARS.put("late.policy", "revise");
-        SCALARS.put("late.retention", "10m");
-        SCALARS.put("event.time.max.future", "5m");
-        SCALARS.put("store.type", "rocksdb");
-        SCALARS.put("processing.guarantee", "exactly_once_v2");
-        SCALARS.put("standby.replicas", "0");
-        SCALARS.put("stream.threads", "1");
-        SCALARS.put("commit.interval", "");
-        SCALARS.put("onnx.model", "");
-        SCALARS.put("onnx.input.scores", "scores");
-        SCALARS.put("onnx.input.mask", "mask");
-        SCALARS.put("onnx.input.embeddings", "");
-        SCALARS.put("onnx.output", "");
-        SCALARS.put("onnx.output.logits", "false");
-    }
+    public static final int MAX_MODALITIES = ConfigKeys.MAX_MODALITIES;
 
     private PipelineConfigLoader() {}
 
@@ -126,14 +77,26 @@ public final class PipelineConfigLoader {
         }
         ObjectNode tree = ((ObjectNode) root).deepCopy();
         applyEnv(tree, env);
+        return validate(tree, source);
+    }
+
+    static PipelineConfig validate(ObjectNode tree, String source) {
         return new Validator(source).validate(tree);
     }
 
+    static String toYaml(ObjectNode tree) {
+        try {
+            return YAML.writeValueAsString(tree);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void applyEnv(ObjectNode tree, Map<String, String> env) {
-        for (String key : SCALARS.keySet()) {
-            String v = env.get(envName(key));
+        for (ConfigKeys.Key key : ConfigKeys.TOP_LEVEL) {
+            String v = key.scalar() ? env.get(envName(key.name())) : null;
             if (v != null) {
-                tree.put(key, v);
+                tree.put(key.name(), v);
             }
         }
         String kafkaPrefix = ENV_PREFIX + "KAFKA_";
@@ -167,8 +130,8 @@ public final class PipelineConfigLoader {
         PipelineConfig validate(ObjectNode tree) {
             for (Iterator<String> it = tree.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
-                if (!SCALARS.containsKey(k) && !STRUCTURED.contains(k)) {
-                    problem(k, null, "unknown key (known keys: " + String.join(", ", allKeys()) + ")");
+                if (ConfigKeys.topLevel(k).isEmpty()) {
+                    problem(k, null, "unknown key (known keys: " + String.join(", ", ConfigKeys.topLevelNames()) + ")");
                 }
             }
             String prefix = scalar(tree, "topic.prefix");
@@ -284,16 +247,10 @@ public final class PipelineConfigLoader {
                     embeddings.isEmpty() ? null : embeddings, output.isEmpty() ? null : output, logits.equals("true"));
         }
 
-        private static List<String> allKeys() {
-            List<String> all = new ArrayList<>(SCALARS.keySet());
-            all.addAll(List.of("classes", "class.priors", "modalities", "kafka"));
-            return all;
-        }
-
         private String scalar(ObjectNode tree, String key) {
             JsonNode n = tree.get(key);
             if (n == null || n.isNull()) {
-                String d = SCALARS.get(key);
+                String d = ConfigKeys.topLevel(key).orElseThrow().defaultValue();
                 return d == null ? "" : d;
             }
             if (!n.isValueNode()) {
@@ -447,8 +404,8 @@ public final class PipelineConfigLoader {
                 }
                 for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
                     String k = it.next();
-                    if (!MODALITY_KEYS.contains(k)) {
-                        problem(at + "." + k, null, "unknown key (known: name, topic, features.topic, weight, calibration, required)");
+                    if (!ConfigKeys.modalityKeyNames().contains(k)) {
+                        problem(at + "." + k, null, "unknown key (known: " + String.join(", ", ConfigKeys.modalityKeyNames()) + ")");
                     }
                 }
                 String name = m.path("name").asText("").trim();
@@ -506,8 +463,8 @@ public final class PipelineConfigLoader {
             }
             for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
-                if (!CALIBRATION_KEYS.contains(k)) {
-                    problem(at + "." + k, null, "unknown key (known: method, temperature, a, b)");
+                if (!ConfigKeys.CALIBRATION.contains(k)) {
+                    problem(at + "." + k, null, "unknown key (known: " + String.join(", ", ConfigKeys.CALIBRATION) + ")");
                 }
             }
             String method = n.path("method").asText("none").toLowerCase(Locale.ROOT);
@@ -557,12 +514,12 @@ public final class PipelineConfigLoader {
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (FIXED_KAFKA_KEYS.contains(e.getKey())) {
+                if (ConfigKeys.FIXED_KAFKA_KEYS.contains(e.getKey())) {
                     problem("kafka." + e.getKey(), null, "set by latefuse, whose dead-letter handlers route bad records "
                             + "to dead.letter.topic; it cannot be overridden");
                     continue;
                 }
-                String owner = OWNED_KAFKA_KEYS.get(e.getKey());
+                String owner = ConfigKeys.OWNED_KAFKA_KEYS.get(e.getKey());
                 if (owner != null) {
                     problem("kafka." + e.getKey(), null, "set by latefuse; use the top-level key " + owner);
                     continue;

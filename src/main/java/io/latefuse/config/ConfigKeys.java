@@ -1,0 +1,192 @@
+package io.latefuse.config;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Every key of a pipeline config, defined once, as Kafka's {@code ConfigDef} does: its name, its default and its
+ * documentation. {@link PipelineConfigLoader} takes the known keys, the defaults and the {@code LATEFUSE_*}
+ * overrides from here, and the README's config reference is generated from it ({@link #markdownTable()}; a test
+ * fails when the README differs).
+ */
+public final class ConfigKeys {
+    private ConfigKeys() {}
+
+    /**
+     * One key.
+     *
+     * @param defaultValue the value when the key is absent, as it would be written; null when the key is required
+     *                     or has no value of its own (structured keys)
+     * @param shownDefault the default as the reference shows it
+     * @param scalar       whether it takes a single value (and so a {@code LATEFUSE_*} override)
+     */
+    public record Key(String name, String defaultValue, String shownDefault, String doc, boolean scalar) {
+        public boolean required() {
+            return "required".equals(shownDefault);
+        }
+    }
+
+    /** The most modalities a pipeline may have: an event's modalities are a 64-bit mask, one bit each. */
+    public static final int MAX_MODALITIES = 64;
+
+    /** Kafka properties latefuse sets from its own keys (property to key): the pass-through must not fight them. */
+    public static final Map<String, String> OWNED_KAFKA_KEYS = orderedMap(
+            "application.id", "application.id",
+            "bootstrap.servers", "bootstrap.servers",
+            "processing.guarantee", "processing.guarantee",
+            "num.standby.replicas", "standby.replicas",
+            "num.stream.threads", "stream.threads",
+            "errors.dead.letter.queue.topic.name", "dead.letter.topic");
+
+    /** Kafka properties latefuse sets with no key of its own: its dead-letter routing depends on them. */
+    public static final List<String> FIXED_KAFKA_KEYS = List.of(
+            "deserialization.exception.handler",
+            "default.deserialization.exception.handler",
+            "processing.exception.handler",
+            "processing.exception.handler.global.enabled");
+
+    /** The keys of one entry of {@code modalities}. */
+    public static final List<Key> MODALITY = List.of(
+            required("name", "Letters, digits, `_`, `-`. Must match `ModalityScore.modality`.", false),
+            shown("topic", "`<prefix>scores.<name>`", "The modality's scores topic."),
+            shown("features.topic", "`<prefix>features.<name>`", "Where the modality's scorer (`latefuse score`) reads features."),
+            shown("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored."),
+            shown("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
+                    + "classes; on the log-odds of the first class). Works on PROBABILITY and LOGIT scores."),
+            shown("required", "`true`", "An optional modality is awaited only while a required one is missing, then for at "
+                    + "most `optional.wait`."));
+
+    /** The keys of a modality's {@code calibration}. */
+    public static final List<String> CALIBRATION = List.of("method", "temperature", "a", "b");
+
+    /** The top-level keys, in the reference's order. */
+    public static final List<Key> TOP_LEVEL = List.of(
+            required("application.id", "Kafka Streams application id: consumer group, state and changelog names. "
+                    + "Instances with the same id share the work.", true),
+            required("bootstrap.servers", "Kafka bootstrap servers.", true),
+            required("schema.registry.url", "Registry base URL(s), comma-separated. Apicurio: `.../apis/ccompat/v7`.", true),
+            scalar("schema.registry.basic.auth.user.info", "", "none", "`user:password` for the registry."),
+            scalar("topic.prefix", "", "`\"\"`", "Prefix of the default topic names."),
+            required("classes", "The class names, in the order every model writes its scores. At least two.", false),
+            structured("class.priors", "uniform", "One prior per class, summing to 1; `log_odds` corrects for it."),
+            scalar("strategy", "weighted_mean", null, PipelineConfig.STRATEGIES.stream().map(s -> "`" + s + "`")
+                    .collect(Collectors.joining(", ")).replaceFirst(", (`[^`]+`)$", " or $1") + " (see \"Fusion strategies\")."),
+            required("modalities", "Ordered list; the order is the order of `present`, `missing` and a learned head's "
+                    + "inputs. At most " + MAX_MODALITIES + ".", false),
+            scalar("output.topic", "{prefix}fused", "`<prefix>fused`", "Where predictions go."),
+            scalar("dead.letter.topic", "{prefix}dead-letters", "`<prefix>dead-letters`",
+                    "Where bad records go (Kafka Streams' `errors.dead.letter.queue.topic.name`)."),
+            scalar("max.wait", "500ms", null, "Deadline after the first score was written (see `deadline.clock`). "
+                    + "Durations: `250ms`, `5s`, `2m`, `1h`, ISO `PT0.25S`, or plain ms; never negative."),
+            scalar("optional.wait", "0ms", null, "Once every required modality is in, how long to wait for optional ones "
+                    + "(never past `max.wait`)."),
+            scalar("deadline.clock", "input", null, "`input` (the first score's write time; fires only once the input is "
+                    + "read past the deadline; serving), `event` (event_time; replay and backfill) or `processing_time` "
+                    + "(the first read's wall-clock time, whatever is unread). See \"Deadlines and latency\"."),
+            scalar("punctuation.interval", "50ms", null, "How often due deadlines are checked: a degraded emission is at "
+                    + "most about one interval late."),
+            scalar("late.policy", "revise", null, "`revise` (emit revision+1 over everything present) or `drop` (dead "
+                    + "letter, reason `late`)."),
+            scalar("late.retention", "10m", null, "How long emitted events are remembered to recognise late arrivals and "
+                    + "duplicates: at least this, at most one eighth longer (they expire a segment at a time). After it, a "
+                    + "score for the event starts a new one. An event answered with every modality keeps no scores; a "
+                    + "later score for it is a duplicate."),
+            scalar("event.time.max.future", "5m", null, "A score whose `event_time` is further ahead of the app's clock goes "
+                    + "to the dead-letter topic as `out_of_range`. Keep it well under the brokers' "
+                    + "`log.message.timestamp.after.max.ms` (1 h by default), or the changelog and output writes of such "
+                    + "an event would be refused."),
+            scalar("store.type", "rocksdb", null, "`rocksdb` or `memory`. Both are changelogged."),
+            scalar("processing.guarantee", "exactly_once_v2", null, "Or `at_least_once`."),
+            scalar("standby.replicas", "0", null, "Warm standby copies of the state, for fast failover."),
+            scalar("stream.threads", "1", null, "Stream threads per instance."),
+            scalar("commit.interval", "", "100 ms under exactly-once (Kafka's); 1 s under at-least-once (latefuse's: "
+                    + "Kafka's 30 s stalls deadlines, see \"Deadlines and latency\")", "How often state and output are "
+                    + "committed; read_committed consumers see outputs after the commit."),
+            scalar("onnx.model", "", "none", "The fusion head's `.onnx` file, for `strategy: onnx`. Its inputs and outputs "
+                    + "are checked at startup."),
+            scalar("onnx.input.scores", "scores", null, "The head's scores input, for heads exported under another name."),
+            scalar("onnx.input.mask", "mask", null, "The head's mask input, for heads exported under another name."),
+            scalar("onnx.input.embeddings", "", "none", "The head's embeddings input, float[B, N*E], if it takes one; "
+                    + "scores must then carry embeddings of length E."),
+            scalar("onnx.output", "", "the only output", "The head's output to read."),
+            scalar("onnx.output.logits", "false", null, "The head outputs logits; softmax is applied."),
+            structured("kafka", "`{}`", "Any Kafka client or Streams property (SASL, SSL, `producer.*`, `consumer.*`...), "
+                    + "applied to every client. Keys latefuse sets itself are refused (exit code 2): those with a "
+                    + "latefuse key of their own (" + codes(OWNED_KAFKA_KEYS.keySet()) + "), and the handlers its "
+                    + "dead-letter routing depends on (" + codes(FIXED_KAFKA_KEYS) + "). latefuse's own defaults, which "
+                    + "this map can override: `commit.interval.ms` 1000 under at-least-once, `producer.linger.ms` 5 "
+                    + "(Streams would use 100, holding every prediction up to 100 ms), `producer.retry.backoff.ms` 10 and "
+                    + "`producer.retry.backoff.max.ms` 100."));
+
+    private static final Map<String, Key> BY_NAME = TOP_LEVEL.stream()
+            .collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));
+
+    /** The top-level key {@code name}, if there is one. */
+    public static Optional<Key> topLevel(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    public static List<String> topLevelNames() {
+        return List.copyOf(BY_NAME.keySet());
+    }
+
+    public static List<String> modalityKeyNames() {
+        return MODALITY.stream().map(Key::name).toList();
+    }
+
+    /** The config reference as a Markdown table: the README's "Config reference" holds exactly this. */
+    public static String markdownTable() {
+        List<String> rows = new ArrayList<>(List.of("| key | default | meaning |", "|---|---|---|"));
+        for (Key k : TOP_LEVEL) {
+            rows.add(row(k.name(), k));
+            if (k.name().equals("modalities")) {
+                MODALITY.forEach(m -> rows.add(row("modalities[]." + m.name(), m)));
+            }
+        }
+        return String.join("\n", rows) + "\n";
+    }
+
+    private static String row(String name, Key k) {
+        return "| `" + name + "` | " + k.shownDefault() + " | " + k.doc() + " |";
+    }
+
+    private static Key required(String name, String doc, boolean scalar) {
+        return new Key(name, null, "required", doc, scalar);
+    }
+
+    private static Key scalar(String name, String dflt, String shown, String doc) {
+        return new Key(name, dflt, shown != null ? shown : "`" + dflt + "`", doc, true);
+    }
+
+    private static Key shown(String name, String shown, String doc) {
+        return new Key(name, null, shown, doc, false);
+    }
+
+    private static Key structured(String name, String shown, String doc) {
+        return new Key(name, null, shown, doc, false);
+    }
+
+    private static String codes(Iterable<String> names) {
+        List<String> out = new ArrayList<>();
+        names.forEach(n -> out.add("`" + n + "`"));
+        return String.join(", ", out);
+    }
+
+    private static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The names of {@code keys}, for "known keys" messages. */
+    static Set<String> names(List<Key> keys) {
+        return keys.stream().map(Key::name).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+    }
+}
