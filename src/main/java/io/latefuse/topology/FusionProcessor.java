@@ -13,37 +13,25 @@ import io.latefuse.streams.DeadLetterReason;
 import io.latefuse.streams.DeadLetters;
 import io.latefuse.streams.InvalidScoreException;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The per-event complete-or-deadline join (docs/DESIGN.md, "The join").
- * <ul>
- *   <li>{@code pending}: event id to what has arrived, with the first arrival and the deadline. Changelogged.</li>
- *   <li>{@code deadline-index}: (deadline, event id) for every pending event; a punctuation range-scans only what is
- *   due. Derived from {@code pending}: not changelogged, rebuilt when the task starts.</li>
- *   <li>{@code emitted}: emitted events, for late arrivals, in a window store that drops them a segment at a time
- *   after {@code late.retention}. Changelogged.</li>
- * </ul>
+ * The per-event complete-or-deadline join (docs/DESIGN.md, "The join"): its rules, over the stores of
+ * {@link EventStores}, the clock of {@link DeadlineClockRules} and, on the input clock, the read marks of
+ * {@link TaskInputs}.
+ * <p>
  * A complete event thus costs its {@code pending} writes (on RocksDB, within one commit interval, a single tombstone:
  * its arrivals stay in the record cache), one entry and one removal in the local index, and one {@code emitted}
  * entry, with no scores in it if every modality came (it is settled). Nothing is written later to forget it.
@@ -73,48 +61,19 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     /** {@link #inputReadTo}, bound once: {@link #dueBy} runs on every record. */
     private final java.util.function.LongUnaryOperator inputReadTo = this::inputReadTo;
     private final long optionalWaitMs;
-    private final long retentionMs;
-    /** Emitted events are kept under their emission time rounded down to this. */
-    private final long emittedBucketMs;
+    private final long punctuationMs;
+    private final FusionTelemetry telemetry;
+    private final InputProgress progress;
+    private final EventStores stores;
 
     private ProcessorContext<String, SpecificRecord> context;
-    private KeyValueStore<String, EventState> pending;
-    private WindowStore<String, EventState> emitted;
-    private DeadlineIndex deadlines;
+    private TaskInputs inputs;
     /**
      * When {@link #process} next looks for due timers itself: under load a degraded emission then waits for the next
      * record rather than the next punctuation, while punctuations cover idle input. At most once per punctuation
      * interval, or sooner for a timer added earlier. 0 after {@link #init}, so that restored timers are seen.
      */
     private long nextDue;
-    private final long punctuationMs;
-    /**
-     * The states of recently written pending events, as objects, so that an event's next arrival does not decode
-     * what this processor just encoded (`latefuse bench` profile: decoding state took 6.5% of the stream thread).
-     * Written through: the store stays the record. Emptied by {@link #init}, which Kafka Streams calls again after
-     * it restored the stores (a task revived after an aborted transaction), so it never outlives the store's state.
-     */
-    private final Map<String, EventState> recent = new LinkedHashMap<>(RECENT_CAPACITY, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, EventState> eldest) {
-            return size() > RECENT_CAPACITY;
-        }
-    };
-    /** Enough for the events of a few commit intervals of one task; a miss only costs a decode. */
-    private static final int RECENT_CAPACITY = 1_024;
-
-    private final FusionTelemetry telemetry;
-    /** Events this task holds in its pending store, for the pending-events gauge. */
-    private long pendingHere;
-
-    private final InputProgress progress;
-    /** This task's input partitions, by modality index. */
-    private TopicPartition[] inputs;
-    /**
-     * Per modality index: every record of this task's partition written up to this time has been read (the highest
-     * write time read since init, less 1 ms).
-     */
-    private long[] readTo;
     /** The wall-clock time of {@link #init}. */
     private long initializedAt;
 
@@ -126,8 +85,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
         this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), progress);
         this.optionalWaitMs = config.optionalWait().toMillis();
-        this.retentionMs = config.lateRetention().toMillis();
-        this.emittedBucketMs = FusionTopology.emittedBucketMs(retentionMs);
+        this.stores = new EventStores(config.lateRetention().toMillis(), telemetry);
         this.punctuationMs = Math.max(1, config.punctuationInterval().toMillis());
     }
 
@@ -138,68 +96,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     @Override
     public void init(ProcessorContext<String, SpecificRecord> context) {
         this.context = context;
-        this.pending = context.getStateStore(FusionTopology.PENDING_STORE);
-        this.emitted = context.getStateStore(FusionTopology.EMITTED_STORE);
-        this.deadlines = new DeadlineIndex(context.getStateStore(FusionTopology.DEADLINE_INDEX_STORE));
         this.nextDue = 0;
-        this.recent.clear();
         this.initializedAt = context.currentSystemTimeMs();
-        int partition = context.taskId().partition();
-        this.inputs = new TopicPartition[config.numModalities()];
-        this.readTo = new long[config.numModalities()];
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = new TopicPartition(config.modalities().get(i).topic(), partition);
-            readTo[i] = Long.MIN_VALUE; // nothing read yet: only a caught-up partition counts as read
-        }
-        telemetry.pendingChanged(-pendingHere); // in case close() was skipped before this init
-        pendingHere = rebuildIndex();
-        telemetry.pendingChanged(pendingHere);
-        moveLegacyFinished(context.getStateStore(FusionTopology.LEGACY_FINISHED_STORE));
+        this.inputs = new TaskInputs(config, context.taskId().partition(), progress);
+        stores.init(context);
         context.schedule(config.punctuationInterval(), clock.punctuationType(), this::fireDueTimers);
-    }
-
-    /**
-     * Puts every pending event's deadline into the index, which is not changelogged: after a crash, a move to
-     * another instance or a restore it is empty or stale. A stale entry is harmless (a scan finds its event gone or
-     * its timer changed, and deletes it); a missing one would leave its event pending forever. One pass over the
-     * restored store, once per task initialization, which also counts the pending events: counted, not estimated,
-     * because RocksDB's {@code approximateNumEntries()} read 0 for 10 entries after churn, and the gauge went negative.
-     */
-    private long rebuildIndex() {
-        long n = 0;
-        try (KeyValueIterator<String, EventState> it = pending.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, EventState> e = it.next();
-                deadlines.add(e.value.getTimer(), e.key);
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /**
-     * Moves the emitted events that state formats 0 and 1 kept in {@code finished} (with their forget time as the
-     * timer) into the emitted store, at the time they were emitted, and empties the old store: their late scores
-     * still make revisions.
-     */
-    private void moveLegacyFinished(KeyValueStore<String, EventState> legacy) {
-        List<String> moved = new ArrayList<>();
-        try (KeyValueIterator<String, EventState> it = legacy.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, EventState> e = it.next();
-                if (retentionMs > 0) {
-                    emitted.put(e.key, e.value, emittedBucket(Math.max(0, e.value.getTimer() - retentionMs)));
-                }
-                moved.add(e.key);
-            }
-        }
-        for (String id : moved) {
-            legacy.put(id, null);
-        }
-        if (!moved.isEmpty()) {
-            log.info("Moved {} emitted event(s) from the store of an earlier latefuse ('{}') into '{}'", moved.size(),
-                    FusionTopology.LEGACY_FINISHED_STORE, FusionTopology.EMITTED_STORE);
-        }
     }
 
     private long clockNow() {
@@ -212,11 +113,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     /** The time up to which every input partition of the task has been read, at most {@code wallNow}. */
     private long inputReadTo(long wallNow) {
-        long to = wallNow;
-        for (int i = 0; i < inputs.length; i++) {
-            to = Math.min(to, Math.max(progress.readTo(inputs[i]), readTo[i]));
-        }
-        return to;
+        return inputs.readTo(wallNow);
     }
 
     private long arrivalTime(Record<String, ModalityScore> record) {
@@ -227,7 +124,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     public void process(Record<String, ModalityScore> record) {
         RecordMetadata meta = context.recordMetadata().orElse(null);
         String topic = meta == null ? null : meta.topic();
-        int input = inputIndex(topic);
+        int input = inputs.indexOf(topic);
         // Scans run before this record counts as taken off the input: until it is applied, its own event may
         // still be waiting for it.
         if (clockNow() >= nextDue) {
@@ -236,14 +133,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         try {
             apply(record, topic);
         } catch (RuntimeException e) {
-            recent.clear(); // a state object may have changed without reaching the store
+            stores.dropCache();
             throw e;
         } finally {
-            // Taken off the input, applied or dead-lettered.
             if (meta != null && input >= 0) {
-                progress.seen(inputs[input], meta.offset());
-                // Records appended in one batch share a LogAppendTime: others stamped the same may still be unread.
-                readTo[input] = Math.max(readTo[input], clock.writtenAt(record.timestamp()) - 1);
+                inputs.taken(input, meta.offset(), clock.writtenAt(record.timestamp()));
             }
         }
     }
@@ -263,7 +157,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state = loadPending(id, record.timestamp());
         }
         if (state == null) {
-            Emitted done = loadEmitted(id, record.timestamp());
+            EventStores.Emitted done = loadEmitted(id, record.timestamp());
             if (done != null) {
                 lateArrival(done, score, bit, record.timestamp());
                 return;
@@ -276,8 +170,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long deadline = clock.deadline(eventTime, now);
             long firstArrival = clock.firstArrival(now, context.currentSystemTimeMs());
             state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false);
-            addTimer(deadline, id);
-            pendingChanged(1);
+            stores.created(id, deadline);
+            nextDue = Math.min(nextDue, deadline);
         } else if ((fusion.presentMask(state) & bit) != 0) {
             telemetry.duplicate();
             return;
@@ -294,24 +188,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // Every required modality is in: wait at most optional.wait for the optional ones.
             long soon = Math.min(state.getTimer(), Saturating.add(now, optionalWaitMs));
             if (soon != state.getTimer()) {
-                deadlines.remove(state.getTimer(), id);
-                addTimer(soon, id);
+                stores.moveDeadline(id, state.getTimer(), soon);
+                nextDue = Math.min(nextDue, soon);
                 state.setTimer(soon);
             }
         }
-        putPending(id, state);
+        stores.putPending(id, state);
     }
 
-    private int inputIndex(String topic) {
-        for (int i = 0; i < inputs.length; i++) {
-            if (inputs[i].topic().equals(topic)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private void lateArrival(Emitted entry, ModalityScore score, long bit, long timestamp) {
+    private void lateArrival(EventStores.Emitted entry, ModalityScore score, long bit, long timestamp) {
         EventState done = entry.state();
         if (done.getSettled() || (fusion.presentMask(done) & bit) != 0) {
             telemetry.duplicate();
@@ -341,7 +226,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         forward(revised, timestamp);
         done.setRevision(revision);
-        emitted.put(done.getEventId(), settledOrAsIs(done), entry.at());
+        stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
     }
 
     /**
@@ -368,12 +253,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             }
             state.setRevision(DEAD_LETTERED);
         }
-        deletePending(id);
-        deadlines.remove(state.getTimer(), id);
-        pendingChanged(-1);
-        if (retentionMs > 0) {
-            emitted.put(id, settledOrAsIs(state), emittedBucket(clockNow()));
-        }
+        stores.removePending(state);
+        stores.remember(settledOrAsIs(state), clockNow());
     }
 
     /**
@@ -447,76 +328,29 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         return new Fused(r, null);
     }
 
-    /** The time an event emitted at {@code time} is kept under: rounded down to its bucket. */
-    private long emittedBucket(long time) {
-        return time - Math.floorMod(time, emittedBucketMs);
-    }
-
-    /** An emitted event, and the time its entry is kept under. */
-    private record Emitted(long at, EventState state) {}
-
     /**
-     * A pending event's state: from {@link #recent} if it is there, else decoded from the store. Scores of a
-     * modality the config no longer has are taken out; see {@link #withoutStaleModalities}.
+     * A pending event's state. Scores of a modality the config no longer has are taken out; see
+     * {@link #withoutStaleModalities}.
      */
     private EventState loadPending(String id, long timestamp) {
-        EventState state = recent.get(id);
-        if (state != null) {
-            return state;
-        }
-        state = pending.get(id);
-        if (state == null) {
-            return null;
-        }
-        if (!fusion.knowsAll(state)) {
+        EventState state = stores.pending(id);
+        if (state != null && !fusion.knowsAll(state)) {
             withoutStaleModalities(id, state, timestamp);
             if (state.getArrivals().isEmpty()) {
-                deletePending(id);
-                deadlines.remove(state.getTimer(), id);
-                pendingChanged(-1);
+                stores.removePending(state);
                 return null;
             }
-            putPending(id, state);
+            stores.putPending(id, state);
         }
         return state;
     }
 
-    private void putPending(String id, EventState state) {
-        pending.put(id, state);
-        recent.put(id, state);
-    }
-
-    /**
-     * {@code put(id, null)} rather than {@code delete(id)}: a delete returns the old value, which the store reads (a
-     * RocksDB get) and decodes, only for it to be thrown away (`latefuse bench` profile: 5% of the stream thread).
-     */
-    private void deletePending(String id) {
-        pending.put(id, null);
-        recent.remove(id);
-    }
-
-    /**
-     * The event's entry in the emitted store, if it was emitted within {@code late.retention}: the latest, should
-     * a clock that stepped back have stored two.
-     */
-    private Emitted loadEmitted(String id, long timestamp) {
-        if (retentionMs == 0) {
-            return null;
-        }
-        Emitted found = null;
-        // From one bucket further back: an entry is kept under the start of its bucket.
-        long from = Math.max(0, Saturating.add(clockNow(), -(retentionMs + emittedBucketMs)));
-        try (WindowStoreIterator<EventState> it = emitted.fetch(id, from, Long.MAX_VALUE)) {
-            while (it.hasNext()) {
-                KeyValue<Long, EventState> e = it.next();
-                if (found == null || e.key >= found.at()) {
-                    found = new Emitted(e.key, e.value);
-                }
-            }
-        }
+    /** The event's entry in the emitted store, if it was emitted within {@code late.retention}; see {@link #loadPending}. */
+    private EventStores.Emitted loadEmitted(String id, long timestamp) {
+        EventStores.Emitted found = stores.emitted(id, clockNow());
         if (found != null && !fusion.knowsAll(found.state())) {
             withoutStaleModalities(id, found.state(), timestamp);
-            emitted.put(id, found.state(), found.at());
+            stores.rewrite(found);
         }
         return found;
     }
@@ -557,16 +391,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         telemetry.deadLetter(reason.code());
     }
 
-    private void addTimer(long time, String eventId) {
-        deadlines.add(time, eventId);
-        nextDue = Math.min(nextDue, time);
-    }
-
-    private void pendingChanged(long delta) {
-        pendingHere += delta;
-        telemetry.pendingChanged(delta);
-    }
-
     private void forward(FusedPrediction prediction, long timestamp) {
         if (prediction.getRevision() > 0) {
             telemetry.revised();
@@ -583,7 +407,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         try {
             fireDue();
         } catch (RuntimeException e) {
-            recent.clear(); // a state object may have changed without reaching the store
+            stores.dropCache();
             throw e;
         }
     }
@@ -597,14 +421,14 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(now, initializedAt));
         }
         List<EventState> toEmit = new ArrayList<>();
-        for (DeadlineIndex.Entry due : deadlines.pollDue(now)) {
+        for (DeadlineIndex.Entry due : stores.due(now)) {
             telemetry.deadlineIndexVisited();
             EventState state = loadPending(due.eventId(), now);
             if (state != null && state.getTimer() == due.time()) {
                 toEmit.add(state); // its timer goes when it is emitted
                 continue;
             }
-            deadlines.remove(due.time(), due.eventId()); // stale: its event was emitted, or its timer moved
+            stores.removeIndexEntry(due); // stale: its event was emitted, or its timer moved
         }
         if (toEmit.isEmpty()) {
             return;
@@ -618,8 +442,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     @Override
     public void close() {
-        telemetry.pendingChanged(-pendingHere);
-        pendingHere = 0;
+        stores.close();
         if (context != null) {
             telemetry.inputReleased(context.taskId().toString());
         }
