@@ -4,7 +4,6 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigBuilder;
-import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.registry.AvroDeserializer;

@@ -1,7 +1,7 @@
 package io.latefuse.cli;
 
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 

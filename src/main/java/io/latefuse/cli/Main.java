@@ -2,11 +2,8 @@ package io.latefuse.cli;
 
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.streams.TopicPreflight;
-import io.latefuse.tools.BenchCommand;
-import io.latefuse.tools.BenchDslAppCommand;
-import io.latefuse.tools.DemoCommand;
-import picocli.CommandLine.Command;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.InputStream;

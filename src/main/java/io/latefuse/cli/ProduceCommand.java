@@ -8,14 +8,13 @@ import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.training.LabelledScores;
-import io.latefuse.training.SyntheticDdsd;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.Iterator;

@@ -12,9 +12,9 @@ import io.latefuse.config.Durations;
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.embedded.ApicurioRegistryProcess;
 import io.latefuse.embedded.EmbeddedKafka;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;

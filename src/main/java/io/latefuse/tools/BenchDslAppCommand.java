@@ -13,9 +13,9 @@ import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
 import org.apache.kafka.streams.KafkaStreams;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

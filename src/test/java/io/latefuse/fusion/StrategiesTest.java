@@ -1,8 +1,8 @@
 package io.latefuse.fusion;
 
 import io.latefuse.avro.ScoreType;
-import io.latefuse.config.PipelineConfig.Calibration;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfig.Calibration;
 import io.latefuse.config.PipelineConfigLoader;
 import org.junit.jupiter.api.Test;
 
