@@ -50,6 +50,18 @@ public final class ConfigKeys {
             "processing.exception.handler",
             "processing.exception.handler.global.enabled");
 
+    /**
+     * The {@code LATEFUSE_*} variables that the commands read, and are not config keys: the config loader lets them
+     * be, and refuses any other {@code LATEFUSE_*} variable that is not a key's.
+     */
+    public static final Map<String, String> COMMAND_VARIABLES = orderedMap(
+            "LATEFUSE_CONFIG", "the config file, for every command's --config",
+            "LATEFUSE_CREATE_TOPICS", "run --create-topics",
+            "LATEFUSE_PARTITIONS", "run --partitions",
+            "LATEFUSE_REPLICATION_FACTOR", "run --replication-factor",
+            "LATEFUSE_METRICS_PORT", "run --metrics-port",
+            "LATEFUSE_LOG_LEVEL", "latefuse's own log level (logback)");
+
     /** The keys of one entry of {@code modalities}. */
     public static final List<Key> MODALITY = List.of(
             required("name", "Letters, digits, `_`, `-`. Must match `ModalityScore.modality`.", false),

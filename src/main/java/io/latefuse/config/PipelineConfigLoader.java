@@ -29,15 +29,20 @@ import java.util.Set;
 
 /**
  * Reads a pipeline config from YAML, applies {@code LATEFUSE_*} environment overrides, and validates all of it
- * before anything connects. Every problem is reported at once, each naming its key and the bad value.
+ * before anything connects. Every problem is reported at once, each naming its key, the bad value and, for a value
+ * from the environment, the variable.
  * <p>
  * An environment variable overrides a top-level key: {@code LATEFUSE_} plus the key in upper case with dots and
- * dashes as underscores ({@code bootstrap.servers} is {@code LATEFUSE_BOOTSTRAP_SERVERS}). {@code LATEFUSE_KAFKA_*}
- * sets a Kafka client property ({@code LATEFUSE_KAFKA_SASL_MECHANISM} is {@code kafka: {sasl.mechanism: ...}}).
+ * dashes as underscores ({@code bootstrap.servers} is {@code LATEFUSE_BOOTSTRAP_SERVERS}); a list key's value is YAML
+ * or JSON. {@code LATEFUSE_KAFKA_*} sets a Kafka client property ({@code LATEFUSE_KAFKA_SASL_MECHANISM} is
+ * {@code kafka: {sasl.mechanism: ...}}). Any other {@code LATEFUSE_*} variable, but those the commands read
+ * ({@link ConfigKeys#COMMAND_VARIABLES}), is refused.
  */
 public final class PipelineConfigLoader {
     public static final String ENV_PREFIX = "LATEFUSE_";
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // A key given twice is refused rather than the last one silently winning.
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /**
      * The most modalities a pipeline may have: which modalities an event holds is a 64-bit mask, one bit per
@@ -76,8 +81,9 @@ public final class PipelineConfigLoader {
             throw new InvalidConfigException(source, List.of("the top level must be a mapping of keys to values"));
         }
         ObjectNode tree = ((ObjectNode) root).deepCopy();
-        applyEnv(tree, env);
-        return validate(tree, source);
+        Validator validator = new Validator(source);
+        validator.applyEnv(tree, env);
+        return validator.validate(tree);
     }
 
     static PipelineConfig validate(ObjectNode tree, String source) {
@@ -92,24 +98,6 @@ public final class PipelineConfigLoader {
         }
     }
 
-    private static void applyEnv(ObjectNode tree, Map<String, String> env) {
-        for (ConfigKeys.Key key : ConfigKeys.TOP_LEVEL) {
-            String v = key.scalar() ? env.get(envName(key.name())) : null;
-            if (v != null) {
-                tree.put(key.name(), v);
-            }
-        }
-        String kafkaPrefix = ENV_PREFIX + "KAFKA_";
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            if (e.getKey().startsWith(kafkaPrefix)) {
-                String prop = e.getKey().substring(kafkaPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-                JsonNode kafka = tree.get("kafka");
-                ObjectNode k = kafka instanceof ObjectNode o ? o : tree.putObject("kafka");
-                k.put(prop, e.getValue());
-            }
-        }
-    }
-
     public static String envName(String key) {
         return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
@@ -118,13 +106,107 @@ public final class PipelineConfigLoader {
     private static final class Validator {
         private final String source;
         private final List<String> problems = new ArrayList<>();
+        /** Keys (top-level, or {@code kafka.<property>}) whose value came from the environment, and the variable. */
+        private final Map<String, String> fromEnv = new LinkedHashMap<>();
 
         Validator(String source) {
             this.source = source;
         }
 
         private void problem(String key, Object value, String why) {
-            problems.add(key + (value == null ? "" : " = '" + value + "'") + ": " + why);
+            problems.add(key + (value == null ? "" : " = '" + value + "'") + origin(key) + ": " + why);
+        }
+
+        /** " (from LATEFUSE_X)" when the key, or the top-level key it is part of, was set by the environment. */
+        private String origin(String key) {
+            String env = fromEnv.get(key);
+            if (env == null) {
+                int cut = key.indexOf('[');
+                env = fromEnv.get(cut < 0 ? key : key.substring(0, cut));
+            }
+            return env == null ? "" : " (from " + env + ")";
+        }
+
+        /**
+         * Applies the {@code LATEFUSE_*} variables: a scalar key's as its value; a list key's ({@code classes},
+         * {@code class.priors}, {@code modalities}) as YAML or JSON; {@code LATEFUSE_KAFKA_<PROPERTY>} as a Kafka
+         * property. Any other {@code LATEFUSE_*} variable that is neither a key's nor a command's is refused, with
+         * the nearest valid name.
+         */
+        void applyEnv(ObjectNode tree, Map<String, String> env) {
+            String kafkaPrefix = ENV_PREFIX + "KAFKA_";
+            Map<String, ConfigKeys.Key> byEnv = new LinkedHashMap<>();
+            for (ConfigKeys.Key key : ConfigKeys.TOP_LEVEL) {
+                if (!key.name().equals("kafka")) {
+                    byEnv.put(envName(key.name()), key);
+                }
+            }
+            for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+                String var = e.getKey();
+                if (!var.startsWith(ENV_PREFIX) || ConfigKeys.COMMAND_VARIABLES.containsKey(var)) {
+                    continue;
+                }
+                if (var.startsWith(kafkaPrefix) && var.length() > kafkaPrefix.length()) {
+                    String prop = var.substring(kafkaPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                    JsonNode kafka = tree.get("kafka");
+                    ObjectNode k = kafka instanceof ObjectNode o ? o : tree.putObject("kafka");
+                    k.put(prop, e.getValue());
+                    fromEnv.put("kafka." + prop, var);
+                    continue;
+                }
+                ConfigKeys.Key key = byEnv.get(var);
+                if (key == null) {
+                    problem(var, null, "not a latefuse variable; did you mean " + nearest(var, byEnv) + "?");
+                    continue;
+                }
+                fromEnv.put(key.name(), var);
+                if (key.scalar()) {
+                    tree.put(key.name(), e.getValue());
+                    continue;
+                }
+                try {
+                    tree.set(key.name(), YAML.readTree(e.getValue()));
+                } catch (IOException bad) {
+                    problem(key.name(), e.getValue(), "not valid YAML or JSON ("
+                            + bad.getMessage().lines().findFirst().orElse("") + ")");
+                }
+            }
+        }
+
+        /** The valid variable nearest to {@code var}, with the key it sets. */
+        private static String nearest(String var, Map<String, ConfigKeys.Key> byEnv) {
+            String best = null;
+            int bestDistance = Integer.MAX_VALUE;
+            List<String> all = new ArrayList<>(byEnv.keySet());
+            all.addAll(ConfigKeys.COMMAND_VARIABLES.keySet());
+            for (String candidate : all) {
+                int d = editDistance(var, candidate);
+                if (d < bestDistance) {
+                    bestDistance = d;
+                    best = candidate;
+                }
+            }
+            ConfigKeys.Key key = byEnv.get(best);
+            return best + (key != null ? " (" + key.name() + ")" : " (" + ConfigKeys.COMMAND_VARIABLES.get(best) + ")");
+        }
+
+        private static int editDistance(String a, String b) {
+            int[] prev = new int[b.length() + 1];
+            int[] cur = new int[b.length() + 1];
+            for (int j = 0; j <= b.length(); j++) {
+                prev[j] = j;
+            }
+            for (int i = 1; i <= a.length(); i++) {
+                cur[0] = i;
+                for (int j = 1; j <= b.length(); j++) {
+                    int change = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                    cur[j] = Math.min(change, Math.min(prev[j], cur[j - 1]) + 1);
+                }
+                int[] t = prev;
+                prev = cur;
+                cur = t;
+            }
+            return prev[b.length()];
         }
 
         PipelineConfig validate(ObjectNode tree) {
@@ -205,6 +287,10 @@ public final class PipelineConfigLoader {
             int standby = integer(tree, "standby.replicas", 0);
             int threads = integer(tree, "stream.threads", 1);
             Map<String, String> kafka = kafka(tree);
+            if (commitInterval != null && kafka.containsKey("commit.interval.ms")) {
+                problem("kafka.commit.interval.ms", kafka.get("commit.interval.ms"), "conflicts with commit.interval = '"
+                        + commit + "'" + origin("commit.interval") + "; set one of them");
+            }
             if (clock == DeadlineClock.INPUT && "streams".equalsIgnoreCase(kafka.getOrDefault("group.protocol", "").trim())) {
                 // The streams rebalance protocol makes Kafka Streams build its main consumer itself, past the client
                 // supplier through which the input clock learns what has been read.

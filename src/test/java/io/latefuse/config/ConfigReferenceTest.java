@@ -31,6 +31,12 @@ class ConfigReferenceTest {
     }
 
     @Test
+    void theReadmeNamesEveryVariableTheCommandsRead() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        assertThat(ConfigKeys.COMMAND_VARIABLES.keySet()).allSatisfy(v -> assertThat(readme).contains("`" + v + "`"));
+    }
+
+    @Test
     void everyKeyWithADefaultLoadsWithIt() {
         // A minimal file takes every default from the definition; each must be a valid value of its key.
         PipelineConfig c = PipelineConfigLoader.parse("""

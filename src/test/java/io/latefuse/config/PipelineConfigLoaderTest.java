@@ -67,6 +67,51 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void aBadValueFromTheEnvironmentNamesTheVariable() {
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_MAX_WAIT", "abc")))
+                .contains("max.wait = 'abc' (from LATEFUSE_MAX_WAIT): not a duration");
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_MODALITIES", "[{name: a}, {name: a}]")))
+                .contains("modalities[1].name = 'a' (from LATEFUSE_MODALITIES): duplicate modality");
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_KAFKA_PROCESSING_GUARANTEE", "x")))
+                .contains("kafka.processing.guarantee (from LATEFUSE_KAFKA_PROCESSING_GUARANTEE)");
+    }
+
+    @Test
+    void anUnknownLatefuseVariableIsRefusedWithTheNearestName() {
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_MAX_WIAT", "1s")))
+                .contains("LATEFUSE_MAX_WIAT: not a latefuse variable; did you mean LATEFUSE_MAX_WAIT (max.wait)?");
+        // the commands' own variables are not config keys, and are left alone
+        Map<String, String> commands = new java.util.HashMap<>();
+        ConfigKeys.COMMAND_VARIABLES.keySet().forEach(v -> commands.put(v, "x"));
+        assertThat(PipelineConfigLoader.parse(MINIMAL, "test.yaml", commands)).isEqualTo(parse(MINIMAL));
+    }
+
+    @Test
+    void listKeysTakeYamlOrJsonFromTheEnvironment() {
+        PipelineConfig c = PipelineConfigLoader.parse(MINIMAL, "test.yaml", Map.of(
+                "LATEFUSE_CLASSES", "[directed, undirected, unsure]",
+                "LATEFUSE_CLASS_PRIORS", "[0.5, 0.25, 0.25]",
+                "LATEFUSE_MODALITIES", "[{\"name\": \"acoustic\", \"weight\": 2}, {\"name\": \"visual\", \"required\": false}]"));
+        assertThat(c.classes()).containsExactly("directed", "undirected", "unsure");
+        assertThat(c.classPriors()).containsExactly(0.5, 0.25, 0.25);
+        assertThat(c.modalityNames()).containsExactly("acoustic", "visual");
+        assertThat(c.modalities().get(0).weight()).isEqualTo(2.0);
+        assertThat(c.modalities().get(1).required()).isFalse();
+        assertThat(problemsOf(MINIMAL, Map.of("LATEFUSE_CLASSES", "[a, b")))
+                .contains("classes = '[a, b' (from LATEFUSE_CLASSES): not valid YAML or JSON");
+    }
+
+    @Test
+    void aSettingGivenTwiceIsRefused() {
+        assertThat(problemsOf(MINIMAL + "max.wait: 1s\nmax.wait: 2s\n")).contains("Duplicate field 'max.wait'");
+        assertThat(problemsOf(MINIMAL + "commit.interval: 1s\nkafka: {commit.interval.ms: 500}\n"))
+                .contains("kafka.commit.interval.ms = '500': conflicts with commit.interval = '1s'; set one of them");
+        assertThat(problemsOf(MINIMAL + "kafka: {commit.interval.ms: 500}\n", Map.of("LATEFUSE_COMMIT_INTERVAL", "1s")))
+                .contains("conflicts with commit.interval = '1s' (from LATEFUSE_COMMIT_INTERVAL)");
+        assertThat(parse(MINIMAL + "kafka: {commit.interval.ms: 500}\n").kafka()).containsEntry("commit.interval.ms", "500");
+    }
+
+    @Test
     void eachBadValueIsNamedWithItsKey() {
         assertThat(problemsOf(MINIMAL + "colour: blue\n")).contains("colour").contains("unknown key");
         assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, topic: ''}\n")))
