@@ -31,7 +31,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ConfigOption configOption;
 
-    @Option(names = "--data", required = true, description = "Labelled scores CSV, as for train.")
+    @Option(names = "--data", required = true, description = "Labelled scores, as for train: CSV, or an Avro data file (.avro) of LabelledModalityScore.")
     Path data;
 
     @Option(names = "--head", description = "A fusion head (.onnx) to evaluate too; its sidecar .json, if present, gives its dropout. Repeatable.")

@@ -29,16 +29,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     int events;
 
-    @Option(names = "--out", required = true, description = "The CSV file to write.")
+    @Option(names = "--out", required = true, description = "The file to write: .csv, or .avro for an Avro data file of LabelledModalityScore.")
     Path out;
 
     enum Generator { ddsd }
 
     @Override
     public Integer call() throws Exception {
-        Path config = configOption.path(Path.of("config/ddsd.yaml"));
-        PipelineConfig cfg = PipelineConfigLoader.load(config);
-        ScoreStream.requireDdsd(cfg, config.toString());
+        ConfigOption.Loaded loaded = configOption.load("ddsd.yaml");
+        PipelineConfig cfg = loaded.config();
+        ScoreStream.requireDdsd(cfg, loaded.source());
         LabelledScores.write(out, cfg, new SyntheticDdsd(seed).labelled(events));
         System.out.printf("Wrote %d synthetic DDSD utterances (seed %d) to %s%n", events, seed, out);
         return 0;

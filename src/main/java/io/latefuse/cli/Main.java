@@ -1,7 +1,9 @@
 package io.latefuse.cli;
 
 import io.latefuse.config.InvalidConfigException;
+import io.latefuse.streams.Causes;
 import io.latefuse.streams.TopicPreflight;
+import io.latefuse.training.DataFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -92,6 +94,15 @@ public final class Main implements Runnable {
         if (e instanceof InvalidConfigException || e instanceof org.apache.kafka.common.config.ConfigException
                 || e instanceof io.latefuse.fusion.OnnxModel.ModelMismatchException) {
             cli.getErr().println(e.getMessage());
+            return 2;
+        }
+        if (e instanceof DataFileException) {
+            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
+            return 2;
+        }
+        java.nio.file.NoSuchFileException missing = Causes.find(e, java.nio.file.NoSuchFileException.class);
+        if (missing != null) {
+            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + missing.getFile() + ": no such file");
             return 2;
         }
         if (e instanceof TopicPreflight.TopicCheckException) {

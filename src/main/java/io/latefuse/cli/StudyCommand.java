@@ -63,8 +63,9 @@ final class StudyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Path config = configOption.path(Path.of("config/digits.yaml"));
-            PipelineConfig cfg = PipelineConfigLoader.load(config);
+            ConfigOption.Loaded loaded = configOption.load("digits.yaml");
+            PipelineConfig cfg = loaded.config();
+            Path config = loaded.fileIn(out, "digits.yaml");
             DigitsStudy.Split split = DigitsStudy.split(DigitsStudy.read(data), seed);
             System.out.printf("Digits: %d train, %d validation, %d test images (stratified, seed %d)%n",
                     split.train().size(), split.validation().size(), split.test().size(), seed);
@@ -97,8 +98,9 @@ final class StudyCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Path config = configOption.path(Path.of("config/ddsd.yaml"));
-            PipelineConfig cfg = PipelineConfigLoader.load(config);
+            ConfigOption.Loaded loaded = configOption.load("ddsd.yaml");
+            PipelineConfig cfg = loaded.config();
+            Path config = loaded.fileIn(out, "ddsd.yaml");
             Path val = out.resolve("validation-scores.csv");
             Path test = out.resolve("test-scores.csv");
             LabelledScores.write(val, cfg, new SyntheticDdsd(seed).labelled(events));

@@ -63,7 +63,8 @@ public final class OnnxModel implements AutoCloseable {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new ModelMismatchException("Cannot read ONNX model " + file + ": " + e.getMessage());
+            throw new ModelMismatchException("Cannot read ONNX model " + file + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.toString()));
         }
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();

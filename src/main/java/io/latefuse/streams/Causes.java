@@ -3,11 +3,11 @@ package io.latefuse.streams;
 import java.util.function.Predicate;
 
 /** Looks through an exception's cause chain, as Kafka Streams wraps what a processor or serde threw. */
-final class Causes {
+public final class Causes {
     private Causes() {}
 
     /** The first throwable in {@code t}'s cause chain that is a {@code type} and matches {@code test}, or null. */
-    static <T extends Throwable> T find(Throwable t, Class<T> type, Predicate<T> test) {
+    public static <T extends Throwable> T find(Throwable t, Class<T> type, Predicate<T> test) {
         for (; t != null; t = t.getCause()) {
             if (type.isInstance(t) && test.test(type.cast(t))) {
                 return type.cast(t);
@@ -16,7 +16,7 @@ final class Causes {
         return null;
     }
 
-    static <T extends Throwable> T find(Throwable t, Class<T> type) {
+    public static <T extends Throwable> T find(Throwable t, Class<T> type) {
         return find(t, type, x -> true);
     }
 }

@@ -69,7 +69,6 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Generator seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    private static final Path DEFAULT_CONFIG = Path.of("config/ddsd.yaml");
 
     @CommandLine.Mixin
     ConfigOption configOption;
@@ -125,7 +124,6 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int runDemo(Path registryDir, long durationMs, boolean terminal) throws Exception {
-        Path config = configOption.path(DEFAULT_CONFIG);
         quietLogs();
         Path work = Files.createTempDirectory("latefuse-demo");
         long t = System.nanoTime();
@@ -144,11 +142,12 @@ public final class DemoCommand implements Callable<Integer> {
         env.put("LATEFUSE_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
         env.put("LATEFUSE_SCHEMA_REGISTRY_URL", registry.url());
         env.put("LATEFUSE_APPLICATION_ID", "latefuse-demo-" + UUID.randomUUID().toString().substring(0, 8));
-        PipelineConfig cfg = PipelineConfigLoader.load(config, env);
-        ScoreStream.requireDdsd(cfg, config.toString());
+        ConfigOption.Loaded loaded = configOption.load("ddsd.yaml", env);
+        PipelineConfig cfg = loaded.config();
+        ScoreStream.requireDdsd(cfg, loaded.source());
 
         t = System.nanoTime();
-        out.println("Creating topics and starting the fusion app on " + config + "...");
+        out.println("Creating topics and starting the fusion app on " + loaded.source() + "...");
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             TopicPreflight.check(admin, cfg, true, Optional.of(3), Optional.of((short) 1));
         }

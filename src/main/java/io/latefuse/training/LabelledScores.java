@@ -38,7 +38,79 @@ public final class LabelledScores {
 
     /** Reads CSV, or an Avro data file of {@code LabelledModalityScore} when the name ends in {@code .avro}. */
     public static List<Event> read(Path file, PipelineConfig config) throws IOException {
-        return file.getFileName().toString().endsWith(".avro") ? readAvro(file, config) : readCsv(file, config);
+        if (!Files.isRegularFile(file)) {
+            throw new DataFileException(file + ": no such file" + (Files.isDirectory(file) ? " (it is a directory)" : "")
+                    + "; write one with: latefuse generate ddsd --out " + file.getFileName());
+        }
+        if (isAvro(file)) {
+            return readAvro(file, config);
+        }
+        if (startsWithAvroMagic(file)) {
+            throw new DataFileException(file + ": an Avro data file, but its name does not end in .avro; rename it");
+        }
+        return readCsv(file, config);
+    }
+
+    private static boolean isAvro(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".avro");
+    }
+
+    /** Avro data files begin with "Obj" and the format version 1. */
+    private static boolean startsWithAvroMagic(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(4);
+            return head.length == 4 && head[0] == 'O' && head[1] == 'b' && head[2] == 'j' && head[3] == 1;
+        }
+    }
+
+    /** Writes CSV when the name ends in {@code .csv}, an Avro data file of {@code LabelledModalityScore} for {@code .avro}. */
+    public static void write(Path file, PipelineConfig config, List<Event> events) throws IOException {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!name.endsWith(".csv") && !name.endsWith(".avro")) {
+            throw new DataFileException(file + ": write .csv (labelled scores as CSV) or .avro (an Avro data file of "
+                    + "LabelledModalityScore)");
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        if (name.endsWith(".avro")) {
+            writeAvro(file, config, events);
+        } else {
+            writeCsv(file, config, events);
+        }
+    }
+
+    /**
+     * One record per (event, present modality), in event order: PROBABILITY scores, the model named
+     * {@code labelled}, and as event_time the event's index in seconds after the epoch (the data has no clock). The
+     * file's sync marker is fixed, so that the same events give the same bytes.
+     */
+    private static void writeAvro(Path file, PipelineConfig config, List<Event> events) throws IOException {
+        byte[] sync = "latefuse-labels!".getBytes(StandardCharsets.US_ASCII);
+        try (org.apache.avro.file.DataFileWriter<LabelledModalityScore> w = new org.apache.avro.file.DataFileWriter<>(
+                new org.apache.avro.specific.SpecificDatumWriter<>(LabelledModalityScore.class))) {
+            w.create(LabelledModalityScore.getClassSchema(), Files.newOutputStream(file), sync); // the writer closes it
+            long index = 0;
+            for (Event e : events) {
+                for (int m = 0; m < config.numModalities(); m++) {
+                    float[] s = e.scores()[m];
+                    if (s == null) {
+                        continue;
+                    }
+                    List<Float> scores = new ArrayList<>(s.length);
+                    for (float v : s) {
+                        scores.add(v);
+                    }
+                    w.append(new LabelledModalityScore(config.classes().get(e.label()), ModalityScore.newBuilder()
+                            .setEventId(e.eventId()).setModality(config.modalityNames().get(m))
+                            .setModel("labelled").setModelVersion("1").setScores(scores)
+                            .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY)
+                            .setEventTime(java.time.Instant.ofEpochSecond(index)).build()));
+                }
+                index++;
+            }
+        }
     }
 
     /**
@@ -49,42 +121,51 @@ public final class LabelledScores {
     static List<Event> readAvro(Path file, PipelineConfig config) throws IOException {
         io.latefuse.registry.TrustedAvroClasses.trust(LabelledModalityScore.class);
         java.util.Map<String, Event> byId = new java.util.LinkedHashMap<>();
-        try (org.apache.avro.file.DataFileReader<LabelledModalityScore> r = new org.apache.avro.file.DataFileReader<>(
-                file.toFile(), new org.apache.avro.specific.SpecificDatumReader<>(LabelledModalityScore.class))) {
-            long record = 0;
-            for (LabelledModalityScore l : r) {
-                record++;
-                ModalityScore s = l.getScore();
-                String where = file + " record " + record + " (event " + s.getEventId() + ")";
-                int label = config.classes().indexOf(l.getLabel());
-                if (label < 0) {
-                    throw new IllegalArgumentException(where + ": label '" + l.getLabel() + "' is not a class ("
-                            + String.join(", ", config.classes()) + ")");
+        if (!startsWithAvroMagic(file)) {
+            throw new DataFileException(file + ": not an Avro data file, though its name ends in .avro (a .avro file "
+                    + "is read as an Avro data file of LabelledModalityScore, any other as CSV); rename a CSV file to .csv");
+        }
+        try {
+            try (org.apache.avro.file.DataFileReader<LabelledModalityScore> r = new org.apache.avro.file.DataFileReader<>(
+                    file.toFile(), new org.apache.avro.specific.SpecificDatumReader<>(LabelledModalityScore.class))) {
+                long record = 0;
+                for (LabelledModalityScore l : r) {
+                    record++;
+                    ModalityScore s = l.getScore();
+                    String where = file + " record " + record + " (event " + s.getEventId() + ")";
+                    int label = config.classes().indexOf(l.getLabel());
+                    if (label < 0) {
+                        throw new DataFileException(where + ": label '" + l.getLabel() + "' is not a class ("
+                                + String.join(", ", config.classes()) + ")");
+                    }
+                    int m = config.modalityIndex(s.getModality());
+                    if (m < 0) {
+                        throw new DataFileException(where + ": modality '" + s.getModality() + "' is not configured");
+                    }
+                    if (s.getScores().size() != config.numClasses()) {
+                        throw new DataFileException(where + ": " + s.getScores().size() + " scores, expected "
+                                + config.numClasses());
+                    }
+                    Event e = byId.computeIfAbsent(s.getEventId(),
+                            id -> new Event(id, label, new float[config.numModalities()][]));
+                    if (e.label() != label) {
+                        throw new DataFileException(where + ": label '" + l.getLabel() + "' differs from the event's earlier records");
+                    }
+                    float[] p = new float[config.numClasses()];
+                    double[] probs = new io.latefuse.fusion.Calibrator(PipelineConfig.Calibration.NONE)
+                            .probabilities(s.getScores(), s.getScoreType());
+                    for (int k = 0; k < p.length; k++) {
+                        p[k] = (float) probs[k];
+                    }
+                    e.scores()[m] = p;
                 }
-                int m = config.modalityIndex(s.getModality());
-                if (m < 0) {
-                    throw new IllegalArgumentException(where + ": modality '" + s.getModality() + "' is not configured");
-                }
-                if (s.getScores().size() != config.numClasses()) {
-                    throw new IllegalArgumentException(where + ": " + s.getScores().size() + " scores, expected "
-                            + config.numClasses());
-                }
-                Event e = byId.computeIfAbsent(s.getEventId(),
-                        id -> new Event(id, label, new float[config.numModalities()][]));
-                if (e.label() != label) {
-                    throw new IllegalArgumentException(where + ": label '" + l.getLabel() + "' differs from the event's earlier records");
-                }
-                float[] p = new float[config.numClasses()];
-                double[] probs = new io.latefuse.fusion.Calibrator(PipelineConfig.Calibration.NONE)
-                        .probabilities(s.getScores(), s.getScoreType());
-                for (int k = 0; k < p.length; k++) {
-                    p[k] = (float) probs[k];
-                }
-                e.scores()[m] = p;
             }
+        } catch (org.apache.avro.AvroRuntimeException | IOException e) {
+            throw new DataFileException(file + ": not an Avro data file of LabelledModalityScore ("
+                    + e.getMessage() + ")", e);
         }
         if (byId.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no records");
+            throw new DataFileException(file + ": no records");
         }
         return new ArrayList<>(byId.values());
     }
@@ -97,7 +178,7 @@ public final class LabelledScores {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String head = r.readLine();
             if (head == null || !List.of(head.trim().split(",", -1)).equals(expected)) {
-                throw new IllegalArgumentException(file + " line 1: the header must be " + String.join(",", expected)
+                throw new DataFileException(file + " line 1: the header must be " + String.join(",", expected)
                         + " (config order), but is " + head);
             }
             String line;
@@ -109,12 +190,12 @@ public final class LabelledScores {
                 }
                 String[] cells = line.split(",", -1);
                 if (cells.length != expected.size()) {
-                    throw new IllegalArgumentException(file + " line " + lineNo + ": " + cells.length + " cells, expected "
+                    throw new DataFileException(file + " line " + lineNo + ": " + cells.length + " cells, expected "
                             + expected.size());
                 }
                 int label = config.classes().indexOf(cells[1].trim());
                 if (label < 0) {
-                    throw new IllegalArgumentException(file + " line " + lineNo + ": label '" + cells[1]
+                    throw new DataFileException(file + " line " + lineNo + ": label '" + cells[1]
                             + "' is not a class (" + String.join(", ", config.classes()) + ")");
                 }
                 float[][] scores = new float[n][];
@@ -131,16 +212,16 @@ public final class LabelledScores {
                         try {
                             s[k] = Float.parseFloat(cell);
                         } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException(file + " line " + lineNo + ", column " + expected.get(2 + i * c + k)
+                            throw new DataFileException(file + " line " + lineNo + ", column " + expected.get(2 + i * c + k)
                                     + ": '" + cell + "' is not a number");
                         }
                         if (!(s[k] >= 0f && s[k] <= 1f)) {
-                            throw new IllegalArgumentException(file + " line " + lineNo + ", column "
+                            throw new DataFileException(file + " line " + lineNo + ", column "
                                     + expected.get(2 + i * c + k) + ": " + cell + " is not a probability in [0, 1]");
                         }
                     }
                     if (empty != 0 && empty != c) {
-                        throw new IllegalArgumentException(file + " line " + lineNo + ": modality " + config.modalityNames().get(i)
+                        throw new DataFileException(file + " line " + lineNo + ": modality " + config.modalityNames().get(i)
                                 + " is partly empty; leave all of its cells empty when it is missing");
                     }
                     if (empty == 0) {
@@ -149,22 +230,18 @@ public final class LabelledScores {
                     }
                 }
                 if (!any) {
-                    throw new IllegalArgumentException(file + " line " + lineNo + ": no modality present");
+                    throw new DataFileException(file + " line " + lineNo + ": no modality present");
                 }
                 out.add(new Event(cells[0], label, scores));
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no rows");
+            throw new DataFileException(file + ": no rows");
         }
         return out;
     }
 
-    public static void write(Path file, PipelineConfig config, List<Event> events) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
+    private static void writeCsv(Path file, PipelineConfig config, List<Event> events) throws IOException {
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(String.join(",", header(config)));
             w.newLine();

@@ -63,6 +63,21 @@ class ArtifactsIT {
     }
 
     @Test
+    void generateRunsOutsideTheRepositoryAndABadDataFileIsOneLine(@TempDir Path dir) throws Exception {
+        // No config/ here and no --config: generate takes the example config the jar carries.
+        Jars.Result generated = Jars.runIn(dir, Jars.RUNTIME, Map.of(), 60, "generate", "ddsd", "--events", "50",
+                "--out", "s.avro");
+        assertThat(generated.exitCode()).as(generated.printed()).isZero();
+        assertThat(dir.resolve("s.avro")).isNotEmptyFile();
+
+        Jars.Result train = Jars.runIn(dir, Jars.RUNTIME, Map.of("LATEFUSE_CONFIG", Path.of("config/ddsd.yaml")
+                .toAbsolutePath().toString()), 60, "train", "--data", "scores.csv", "--out", "head.onnx");
+        assertThat(train.exitCode()).isEqualTo(2);
+        assertThat(train.stderr().strip()).isEqualTo(
+                "latefuse train: scores.csv: no such file; write one with: latefuse generate ddsd --out scores.csv");
+    }
+
+    @Test
     void generateTrainAndEvaluateRunFromTheRuntimeJar(@TempDir Path dir) throws Exception {
         // The offline commands need ONNX Runtime, the ONNX protobuf classes and Jackson, and nothing of the kit.
         Map<String, String> env = Map.of("LATEFUSE_CONFIG", "config/ddsd.yaml");

@@ -29,12 +29,19 @@ public final class Jars {
 
     /** Runs {@code java -jar jar args} with {@code env} added, within {@code timeoutSeconds}. */
     public static Result run(Path jar, Map<String, String> env, long timeoutSeconds, String... args) throws Exception {
+        return runIn(Path.of(""), jar, env, timeoutSeconds, args);
+    }
+
+    /** The same, in the working directory {@code dir}. */
+    public static Result runIn(Path dir, Path jar, Map<String, String> env, long timeoutSeconds, String... args)
+            throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-jar", jar.toString()));
+                "-Xmx384m", "-jar", jar.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("latefuse-jar-", ".out");
         Path err = Files.createTempFile("latefuse-jar-", ".err");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                .directory(dir.toAbsolutePath().toFile());
         pb.environment().putAll(env);
         Process p = pb.start();
         try {

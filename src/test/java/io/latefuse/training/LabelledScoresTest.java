@@ -43,6 +43,47 @@ class LabelledScoresTest {
     }
 
     @Test
+    void avroIsWrittenWhenAskedForReadsBackAndIsTheSameForTheSameEvents(@TempDir Path dir) throws Exception {
+        List<LabelledScores.Event> events = new SyntheticDdsd(4).labelled(80);
+        Path a = dir.resolve("a.avro");
+        Path b = dir.resolve("b.AVRO");
+        LabelledScores.write(a, DDSD, events);
+        LabelledScores.write(b, DDSD, events);
+        assertThat(Files.readAllBytes(a)).startsWith('O', 'b', 'j', 1).isEqualTo(Files.readAllBytes(b));
+        List<LabelledScores.Event> back = LabelledScores.read(a, DDSD);
+        assertThat(back).hasSize(80);
+        for (int i = 0; i < 80; i++) {
+            assertThat(back.get(i).eventId()).isEqualTo(events.get(i).eventId());
+            assertThat(back.get(i).label()).isEqualTo(events.get(i).label());
+            for (int m = 0; m < 4; m++) {
+                if (events.get(i).scores()[m] == null) {
+                    assertThat(back.get(i).scores()[m]).isNull();
+                } else {
+                    assertThat(back.get(i).scores()[m]).containsExactly(events.get(i).scores()[m], within(1e-6f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMissingOrMisnamedFileIsOneLineThatSaysWhatToDo(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> LabelledScores.read(dir.resolve("none.csv"), DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageEndingWith("none.csv: no such file; write one with: latefuse generate ddsd --out none.csv");
+        Path csv = dir.resolve("s.csv");
+        Path avro = dir.resolve("s.avro");
+        LabelledScores.write(csv, DDSD, new SyntheticDdsd(1).labelled(5));
+        LabelledScores.write(avro, DDSD, new SyntheticDdsd(1).labelled(5));
+        Path csvNamedAvro = Files.copy(csv, dir.resolve("csv.avro"));
+        Path avroNamedCsv = Files.copy(avro, dir.resolve("avro.csv"));
+        assertThatThrownBy(() -> LabelledScores.read(csvNamedAvro, DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageContaining("csv.avro: not an Avro data file, though its name ends in .avro");
+        assertThatThrownBy(() -> LabelledScores.read(avroNamedCsv, DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageContaining("avro.csv: an Avro data file, but its name does not end in .avro");
+        assertThatThrownBy(() -> LabelledScores.write(dir.resolve("s.json"), DDSD, List.of()))
+                .isInstanceOf(DataFileException.class).hasMessageContaining("s.json: write .csv").hasMessageContaining(".avro");
+    }
+
+    @Test
     void badCsvNamesTheLineAndColumn(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("bad.csv");
         String header = String.join(",", LabelledScores.header(DDSD));
