@@ -1,6 +1,7 @@
 package io.latefuse.cli;
 
 import io.latefuse.config.InvalidConfigException;
+import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.Causes;
 import io.latefuse.streams.TopicPreflight;
 import io.latefuse.training.DataFileException;
@@ -89,11 +90,19 @@ public final class Main implements Runnable {
         }
     }
 
-    /** Exit codes: 2 for a bad config (or bad usage, picocli's own), 1 for anything else. */
+    /** Exit codes: 2 for a bad config, bad input file or bad usage (picocli's own), 3 for no broker, 1 for anything else. */
     private static int handleFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         if (e instanceof InvalidConfigException || e instanceof org.apache.kafka.common.config.ConfigException
                 || e instanceof io.latefuse.fusion.OnnxModel.ModelMismatchException) {
             cli.getErr().println(e.getMessage());
+            return 2;
+        }
+        if (e instanceof BrokerCheck.BrokerUnreachableException) {
+            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
+            return 3;
+        }
+        if (e instanceof java.net.BindException) {
+            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
             return 2;
         }
         if (e instanceof DataFileException) {

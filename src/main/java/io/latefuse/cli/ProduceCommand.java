@@ -6,6 +6,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.training.LabelledScores;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -70,6 +71,7 @@ final class ProduceCommand implements Callable<Integer> {
             throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
         }
         Iterator<ScoreStream.Event> input = events(cfg);
+        BrokerCheck.await(cfg);
         Properties props = new Properties();
         props.putAll(cfg.kafka());
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());

@@ -4,6 +4,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.metrics.MetricsServer;
+import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
 import io.latefuse.streams.TopicPreflight;
@@ -58,6 +59,7 @@ final class RunCommand implements Callable<Integer> {
         FusionApp app = new FusionApp(cfg, Map.of(), new FusionTelemetry(registry));
         Properties props = StreamsProperties.of(cfg);
         try (Admin admin = Admin.create(props)) {
+            BrokerCheck.await(cfg);
             int n = TopicPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
                     Optional.ofNullable(replicationFactor));
             log.info("Score topics {} are co-partitioned ({} partitions)", cfg.scoreTopics(), n);

@@ -6,6 +6,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.scoring.ModalityScorer;
 import io.latefuse.scoring.ScoringApp;
+import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
 import io.latefuse.streams.TopicPreflight;
@@ -68,6 +69,7 @@ final class ScoreCommand implements Callable<Integer> {
         ModalityScorer scorer = ModalityScorer.load(modality, model, cfg.numClasses(),
                 logits ? ScoreType.LOGIT : ScoreType.PROBABILITY);
         PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));
+        BrokerCheck.await(cfg);
         try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
             int partitions = TopicPreflight.check(admin, cfg, createTopics, Optional.empty(), Optional.empty());
             if (createTopics && !admin.listTopics().names().get().contains(m.featuresTopic())) {

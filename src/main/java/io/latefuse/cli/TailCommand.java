@@ -4,6 +4,7 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.RegistryConfigs;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -51,6 +52,7 @@ final class TailCommand implements Callable<Integer> {
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         String t = topic == null ? cfg.outputTopic() : topic;
+        BrokerCheck.await(cfg);
         Properties props = new Properties();
         props.putAll(cfg.kafka());
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());

@@ -119,6 +119,8 @@ public final class ConfigKeys {
             scalar("commit.interval", "", "100 ms under exactly-once (Kafka's); 1 s under at-least-once (latefuse's: "
                     + "Kafka's 30 s stalls deadlines, see \"Deadlines and latency\")", "How often state and output are "
                     + "committed; read_committed consumers see outputs after the commit."),
+            scalar("broker.connect.timeout", "30s", null, "How long `run`, `score`, `produce` and `tail` try to reach a "
+                    + "broker before they stop with one line naming `bootstrap.servers` and exit code 3."),
             scalar("onnx.model", "", "none", "The fusion head's `.onnx` file, for `strategy: onnx`. Its inputs and outputs "
                     + "are checked at startup."),
             scalar("onnx.input.scores", "scores", null, "The head's scores input, for heads exported under another name."),

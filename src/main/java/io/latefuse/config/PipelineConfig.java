@@ -30,6 +30,7 @@ public record PipelineConfig(
         int standbyReplicas,
         int streamThreads,
         Duration commitInterval,
+        Duration brokerConnectTimeout,
         OnnxHead onnx,
         Map<String, String> kafka) {
 

@@ -286,6 +286,7 @@ public final class PipelineConfigLoader {
             }
             int standby = integer(tree, "standby.replicas", 0);
             int threads = integer(tree, "stream.threads", 1);
+            Duration brokerTimeout = duration(tree, "broker.connect.timeout", true);
             Map<String, String> kafka = kafka(tree);
             if (commitInterval != null && kafka.containsKey("commit.interval.ms")) {
                 problem("kafka.commit.interval.ms", kafka.get("commit.interval.ms"), "conflicts with commit.interval = '"
@@ -304,7 +305,7 @@ public final class PipelineConfigLoader {
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, output, dlq,
                     maxWait, optionalWait, clock, punctuation, late, retention, maxFuture, store, guarantee, standby,
-                    threads, commitInterval, onnx, kafka);
+                    threads, commitInterval, brokerTimeout, onnx, kafka);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy) {

@@ -26,6 +26,12 @@ public final class MetricsServer implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public MetricsServer(int port, PrometheusMeterRegistry registry, KafkaStreams streams) throws IOException {
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(port), 0); // first: a busy port binds no meters
+        } catch (java.net.BindException e) {
+            throw new java.net.BindException("metrics port " + port + " is already in use (" + e.getMessage()
+                    + "); choose another with --metrics-port or LATEFUSE_METRICS_PORT");
+        }
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -33,7 +39,6 @@ public final class MetricsServer implements AutoCloseable {
         gc.bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        this.server = HttpServer.create(new InetSocketAddress(port), 0);
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
         server.createContext("/health", ex -> {
             KafkaStreams.State state = streams.state();

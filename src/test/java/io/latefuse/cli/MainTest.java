@@ -126,6 +126,41 @@ class MainTest {
     }
 
     @Test
+    void anUnreachableBrokerStopsProduceAndTailWithOneLineAndExitCode3(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort(); // free, and closed again: nothing listens there
+        }
+        java.nio.file.Path cfg = dir.resolve("nobroker.yaml");
+        java.nio.file.Files.writeString(cfg, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
+                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: localhost:" + port)
+                + "\nbroker.connect.timeout: 2s\n");
+        for (String[] args : java.util.List.of(new String[] {"tail", "--config", cfg.toString(), "--max", "1"},
+                new String[] {"produce", "--config", cfg.toString(), "--synthetic", "ddsd", "--events", "1"})) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = Main.commandLine();
+            cli.setErr(new PrintWriter(err));
+            long t = System.nanoTime();
+            assertThat(cli.execute(args)).as(args[0]).isEqualTo(3);
+            assertThat((System.nanoTime() - t) / 1_000_000_000.0).as("seconds to give up").isLessThan(20);
+            assertThat(err.toString().strip()).startsWith("latefuse " + args[0] + ": Cannot reach Kafka at localhost:" + port
+                    + " within 2s (broker.connect.timeout)").doesNotContain("\n");
+        }
+    }
+
+    @Test
+    void aBusyMetricsPortIsNamed() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new io.latefuse.metrics.MetricsServer(busy.getLocalPort(),
+                            new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT), null))
+                    .isInstanceOf(java.net.BindException.class)
+                    .hasMessageStartingWith("metrics port " + busy.getLocalPort() + " is already in use")
+                    .hasMessageContaining("--metrics-port");
+        }
+    }
+
+    @Test
     void versionNamesTheProject() {
         assertThat(run("--version")).startsWith("latefuse ").doesNotContain("unknown");
     }

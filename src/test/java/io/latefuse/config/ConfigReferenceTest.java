@@ -60,7 +60,8 @@ class ConfigReferenceTest {
                 continue; // the onnx keys need strategy onnx and a head file
             }
             String value = switch (k.name()) {
-                case "max.wait", "punctuation.interval", "late.retention", "event.time.max.future", "commit.interval" -> "7s";
+                case "max.wait", "punctuation.interval", "late.retention", "event.time.max.future", "commit.interval",
+                        "broker.connect.timeout" -> "7s";
                 case "optional.wait" -> "1s";
                 case "standby.replicas", "stream.threads" -> "2";
                 case "strategy" -> "vote";
