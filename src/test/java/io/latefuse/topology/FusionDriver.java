@@ -88,6 +88,25 @@ final class FusionDriver implements AutoCloseable {
         this(BASE, extraYaml, env, decorate);
     }
 
+    /**
+     * {@code base} with the top-level keys of {@code extra} set over it: a config file may not give a key twice, so
+     * the extra keys replace the base's rather than follow them.
+     */
+    static String merged(String base, String extra) {
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+            com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(base);
+            com.fasterxml.jackson.databind.JsonNode more = yaml.readTree(extra);
+            if (more != null && more.isObject()) {
+                tree.setAll((com.fasterxml.jackson.databind.node.ObjectNode) more);
+            }
+            return yaml.writeValueAsString(tree);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** A driver over another base config; {@code base} has a {@code %s} for the registry scope, as {@link #BASE}. */
     static FusionDriver withBase(String base, String extraYaml) {
         return new FusionDriver(base, extraYaml, Map.of(), java.util.function.UnaryOperator.identity());
@@ -96,7 +115,7 @@ final class FusionDriver implements AutoCloseable {
     private FusionDriver(String base, String extraYaml, Map<String, String> env,
                          java.util.function.UnaryOperator<io.latefuse.fusion.FusionStrategy> decorate) {
         scope = "fusion-" + UUID.randomUUID();
-        config = PipelineConfigLoader.parse(base.formatted(scope) + extraYaml, "test", env);
+        config = PipelineConfigLoader.parse(merged(base.formatted(scope), extraYaml), "test", env);
         RegistryConfig rc = RegistryConfig.of(InMemorySchemaRegistry.SCHEME + scope);
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, rc);

@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FusionHardeningTest {
 
     private static PipelineConfig config(String extraYaml) {
-        return PipelineConfigLoader.parse(FusionDriver.BASE.formatted("hardening") + extraYaml, "test", Map.of());
+        return PipelineConfigLoader.parse(FusionDriver.merged(FusionDriver.BASE.formatted("hardening"), extraYaml), "test", Map.of());
     }
 
     private static String headerOf(Record<?, ?> r, String name) {
