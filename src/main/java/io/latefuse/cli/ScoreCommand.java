@@ -11,7 +11,6 @@ import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
 import io.latefuse.streams.TopicPreflight;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -22,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Runs one modality's ONNX model as a Kafka Streams scorer: features in, scores out. */
@@ -51,7 +49,7 @@ final class ScoreCommand implements Callable<Integer> {
             description = "Score what is buffered at least this often (default ${DEFAULT-VALUE}).")
     Duration linger;
 
-    @Option(names = "--create-topics", description = "Create the features topic if it is missing, like the scores topic's partitions.")
+    @Option(names = "--create-topics", description = "Create this modality's features and scores topics and the dead-letter topic if they are missing (with the score topics' partition count).")
     boolean createTopics;
 
     @Override
@@ -71,11 +69,7 @@ final class ScoreCommand implements Callable<Integer> {
         PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));
         BrokerCheck.await(cfg);
         try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
-            int partitions = TopicPreflight.check(admin, cfg, createTopics, Optional.empty(), Optional.empty());
-            if (createTopics && !admin.listTopics().names().get().contains(m.featuresTopic())) {
-                admin.createTopics(List.of(new NewTopic(m.featuresTopic(), Optional.of(partitions), Optional.empty())))
-                        .all().get();
-            }
+            TopicPreflight.checkScorer(admin, cfg, modality, createTopics);
         }
         log.info("Scoring {}: {} -> {} with {} ({} features, version {}), batches of {} or every {}", modality,
                 m.featuresTopic(), m.topic(), model, scorer.features(), scorer.modelVersion(), batchSize, lingerTime);

@@ -5,12 +5,14 @@ import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.streams.BrokerCheck;
+import io.latefuse.streams.DeadLetterReason;
 import io.latefuse.streams.RegistryConfigs;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,7 +29,8 @@ import java.util.concurrent.Callable;
 
 /** Prints a topic's Avro records, decoded through the registry: one line per prediction, or JSON. */
 @Command(name = "tail", mixinStandardHelpOptions = true,
-        description = "Print a topic's records decoded through the schema registry: one line per prediction, or JSON.")
+        description = "Print a topic's records decoded through the schema registry: one line per prediction, or JSON. "
+                + "On the dead-letter topic, each record's reason, detail and source topic.")
 final class TailCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -62,15 +65,17 @@ final class TailCommand implements Callable<Integer> {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         long printed = 0;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
-             KafkaConsumer<String, GenericRecord> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                     AvroDeserializer.generic(registry))) {
+             // Bytes, decoded here: a dead-letter topic holds records that may not decode at all.
+             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                     new ByteArrayDeserializer())) {
+            AvroDeserializer<GenericRecord> avro = AvroDeserializer.generic(registry);
             Thread hook = new Thread(consumer::wakeup, "tail-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             consumer.subscribe(List.of(t));
             try {
                 while (max == 0 || printed < max) {
-                    for (ConsumerRecord<String, GenericRecord> r : consumer.poll(Duration.ofMillis(500))) {
-                        out.println(json ? String.valueOf(r.value()) : line(r));
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                        out.println(print(r, avro));
                         if (max != 0 && ++printed >= max) {
                             break;
                         }
@@ -84,13 +89,61 @@ final class TailCommand implements Callable<Integer> {
         return 0;
     }
 
-    static String line(ConsumerRecord<String, GenericRecord> r) {
-        GenericRecord v = r.value();
+    /** One record: a prediction's line (or its JSON); a dead letter with its reason, detail and source topic first. */
+    private String print(ConsumerRecord<String, byte[]> r, AvroDeserializer<GenericRecord> avro) {
+        GenericRecord value = null;
+        String undecodable = null;
+        if (r.value() != null) {
+            try {
+                value = avro.deserialize(r.topic(), r.value());
+            } catch (RuntimeException e) {
+                undecodable = r.value().length + " bytes that do not decode (" + e.getMessage() + ")";
+            }
+        }
+        String reason = header(r, DeadLetterReason.HEADER);
+        if (reason == null) {
+            if (undecodable != null) {
+                return json ? JSON.createObjectNode().put("key", r.key()).put("undecodable", undecodable).toString()
+                        : r.key() + " " + undecodable;
+            }
+            return json ? String.valueOf(value) : line(r.key(), value);
+        }
+        String source = header(r, DeadLetterReason.TOPIC_HEADER);
+        if (source == null) {
+            source = header(r, "__streams.errors.topic"); // Kafka Streams' own dead-letter header (KIP-1034)
+        }
+        String detail = header(r, DeadLetterReason.DETAIL_HEADER);
+        if (json) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode().put("key", r.key())
+                    .put("reason", reason).put("detail", detail).put("topic", source);
+            if (value != null) {
+                try {
+                    o.set("value", JSON.readTree(value.toString()));
+                } catch (java.io.IOException e) {
+                    o.put("value", value.toString());
+                }
+            } else {
+                o.put("undecodable", undecodable);
+            }
+            return o.toString();
+        }
+        return "DEAD LETTER " + reason + " from " + source + " key " + r.key() + ": " + detail
+                + (undecodable != null ? " | " + undecodable : "");
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static String header(ConsumerRecord<?, ?> r, String name) {
+        org.apache.kafka.common.header.Header h = r.headers().lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static String line(String key, GenericRecord v) {
         if (v == null) {
-            return r.key() + " (tombstone)";
+            return key + " (tombstone)";
         }
         if (!"FusedPrediction".equals(v.getSchema().getName())) {
-            return r.key() + " " + v;
+            return key + " " + v;
         }
         List<?> scores = (List<?>) v.get("scores");
         float top = 0;

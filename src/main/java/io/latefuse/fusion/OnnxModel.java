@@ -70,7 +70,7 @@ public final class OnnxModel implements AutoCloseable {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
             options.setIntraOpNumThreads(1); // stream threads give the parallelism; one op thread each avoids oversubscription
-            return new OnnxModel(file, env, env.createSession(bytes, options), "sha256:" + sha256(bytes).substring(0, 16));
+            return new OnnxModel(file, env, env.createSession(bytes, options), "sha256:" + sha256(bytes));
         } catch (OrtException e) {
             throw new ModelMismatchException("ONNX Runtime cannot load " + file + ": " + e.getMessage());
         }

@@ -50,6 +50,36 @@ public final class TopicPreflight {
         Set<String> all = new LinkedHashSet<>(config.scoreTopics());
         all.add(config.outputTopic());
         all.add(config.deadLetterTopic());
+        Map<String, Integer> counts = ensure(admin, all, config.scoreTopics(), create, partitions, replication);
+        Map<String, Integer> scoreCounts = new LinkedHashMap<>();
+        for (String t : config.scoreTopics()) {
+            scoreCounts.put(t, counts.get(t));
+        }
+        if (new LinkedHashSet<>(scoreCounts.values()).size() > 1) {
+            StringBuilder sb = new StringBuilder("Score topics are not co-partitioned; every modality of an event must "
+                    + "land in the same partition number, so all score topics need the same partition count:");
+            scoreCounts.forEach((t, n) -> sb.append("\n  ").append(t).append(": ").append(n).append(" partitions"));
+            throw new TopicCheckException(sb.toString());
+        }
+        warnAboutCreateTime(admin, config);
+        return scoreCounts.values().iterator().next();
+    }
+
+    /**
+     * On a CreateTime topic the input deadline clock takes each score's write time from its producer's clock: say so
+     * once at startup, naming the topics.
+     */
+    /**
+     * The topics of one command: its inputs, scores topics among them, and its outputs. Missing ones are created if
+     * {@code create}, else refused, naming them.
+     *
+     * @param scoreTopics the scores topics among {@code all}: created as LogAppendTime, and with the partition count
+     *                    of an existing one, so that creating one never breaks co-partitioning
+     * @return the partition count of every topic
+     */
+    private static Map<String, Integer> ensure(Admin admin, Set<String> all, java.util.Collection<String> scoreTopics,
+                                               boolean create, Optional<Integer> partitions, Optional<Short> replication)
+            throws InterruptedException {
         Map<String, Integer> counts = describe(admin, all);
         List<String> missing = all.stream().filter(t -> !counts.containsKey(t)).toList();
         if (!missing.isEmpty()) {
@@ -58,11 +88,11 @@ public final class TopicPreflight {
                         + ". Create them, or run with --create-topics.");
             }
             // New score topics follow the existing ones, so that creating one never breaks co-partitioning.
-            Optional<Integer> scorePartitions = config.scoreTopics().stream().map(counts::get).filter(c -> c != null)
+            Optional<Integer> scorePartitions = scoreTopics.stream().map(counts::get).filter(c -> c != null)
                     .findFirst().or(() -> partitions);
             List<NewTopic> topics = new ArrayList<>();
             for (String t : missing) {
-                if (config.scoreTopics().contains(t)) {
+                if (scoreTopics.contains(t)) {
                     // The broker stamps each score when it is written, so the input deadline clock does not depend
                     // on any producer's clock.
                     topics.add(new NewTopic(t, scorePartitions, replication)
@@ -96,24 +126,26 @@ public final class TopicPreflight {
                 }
             }
         }
-        Map<String, Integer> scoreCounts = new LinkedHashMap<>();
-        for (String t : config.scoreTopics()) {
-            scoreCounts.put(t, counts.get(t));
-        }
-        if (new LinkedHashSet<>(scoreCounts.values()).size() > 1) {
-            StringBuilder sb = new StringBuilder("Score topics are not co-partitioned; every modality of an event must "
-                    + "land in the same partition number, so all score topics need the same partition count:");
-            scoreCounts.forEach((t, n) -> sb.append("\n  ").append(t).append(": ").append(n).append(" partitions"));
-            throw new TopicCheckException(sb.toString());
-        }
-        warnAboutCreateTime(admin, config);
-        return scoreCounts.values().iterator().next();
+        return counts;
     }
 
     /**
-     * On a CreateTime topic the input deadline clock takes each score's write time from its producer's clock: say so
-     * once at startup, naming the topics.
+     * The scorer's topics: its features topic, its scores topic and the dead-letter topic, and nothing else of the
+     * pipeline. Created ones take the partition count of an existing scores topic (co-partitioning), else of the
+     * features topic.
      */
+    public static void checkScorer(Admin admin, PipelineConfig config, String modality, boolean create)
+            throws InterruptedException {
+        PipelineConfig.ModalityConfig m = config.modalities().get(config.modalityIndex(modality));
+        Set<String> known = new LinkedHashSet<>(config.scoreTopics());
+        known.add(m.featuresTopic());
+        Map<String, Integer> existing = describe(admin, known);
+        Optional<Integer> partitions = config.scoreTopics().stream().map(existing::get).filter(c -> c != null)
+                .findFirst().or(() -> Optional.ofNullable(existing.get(m.featuresTopic())));
+        ensure(admin, new LinkedHashSet<>(List.of(m.featuresTopic(), m.topic(), config.deadLetterTopic())),
+                List.of(m.topic()), create, partitions, Optional.empty());
+    }
+
     private static void warnAboutCreateTime(Admin admin, PipelineConfig config) throws InterruptedException {
         if (config.deadlineClock() != PipelineConfig.DeadlineClock.INPUT) {
             return;

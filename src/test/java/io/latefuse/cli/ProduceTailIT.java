@@ -85,6 +85,30 @@ class ProduceTailIT {
             JsonNode first = new ObjectMapper().readTree(json);
             assertThat(first.path("event_id").asText()).startsWith("utt-");
             assertThat(first.path("strategy").asText()).isEqualTo("log_odds");
+
+            // Two bad records: bytes that are not Avro, and a score that is not a probability. tail on the
+            // dead-letter topic shows each one's reason, source topic and detail.
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> raw = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                    Map.of("bootstrap.servers", env.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(prefix + "scores.acoustic", "junk-1",
+                        "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+            }
+            io.latefuse.registry.RegistryConfig rc = io.latefuse.registry.RegistryConfig.of(env.registryUrl());
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, io.latefuse.avro.ModalityScore> scores = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                    Map.of("bootstrap.servers", env.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+                    new io.latefuse.registry.AvroSerializer<>(io.latefuse.registry.SchemaRegistry.connect(rc), rc, false))) {
+                scores.send(new org.apache.kafka.clients.producer.ProducerRecord<>(prefix + "scores.lexical", "nan-1",
+                        io.latefuse.avro.ModalityScore.newBuilder().setEventId("nan-1").setModality("lexical").setModel("m")
+                                .setModelVersion("1").setScores(List.of(Float.NaN, 0.5f))
+                                .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY).setEventTime(java.time.Instant.now()).build())).get();
+            }
+            List<String> dead = run("tail", "--config", configFile.toString(), "--topic", config.deadLetterTopic(),
+                    "--from-beginning", "--max", "2").lines().sorted().toList();
+            assertThat(dead).hasSize(2);
+            assertThat(dead.get(0)).startsWith("DEAD LETTER deserialization from " + prefix + "scores.acoustic key junk-1: ")
+                    .contains("bytes that do not decode");
+            assertThat(dead.get(1)).startsWith("DEAD LETTER not_finite from " + prefix + "scores.lexical key nan-1: ");
         }
     }
 }

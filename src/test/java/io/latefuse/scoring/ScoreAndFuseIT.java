@@ -5,6 +5,7 @@ import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.PredictionStatus;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.OnnxGraphs;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.AvroSerializer;
@@ -52,6 +53,29 @@ import static org.awaitility.Awaitility.await;
 class ScoreAndFuseIT {
     private static final List<String> MODALITIES = List.of("acoustic", "lexical", "prosody", "visual");
     private static final int FEATURES = 6;
+
+    @Test
+    void theScorerChecksAndCreatesOnlyItsOwnTopics(KafkaEnvironment env) throws Exception {
+        String prefix = "sc" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        PipelineConfig config = PipelineConfigLoader.parse(env.ddsdYaml("scorer-topics", prefix), "test", Map.of());
+        try (Admin admin = env.admin()) {
+            // Nothing exists: the scorer names the three topics it reads and writes, and nothing else of the pipeline.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TopicPreflight.checkScorer(admin, config, "lexical", false))
+                    .isInstanceOf(TopicPreflight.TopicCheckException.class)
+                    .hasMessage("Missing topics: " + prefix + "features.lexical, " + prefix + "scores.lexical, "
+                            + prefix + "dead-letters. Create them, or run with --create-topics.");
+
+            // Another modality's scores topic exists with 4 partitions: created topics follow it.
+            admin.createTopics(List.of(new NewTopic(prefix + "scores.acoustic", 4, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            TopicPreflight.checkScorer(admin, config, "lexical", true);
+            Map<String, Integer> partitions = new java.util.TreeMap<>();
+            admin.describeTopics(admin.listTopics().names().get().stream().filter(t -> t.startsWith(prefix)).toList())
+                    .allTopicNames().get(30, TimeUnit.SECONDS)
+                    .forEach((t, d) -> partitions.put(t.substring(prefix.length()), d.partitions().size()));
+            assertThat(partitions).containsOnlyKeys("scores.acoustic", "features.lexical", "scores.lexical", "dead-letters")
+                    .containsEntry("features.lexical", 4).containsEntry("scores.lexical", 4);
+        }
+    }
 
     @Test
     void featuresInPredictionsOutEveryEventOnce(KafkaEnvironment env, @TempDir Path dir) throws Exception {
