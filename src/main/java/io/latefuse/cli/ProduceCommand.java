@@ -8,7 +8,10 @@ import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.RegistryConfigs;
+import io.latefuse.streams.StreamsProperties;
+import io.latefuse.streams.TopicPreflight;
 import io.latefuse.training.LabelledScores;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -72,6 +75,10 @@ final class ProduceCommand implements Callable<Integer> {
         }
         Iterator<ScoreStream.Event> input = events(cfg);
         BrokerCheck.await(cfg);
+        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
+            TopicPreflight.requireExisting(admin, cfg.scoreTopics(), "Start `latefuse run --create-topics` first, or "
+                    + "create them; a broker that auto-creates topics would give them its own partition count");
+        }
         Properties props = new Properties();
         props.putAll(cfg.kafka());
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());

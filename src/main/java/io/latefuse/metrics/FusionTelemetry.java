@@ -73,20 +73,42 @@ public final class FusionTelemetry {
         return registry;
     }
 
+    /**
+     * Registers the labelled counters at 0 for every status, modality and reason there can be, so that dashboards
+     * and alerts see them from the start rather than from the first event that increments them.
+     */
+    public void registerAtZero(Iterable<String> statuses, Iterable<String> modalities, Iterable<String> reasons) {
+        statuses.forEach(this::predictionsCounter);
+        modalities.forEach(this::missingCounter);
+        reasons.forEach(this::deadLetterCounter);
+    }
+
+    private Counter predictionsCounter(String status) {
+        return predictions.computeIfAbsent(status, s -> Counter.builder("latefuse.predictions").tag("status", s)
+                .description("Revision-0 predictions by status").register(registry));
+    }
+
+    private Counter missingCounter(String modality) {
+        return missing.computeIfAbsent(modality, k -> Counter.builder("latefuse.missing").tag("modality", k)
+                .description("Predictions made without this modality").register(registry));
+    }
+
+    private Counter deadLetterCounter(String reason) {
+        return deadLetters.computeIfAbsent(reason, r -> Counter.builder("latefuse.dead.letters").tag("reason", r)
+                .description("Records sent to the dead-letter topic, by reason").register(registry));
+    }
+
     /** A revision-0 prediction: its status, its wait, and which modalities it went without. */
     public void emitted(String status, long waitMillis, Iterable<String> missingModalities) {
-        predictions.computeIfAbsent(status, s -> Counter.builder("latefuse.predictions").tag("status", s)
-                .description("Revision-0 predictions by status").register(registry)).increment();
+        predictionsCounter(status).increment();
         waitMs.record(waitMillis);
         for (String m : missingModalities) {
-            missing.computeIfAbsent(m, k -> Counter.builder("latefuse.missing").tag("modality", k)
-                    .description("Predictions made without this modality").register(registry)).increment();
+            missingCounter(m).increment();
         }
     }
 
     public void deadLetter(String reason) {
-        deadLetters.computeIfAbsent(reason, r -> Counter.builder("latefuse.dead.letters").tag("reason", r)
-                .description("Records sent to the dead-letter topic, by reason").register(registry)).increment();
+        deadLetterCounter(reason).increment();
     }
 
     public void revised() {

@@ -146,6 +146,16 @@ public final class TopicPreflight {
                 List.of(m.topic()), create, partitions, Optional.empty());
     }
 
+    /** Refuses, naming them and saying {@code what to do}, topics that do not exist. */
+    public static void requireExisting(Admin admin, java.util.Collection<String> topics, String whatToDo)
+            throws InterruptedException {
+        Map<String, Integer> counts = describe(admin, new LinkedHashSet<>(topics));
+        List<String> missing = topics.stream().filter(t -> !counts.containsKey(t)).toList();
+        if (!missing.isEmpty()) {
+            throw new TopicCheckException("Missing topics: " + String.join(", ", missing) + ". " + whatToDo + ".");
+        }
+    }
+
     private static void warnAboutCreateTime(Admin admin, PipelineConfig config) throws InterruptedException {
         if (config.deadlineClock() != PipelineConfig.DeadlineClock.INPUT) {
             return;

@@ -78,7 +78,7 @@ final class DemoView {
         double elapsed = (now - startNanos) / 1e9;
         StringBuilder miss = new StringBuilder();
         for (int i = 0; i < modalities.size(); i++) {
-            miss.append(String.format(Locale.ROOT, "%s %s%.1f%%", i == 0 ? "" : ",", modalities.get(i),
+            miss.append(String.format(Locale.ROOT, "%s %s %.1f%%", i == 0 ? "" : ",", modalities.get(i),
                     total == 0 ? 0.0 : 100.0 * missing[i] / total));
         }
         String acc = String.format(Locale.ROOT, "accuracy complete %s, degraded %s", pct(completeRight, complete), pct(degradedRight, degraded));

@@ -12,6 +12,7 @@ import io.latefuse.progress.TrackingClientSupplier;
 import io.latefuse.registry.AvroSerdes;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.DeadLetterReason;
 import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
@@ -45,6 +46,8 @@ public final class FusionApp implements AutoCloseable {
     /** @param telemetry where latefuse's own meters go */
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps, FusionTelemetry telemetry) {
         this.config = config;
+        telemetry.registerAtZero(java.util.Arrays.stream(io.latefuse.avro.PredictionStatus.values()).map(Enum::name).toList(),
+                config.modalityNames(), java.util.Arrays.stream(DeadLetterReason.values()).map(DeadLetterReason::code).toList());
         RegistryConfig registryConfig = RegistryConfigs.of(config);
         this.registry = SchemaRegistry.connect(registryConfig);
         this.strategy = FusionStrategies.create(config);

@@ -161,6 +161,25 @@ class MainTest {
     }
 
     @Test
+    void schemasPrintsEachContractAsTheAvscFileHasItAndRegisteringNeedsATopic() throws Exception {
+        String printed = run("schemas");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String[] parts = printed.split("(?m)^# ");
+        assertThat(parts).hasSize(4); // the text before the first heading, then three contracts
+        for (String part : java.util.Arrays.copyOfRange(parts, 1, 4)) {
+            String name = part.substring(0, part.indexOf(' '));
+            assertThat(part).startsWith(name + " (schemas/" + name + ".avsc)\n");
+            assertThat(json.readTree(part.substring(part.indexOf('\n') + 1))).as(name)
+                    .isEqualTo(json.readTree(java.nio.file.Path.of("schemas", name + ".avsc").toFile()));
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("schemas", "--registry-url", "http://localhost:1")).isEqualTo(2);
+        assertThat(err.toString()).contains("needs --topic TOPIC=CONTRACT");
+    }
+
+    @Test
     void versionNamesTheProject() {
         assertThat(run("--version")).startsWith("latefuse ").doesNotContain("unknown");
     }

@@ -69,6 +69,13 @@ class MetricsIT {
         try (MetricsServer server = new MetricsServer(0, registry, app.streams())) {
             int port = server.port();
             assertThat(get(port, "/health").statusCode()).as("not started").isEqualTo(503);
+            // Before any event, every labelled counter is there at 0, for dashboards and alerts.
+            assertThat(get(port, "/metrics").body())
+                    .contains("latefuse_predictions_total{status=\"COMPLETE\"} 0.0")
+                    .contains("latefuse_predictions_total{status=\"DEGRADED\"} 0.0")
+                    .contains("latefuse_missing_total{modality=\"visual\"} 0.0")
+                    .contains("latefuse_dead_letters_total{reason=\"not_finite\"} 0.0")
+                    .contains("latefuse_dead_letters_total{reason=\"deserialization\"} 0.0");
             app.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> get(port, "/health").statusCode() == 200);
             assertThat(get(port, "/health").body()).contains("\"streams\":\"RUNNING\"");

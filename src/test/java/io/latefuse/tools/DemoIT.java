@@ -41,7 +41,7 @@ class DemoIT {
             // 15 s at 40/s is about 600 utterances; the first seconds go to warm-up.
             assertThat(complete + degraded).isGreaterThan(200);
             assertThat(last).containsPattern("accuracy complete \\d+\\.\\d%").containsPattern("wait p50 \\d+ ms, p99 \\d+ ms")
-                    .containsPattern("missing: acoustic\\d");
+                    .containsPattern("missing: acoustic \\d+\\.\\d%, lexical \\d");
 
             // The registry child process it started is gone.
             Matcher pid = Pattern.compile("\\(pid (\\d+)\\)").matcher(out);
