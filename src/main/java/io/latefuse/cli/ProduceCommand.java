@@ -1,5 +1,6 @@
 package io.latefuse.cli;
 
+import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.config.InvalidConfigException;
 import io.latefuse.config.PipelineConfig;
@@ -10,10 +11,12 @@ import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.streams.StreamsProperties;
 import io.latefuse.streams.TopicPreflight;
+import io.latefuse.training.FeatureRows;
 import io.latefuse.training.LabelledScores;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -32,7 +35,8 @@ import java.util.concurrent.Callable;
  * downstream tools can score the predictions.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true,
-        description = "Produce scores to the modality topics, from the synthetic DDSD generator or a labelled CSV.")
+        description = "Produce scores to the modality topics, from the synthetic DDSD generator or a labelled CSV; or "
+                + "features to the features topics, for the scorers.")
 final class ProduceCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -47,6 +51,10 @@ final class ProduceCommand implements Callable<Integer> {
 
         @Option(names = "--csv", description = "A labelled scores CSV (the format train reads).")
         Path csv;
+
+        @Option(names = "--features", description = "Features for the scorers, to the features topics: a CSV of "
+                + "event_id,modality,f1,f2,... rows (study digits writes one: test-features.csv).")
+        Path features;
     }
 
     @Option(names = "--seed", defaultValue = "1", description = "Generator seed (default ${DEFAULT-VALUE}).")
@@ -73,19 +81,18 @@ final class ProduceCommand implements Callable<Integer> {
         if (rate <= 0) {
             throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
         }
+        if (source.features != null) {
+            return produceFeatures(cfg, FeatureRows.read(source.features, cfg));
+        }
         Iterator<ScoreStream.Event> input = events(cfg);
         BrokerCheck.await(cfg);
         try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
             TopicPreflight.requireExisting(admin, cfg.scoreTopics(), "Start `latefuse run --create-topics` first, or "
                     + "create them; a broker that auto-creates topics would give them its own partition count");
         }
-        Properties props = new Properties();
-        props.putAll(cfg.kafka());
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         long[] done;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
-             KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(props, new StringSerializer(),
+             KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(producerProps(cfg), new StringSerializer(),
                      new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
             ScoreStream stream = new ScoreStream(cfg, producer,
                     lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
@@ -93,6 +100,55 @@ final class ProduceCommand implements Callable<Integer> {
         }
         System.out.printf("Produced %d scores for %d events%n", done[1], done[0]);
         return 0;
+    }
+
+    /** Sends each event's features to its modalities' features topics, {@code --rate} events per second. */
+    private int produceFeatures(PipelineConfig cfg, List<FeatureRows.Event> rows) throws Exception {
+        java.util.Set<String> modalities = new java.util.LinkedHashSet<>();
+        rows.forEach(r -> modalities.addAll(r.features().keySet()));
+        List<String> topics = modalities.stream().map(m -> cfg.modalities().get(cfg.modalityIndex(m)).featuresTopic()).toList();
+        BrokerCheck.await(cfg);
+        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
+            TopicPreflight.requireExisting(admin, topics, "Start `latefuse score --create-topics` for each modality first, "
+                    + "or create them");
+        }
+        long limit = events == 0 ? rows.size() : Math.min(events, rows.size());
+        long intervalNanos = (long) (1e9 / rate);
+        long start = System.nanoTime();
+        long sent = 0;
+        try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
+             KafkaProducer<String, ModalityFeatures> producer = new KafkaProducer<>(producerProps(cfg),
+                     new StringSerializer(), new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
+            for (int i = 0; i < limit; i++) {
+                long wait = start + i * intervalNanos - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                FeatureRows.Event e = rows.get(i);
+                java.time.Instant now = java.time.Instant.now();
+                for (java.util.Map.Entry<String, float[]> f : e.features().entrySet()) {
+                    List<Float> values = new java.util.ArrayList<>(f.getValue().length);
+                    for (float v : f.getValue()) {
+                        values.add(v);
+                    }
+                    producer.send(new ProducerRecord<>(cfg.modalities().get(cfg.modalityIndex(f.getKey())).featuresTopic(),
+                            e.eventId(), ModalityFeatures.newBuilder().setEventId(e.eventId()).setModality(f.getKey())
+                                    .setValues(values).setEventTime(now).build()));
+                    sent++;
+                }
+            }
+            producer.flush();
+        }
+        System.out.printf("Produced %d features for %d events%n", sent, limit);
+        return 0;
+    }
+
+    private static Properties producerProps(PipelineConfig cfg) {
+        Properties props = new Properties();
+        props.putAll(cfg.kafka());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        return props;
     }
 
     private Iterator<ScoreStream.Event> events(PipelineConfig cfg) throws Exception {

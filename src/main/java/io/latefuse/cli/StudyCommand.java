@@ -3,6 +3,7 @@ package io.latefuse.cli;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.training.DigitsStudy;
+import io.latefuse.training.FeatureRows;
 import io.latefuse.training.LabelledScores;
 import io.latefuse.training.SyntheticDdsd;
 import picocli.CommandLine;
@@ -77,6 +78,8 @@ final class StudyCommand implements Runnable {
             Path test = out.resolve("test-scores.csv");
             LabelledScores.write(val, cfg, DigitsStudy.score(cfg, models, split.validation()));
             LabelledScores.write(test, cfg, DigitsStudy.score(cfg, models, split.test()));
+            // The test split as the scorers' input, for `produce --features` (README, "The digits walkthrough").
+            FeatureRows.write(out.resolve("test-features.csv"), DigitsStudy.features(cfg, split.test()));
             return trainAndEvaluate(config, val, test, out, seed, "UCI digits, four quadrant views (test split)");
         }
     }

@@ -94,6 +94,19 @@ public final class DigitsStudy {
         return v;
     }
 
+    /** The images' quadrants as scorers' features ({@link #view}: pixels already divided by 16), by modality name. */
+    public static List<FeatureRows.Event> features(PipelineConfig config, List<Image> images) {
+        List<FeatureRows.Event> out = new ArrayList<>(images.size());
+        for (Image img : images) {
+            java.util.Map<String, float[]> f = new java.util.LinkedHashMap<>();
+            for (int q = 0; q < VIEWS; q++) {
+                f.put(config.modalityNames().get(q), view(img, q));
+            }
+            out.add(new FeatureRows.Event(img.id(), f));
+        }
+        return out;
+    }
+
     /** Fits the quadrant's model on {@code train} and writes it as ONNX. */
     public static Path trainView(List<Image> train, int q, Path file) throws IOException {
         int[] y = train.stream().mapToInt(Image::label).toArray();
