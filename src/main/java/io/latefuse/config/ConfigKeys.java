@@ -100,8 +100,9 @@ public final class ConfigKeys {
             scalar("deadline.clock", "input", null, "`input` (the first score's write time; fires only once the input is "
                     + "read past the deadline; serving), `event` (event_time; replay and backfill) or `processing_time` "
                     + "(the first read's wall-clock time, whatever is unread). See \"Deadlines and latency\"."),
-            scalar("punctuation.interval", "50ms", null, "How often due deadlines are checked: a degraded emission is at "
-                    + "most about one interval late."),
+            scalar("punctuation.interval", "50ms", null, "How often due deadlines are checked. A DEGRADED prediction is "
+                    + "emitted within 1.5 intervals of its deadline once the input is read, and seen by read_committed "
+                    + "consumers after the next commit (see \"Deadlines and latency\")."),
             scalar("late.policy", "revise", null, "`revise` (emit revision+1 over everything present) or `drop` (dead "
                     + "letter, reason `late`)."),
             scalar("late.retention", "10m", null, "How long emitted events are remembered to recognise late arrivals and "

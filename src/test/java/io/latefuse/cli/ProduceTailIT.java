@@ -111,4 +111,40 @@ class ProduceTailIT {
             assertThat(dead.get(1)).startsWith("DEAD LETTER not_finite from " + prefix + "scores.lexical key nan-1: ");
         }
     }
+
+    @Test
+    void produceFeaturesSendsEachRowToItsModalitysFeaturesTopic(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = "feat" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        Path configFile = dir.resolve("digits.yaml");
+        Files.writeString(configFile, Files.readString(Path.of("config/digits.yaml"))
+                .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: " + env.bootstrapServers())
+                .replace("schema.registry.url: http://localhost:8081", "schema.registry.url: " + env.registryUrl())
+                .replace("topic.prefix: digits.", "topic.prefix: " + prefix));
+        Path features = Files.writeString(dir.resolve("features.csv"), """
+                event_id,modality,features...
+                d1,top_left,0.1,0.2
+                d1,bottom_right,0.3,0.4
+                d2,top_left,0.5,0.6
+                """);
+        // Before the scorers' topics exist, nothing is sent: a broker could auto-create them with its own partitions.
+        Jars.Result refused = Jars.run(Jars.RUNTIME, Map.of(), 120, "produce", "--config", configFile.toString(),
+                "--features", features.toString());
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.stderr()).contains("Missing topics: " + prefix + "features.top_left, " + prefix + "features.bottom_right");
+
+        try (Admin admin = env.admin()) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(prefix + "features.top_left", 1, (short) 1),
+                    new org.apache.kafka.clients.admin.NewTopic(prefix + "features.bottom_right", 1, (short) 1))).all().get();
+        }
+        assertThat(run("produce", "--config", configFile.toString(), "--features", features.toString(), "--rate", "50"))
+                .contains("Produced 3 features for 2 events");
+        io.latefuse.registry.AvroDeserializer<io.latefuse.avro.ModalityFeatures> de = io.latefuse.registry.AvroDeserializer.specific(
+                io.latefuse.avro.ModalityFeatures.class, io.latefuse.registry.SchemaRegistry.connect(
+                        io.latefuse.registry.RegistryConfig.of(env.registryUrl())));
+        List<io.latefuse.avro.ModalityFeatures> topLeft = io.latefuse.testkit.CommittedReader.read(env,
+                prefix + "features.top_left", de, 2).stream().map(org.apache.kafka.clients.consumer.ConsumerRecord::value).toList();
+        assertThat(topLeft).extracting(io.latefuse.avro.ModalityFeatures::getEventId).containsExactly("d1", "d2");
+        assertThat(topLeft.get(1).getValues()).containsExactly(0.5f, 0.6f);
+        assertThat(topLeft.get(0).getModality()).isEqualTo("top_left");
+    }
 }
