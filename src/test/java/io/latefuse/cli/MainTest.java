@@ -126,7 +126,7 @@ class MainTest {
     }
 
     @Test
-    void anUnreachableBrokerStopsProduceAndTailWithOneLineAndExitCode3(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+    void anUnreachableBrokerStopsRunProduceAndTailWithOneLineAndExitCode3(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -136,7 +136,8 @@ class MainTest {
         java.nio.file.Files.writeString(cfg, java.nio.file.Files.readString(java.nio.file.Path.of("config/ddsd.yaml"))
                 .replace("bootstrap.servers: localhost:9092", "bootstrap.servers: localhost:" + port)
                 + "\nbroker.connect.timeout: 2s\n");
-        for (String[] args : java.util.List.of(new String[] {"tail", "--config", cfg.toString(), "--max", "1"},
+        for (String[] args : java.util.List.of(new String[] {"run", "--config", cfg.toString()},
+                new String[] {"tail", "--config", cfg.toString(), "--max", "1"},
                 new String[] {"produce", "--config", cfg.toString(), "--synthetic", "ddsd", "--events", "1"})) {
             StringWriter err = new StringWriter();
             CommandLine cli = Main.commandLine();
