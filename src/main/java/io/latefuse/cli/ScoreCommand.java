@@ -64,9 +64,9 @@ final class ScoreCommand implements Callable<Integer> {
             throw new InvalidConfigException("--batch-size", List.of("--batch-size = " + batchSize + ": must be at least 1"));
         }
         Duration lingerTime = linger;
-        ModalityScorer scorer = ModalityScorer.load(modality, model, cfg.numClasses(),
-                logits ? ScoreType.LOGIT : ScoreType.PROBABILITY);
         PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));
+        ModalityScorer scorer = ModalityScorer.load(modality, model, cfg.numClasses(),
+                logits ? ScoreType.LOGIT : ScoreType.PROBABILITY, m.embeddingOutput(), m.embeddingSize());
         BrokerCheck.await(cfg);
         try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
             TopicPreflight.checkScorer(admin, cfg, modality, createTopics);

@@ -71,7 +71,11 @@ public final class ConfigKeys {
             shown("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
                     + "classes; on the log-odds of the first class). Works on PROBABILITY and LOGIT scores."),
             shown("required", "`true`", "An optional modality is awaited only while a required one is missing, then for at "
-                    + "most `optional.wait`."));
+                    + "most `optional.wait`."),
+            shown("embedding.output", "none", "The scorer model's output that holds an embedding (a hidden layer, say): "
+                    + "`latefuse score` then writes it as `ModalityScore.embedding`. Needs `embedding.size`."),
+            shown("embedding.size", "none", "The embedding's length E; the model's `embedding.output` is checked against "
+                    + "it when the scorer starts."));
 
     /** The keys of a modality's {@code calibration}. */
     public static final List<String> CALIBRATION = List.of("method", "temperature", "a", "b");

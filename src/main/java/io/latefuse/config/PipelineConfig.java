@@ -81,11 +81,14 @@ public record PipelineConfig(
     }
 
     /**
-     * One modality: its scores topic, its fusion weight, its calibration, whether the event waits for it, and
-     * the features topic its scorer reads.
+     * One modality: its scores topic, its fusion weight, its calibration, whether the event waits for it, the
+     * features topic its scorer reads, and the scorer model's embedding output, if it writes embeddings.
+     *
+     * @param embeddingOutput the scorer model's output that holds the embedding, or null for none
+     * @param embeddingSize   the embedding's length E, or 0 without {@code embeddingOutput}
      */
     public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required,
-                                 String featuresTopic) {}
+                                 String featuresTopic, String embeddingOutput, int embeddingSize) {}
 
     /** A config built by its keys, validated as a file is. */
     public static PipelineConfigBuilder builder() {

@@ -535,7 +535,23 @@ public final class PipelineConfigLoader {
                 Calibration cal = calibration(m.get("calibration"), at + ".calibration", numClasses);
                 String features = validTopic(at + ".features.topic", m.has("features.topic")
                         ? m.get("features.topic").asText("").trim() : prefix + "features." + name);
-                out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required, features));
+                String embeddingOutput = m.has("embedding.output") ? m.get("embedding.output").asText("").trim() : "";
+                int embeddingSize = 0;
+                if (m.has("embedding.size")) {
+                    JsonNode e = m.get("embedding.size");
+                    if (!e.canConvertToInt() || !e.isIntegralNumber() || e.asInt() < 1) {
+                        problem(at + ".embedding.size", e.asText(), "must be a whole number of at least 1");
+                    } else {
+                        embeddingSize = e.asInt();
+                    }
+                }
+                if (!embeddingOutput.isEmpty() && !m.has("embedding.size")) {
+                    problem(at + ".embedding.size", null, "missing: embedding.output needs the embedding's length");
+                } else if (embeddingOutput.isEmpty() && m.has("embedding.size")) {
+                    problem(at + ".embedding.output", null, "missing: embedding.size needs the model's output to read");
+                }
+                out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required, features,
+                        embeddingOutput.isEmpty() ? null : embeddingOutput, embeddingOutput.isEmpty() ? 0 : embeddingSize));
             }
             return out;
         }

@@ -117,6 +117,31 @@ public final class OnnxGraphs {
         return model(g);
     }
 
+    /**
+     * A softmax regression that also outputs an embedding of its features: {@code outputName} = softmax(x W + b)
+     * [B, C], and {@code embeddingName} = x P [B, E], a linear projection, as a scorer with a hidden layer would.
+     */
+    public static ModelProto softmaxRegressionWithEmbedding(String inputName, String outputName, String embeddingName,
+                                                            float[][] weights, float[] bias, float[][] projection) {
+        int features = weights.length;
+        int classes = bias.length;
+        check(weights, bias, features, classes);
+        if (projection.length != features || projection[0].length == 0) {
+            throw new IllegalArgumentException("the projection must be [" + features + "][E], got [" + projection.length + "][..]");
+        }
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-softmax-regression-embedding")
+                .addInput(floatInput(inputName, features))
+                .addInitializer(tensor("W", weights))
+                .addInitializer(tensor("b", bias))
+                .addInitializer(tensor("P", projection))
+                .addNode(node("Gemm", List.of(inputName, "W", "b"), "logits", null))
+                .addNode(node("Softmax", List.of("logits"), outputName, axis(1)))
+                .addNode(node("MatMul", List.of(inputName, "P"), embeddingName, null))
+                .addOutput(floatInput(outputName, classes))
+                .addOutput(floatInput(embeddingName, projection[0].length));
+        return model(g);
+    }
+
     public static void write(ModelProto model, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {

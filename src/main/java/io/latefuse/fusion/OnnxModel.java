@@ -167,6 +167,33 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one batch and reads several outputs. Each input is a row-major [batch, width] matrix.
+     *
+     * @return each output as [batch][width], by name
+     */
+    public Map<String, float[][]> runAll(Map<String, float[]> rowMajorInputs, Map<String, Integer> widths, int batch,
+                                        java.util.Set<String> outputs) {
+        Map<String, OnnxTensor> tensors = new HashMap<>();
+        try {
+            for (Map.Entry<String, float[]> e : rowMajorInputs.entrySet()) {
+                tensors.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue()),
+                        new long[] {batch, widths.get(e.getKey())}));
+            }
+            try (OrtSession.Result result = session.run(tensors, outputs)) {
+                Map<String, float[][]> out = new HashMap<>();
+                for (String name : outputs) {
+                    out.put(name, (float[][]) result.get(name).orElseThrow().getValue());
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed on " + file + " (batch " + batch + "): " + e.getMessage(), e);
+        } finally {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One modality's model in ONNX Runtime: features [B, F] in, class scores [B, C] out. Pure apart from the model;
- * the scorer topology feeds it micro-batches.
+ * One modality's model in ONNX Runtime: features [B, F] in, class scores [B, C] out, and, when the config names an
+ * embedding output, an embedding [B, E] too (written as {@code ModalityScore.embedding}, for intermediate and hybrid
+ * fusion). Pure apart from the model; the scorer topology feeds it micro-batches.
  */
 public final class ModalityScorer implements AutoCloseable {
     private final String modality;
@@ -24,8 +25,20 @@ public final class ModalityScorer implements AutoCloseable {
     private final int classes;
     private final ScoreType scoreType;
     private final String modelName;
+    /** The embedding output, or null; and its length. */
+    private final String embedding;
+    private final int embeddingSize;
 
     public ModalityScorer(String modality, OnnxModel model, int classes, ScoreType scoreType) {
+        this(modality, model, classes, scoreType, null, 0);
+    }
+
+    /**
+     * @param embeddingOutput the model's output to write as the embedding, or null; the model must then have exactly
+     *                        one other output, the class scores
+     */
+    public ModalityScorer(String modality, OnnxModel model, int classes, ScoreType scoreType, String embeddingOutput,
+                          int embeddingSize) {
         this.modality = modality;
         this.model = model;
         this.classes = classes;
@@ -39,16 +52,34 @@ public final class ModalityScorer implements AutoCloseable {
         if (features <= 0) {
             throw model.mismatch("input '" + input + "' must have a fixed feature width");
         }
-        this.output = model.outputName(Optional.empty());
+        this.embedding = embeddingOutput;
+        this.embeddingSize = embeddingOutput == null ? 0 : embeddingSize;
+        if (embeddingOutput == null) {
+            this.output = model.outputName(Optional.empty());
+        } else {
+            model.requireMatrix("embedding (embedding.size " + embeddingSize + ")", embeddingOutput, false, embeddingSize);
+            List<String> others = model.outputs().keySet().stream().filter(o -> !o.equals(embeddingOutput)).toList();
+            if (others.size() != 1) {
+                throw model.mismatch("needs exactly one output besides the embedding '" + embeddingOutput
+                        + "', the class scores; it has " + others);
+            }
+            this.output = others.get(0);
+        }
         model.requireMatrix("class scores", output, false, classes);
         String file = model.file().getFileName().toString();
         this.modelName = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
     }
 
     public static ModalityScorer load(String modality, Path file, int classes, ScoreType scoreType) {
+        return load(modality, file, classes, scoreType, null, 0);
+    }
+
+    /** Loads the model, with the embedding output the modality's config names (or none). */
+    public static ModalityScorer load(String modality, Path file, int classes, ScoreType scoreType,
+                                      String embeddingOutput, int embeddingSize) {
         OnnxModel model = OnnxModel.load(file);
         try {
-            return new ModalityScorer(modality, model, classes, scoreType);
+            return new ModalityScorer(modality, model, classes, scoreType, embeddingOutput, embeddingSize);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -64,6 +95,11 @@ public final class ModalityScorer implements AutoCloseable {
         return features;
     }
 
+    /** The embedding's length, or 0 when the scorer writes none. */
+    public int embeddingSize() {
+        return embeddingSize;
+    }
+
     public String modelVersion() {
         return model.version();
     }
@@ -77,7 +113,11 @@ public final class ModalityScorer implements AutoCloseable {
                 x[row * features + f] = v.get(f);
             }
         }
-        float[][] y = model.run(Map.of(input, x), Map.of(input, features), batch.size(), output);
+        Map<String, float[][]> results = embedding == null
+                ? Map.of(output, model.run(Map.of(input, x), Map.of(input, features), batch.size(), output))
+                : model.runAll(Map.of(input, x), Map.of(input, features), batch.size(), java.util.Set.of(output, embedding));
+        float[][] y = results.get(output);
+        float[][] emb = embedding == null ? null : results.get(embedding);
         List<ModalityScore> out = new ArrayList<>(batch.size());
         for (int row = 0; row < batch.size(); row++) {
             List<Float> s = new ArrayList<>(classes);
@@ -85,15 +125,22 @@ public final class ModalityScorer implements AutoCloseable {
                 s.add(y[row][c]);
             }
             ModalityFeatures f = batch.get(row);
-            out.add(ModalityScore.newBuilder()
+            ModalityScore.Builder b = ModalityScore.newBuilder()
                     .setEventId(f.getEventId())
                     .setModality(modality)
                     .setModel(modelName)
                     .setModelVersion(model.version())
                     .setScores(s)
                     .setScoreType(scoreType)
-                    .setEventTime(f.getEventTime())
-                    .build());
+                    .setEventTime(f.getEventTime());
+            if (emb != null) {
+                List<Float> e = new ArrayList<>(embeddingSize);
+                for (int k = 0; k < embeddingSize; k++) {
+                    e.add(emb[row][k]);
+                }
+                b.setEmbedding(e);
+            }
+            out.add(b.build());
         }
         return out;
     }

@@ -112,6 +112,20 @@ class PipelineConfigLoaderTest {
     }
 
     @Test
+    void anEmbeddingOutputNeedsItsSizeAndTheOtherWayRound() {
+        assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, embedding.output: hidden}\n")))
+                .contains("modalities[0] (audio).embedding.size: missing");
+        assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, embedding.size: 8}\n")))
+                .contains("modalities[0] (audio).embedding.output: missing");
+        assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, embedding.output: h, embedding.size: 0}\n")))
+                .contains("modalities[0] (audio).embedding.size = '0': must be a whole number of at least 1");
+        PipelineConfig c = parse(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, embedding.output: h, embedding.size: 8}\n"));
+        assertThat(c.modalities().get(0).embeddingOutput()).isEqualTo("h");
+        assertThat(c.modalities().get(0).embeddingSize()).isEqualTo(8);
+        assertThat(c.modalities().get(1).embeddingOutput()).isNull();
+    }
+
+    @Test
     void eachBadValueIsNamedWithItsKey() {
         assertThat(problemsOf(MINIMAL + "colour: blue\n")).contains("colour").contains("unknown key");
         assertThat(problemsOf(MINIMAL.replace("  - {name: audio}\n", "  - {name: audio, topic: ''}\n")))

@@ -140,4 +140,53 @@ class ScoringTopologyTest {
             InMemorySchemaRegistry.dropScope(scope);
         }
     }
+
+    @Test
+    void aScorerWithAnEmbeddingOutputWritesTheEmbeddingItsConfigNames(@TempDir Path dir) throws Exception {
+        float[][] w = weights(5);
+        float[] b = {0.1f, -0.1f};
+        float[][] p = new float[F][3];
+        for (int f = 0; f < F; f++) {
+            for (int e = 0; e < 3; e++) {
+                p[f][e] = (f + 1) * 0.1f - e * 0.2f;
+            }
+        }
+        Path model = dir.resolve("acoustic-emb.onnx");
+        OnnxGraphs.write(OnnxGraphs.softmaxRegressionWithEmbedding("features", "probabilities", "hidden", w, b, p), model);
+        PipelineConfig config = PipelineConfigLoader.parse("""
+                application.id: s
+                bootstrap.servers: dummy:1
+                schema.registry.url: mock://emb
+                classes: [directed, undirected]
+                modalities: [{name: acoustic, embedding.output: hidden, embedding.size: 3}, {name: lexical}]
+                """, "test", Map.of());
+        PipelineConfig.ModalityConfig m = config.modalities().get(0);
+        assertThat(m.embeddingOutput()).isEqualTo("hidden");
+        try (ModalityScorer scorer = ModalityScorer.load("acoustic", model, C, ScoreType.PROBABILITY, m.embeddingOutput(),
+                m.embeddingSize())) {
+            assertThat(scorer.embeddingSize()).isEqualTo(3);
+            ModalityFeatures f = features("e1", "acoustic", 1f, 0f, 2f, 0f, -1f);
+            ModalityScore s = scorer.score(List.of(f)).get(0);
+            for (int e = 0; e < 3; e++) {
+                double want = 0;
+                for (int k = 0; k < F; k++) {
+                    want += f.getValues().get(k) * p[k][e];
+                }
+                assertThat(s.getEmbedding().get(e)).isCloseTo((float) want, within(1e-5f));
+            }
+            assertThat(s.getScores()).hasSize(C);
+        }
+        // The model's embedding is not the length the config says: the scorer does not start, and shows the outputs.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModalityScorer.load("acoustic", model, C,
+                        ScoreType.PROBABILITY, "hidden", 4))
+                .isInstanceOf(io.latefuse.fusion.OnnxModel.ModelMismatchException.class)
+                .hasMessageContaining("output 'hidden' (embedding (embedding.size 4)) must be float[batch, 4]")
+                .hasMessageContaining("hidden: float[?, 3]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModalityScorer.load("acoustic", model, C,
+                        ScoreType.PROBABILITY, "penultimate", 3))
+                .hasMessageContaining("has no output named 'penultimate'");
+        // Without an embedding output configured, a two-output model is refused: which one holds the scores?
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModalityScorer.load("acoustic", model, C, ScoreType.PROBABILITY))
+                .hasMessageContaining("has 2 outputs");
+    }
 }
