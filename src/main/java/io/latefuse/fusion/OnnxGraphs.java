@@ -142,6 +142,39 @@ public final class OnnxGraphs {
         return model(g);
     }
 
+    /**
+     * A one-hidden-layer MLP head: the named inputs [B, width_i] concatenated in order, then
+     * {@code softmax(relu(x W1 + b1) W2 + b2)}, output [B, C]. Under the head contract the inputs are
+     * {@code scores}, {@code embeddings} or {@code features}, and {@code mask}.
+     *
+     * @param w1 [sum of widths][H]
+     * @param w2 [H][C]
+     */
+    public static ModelProto mlpHead(List<String> inputNames, List<Integer> widths, String outputName, float[][] w1,
+                                     float[] b1, float[][] w2, float[] b2) {
+        int in = widths.stream().mapToInt(Integer::intValue).sum();
+        check(w1, b1, in, b1.length);
+        check(w2, b2, b1.length, b2.length);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("latefuse-mlp-head");
+        for (int i = 0; i < inputNames.size(); i++) {
+            g.addInput(floatInput(inputNames.get(i), widths.get(i)));
+        }
+        String x = inputNames.get(0);
+        if (inputNames.size() > 1) {
+            g.addNode(NodeProto.newBuilder().setOpType("Concat").setName("Concat_x").addAllInput(inputNames)
+                    .addOutput("x").addAttribute(axis(1)).build());
+            x = "x";
+        }
+        g.addInitializer(tensor("W1", w1)).addInitializer(tensor("b1", b1))
+                .addInitializer(tensor("W2", w2)).addInitializer(tensor("b2", b2))
+                .addNode(node("Gemm", List.of(x, "W1", "b1"), "hidden_in", null))
+                .addNode(node("Relu", List.of("hidden_in"), "hidden", null))
+                .addNode(node("Gemm", List.of("hidden", "W2", "b2"), "logits", null))
+                .addNode(node("Softmax", List.of("logits"), outputName, axis(1)))
+                .addOutput(floatInput(outputName, b2.length));
+        return model(g);
+    }
+
     public static void write(ModelProto model, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
