@@ -16,13 +16,47 @@ import java.util.Locale;
 
 /**
  * Labelled per-modality scores in CSV: {@code event_id,label,<modality>_<class>...}, modalities and classes in
- * config order, the label a class name, and empty cells where a modality is missing; or an Avro data file of
- * {@code LabelledModalityScore}. Bad files give an error that names the line (record) and the column.
+ * config order, the label a class name, and empty cells where a modality is missing; optionally followed by every
+ * modality's embedding, {@code <modality>.emb.0 .. <modality>.emb.<E-1>} (one E for all, as the head contract takes
+ * [B, N*E]). Or an Avro data file of {@code LabelledModalityScore}, whose scores may carry embeddings. Bad files
+ * give an error that names the line (record) and the column.
  */
 public final class LabelledScores {
 
-    /** One labelled event: raw scores [N][C], null where the modality is missing. */
-    public record Event(String eventId, int label, float[][] scores) {}
+    /**
+     * One labelled event: raw scores [N][C], null where the modality is missing; and embeddings [N][E] with the same
+     * rows present, or null when the data has none.
+     */
+    public record Event(String eventId, int label, float[][] scores, float[][] embeddings) {
+        public Event(String eventId, int label, float[][] scores) {
+            this(eventId, label, scores, null);
+        }
+    }
+
+    /** The embedding length E of {@code events}, or 0 when they carry none. */
+    public static int embeddingSize(List<Event> events) {
+        for (Event e : events) {
+            if (e.embeddings() != null) {
+                for (float[] v : e.embeddings()) {
+                    if (v != null) {
+                        return v.length;
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** The embedding columns for E: every modality's {@code <modality>.emb.<k>}, in config order. */
+    public static List<String> embeddingHeader(PipelineConfig config, int e) {
+        List<String> h = new ArrayList<>();
+        for (String m : config.modalityNames()) {
+            for (int k = 0; k < e; k++) {
+                h.add(m + ".emb." + k);
+            }
+        }
+        return h;
+    }
 
     private LabelledScores() {}
 
@@ -102,11 +136,20 @@ public final class LabelledScores {
                     for (float v : s) {
                         scores.add(v);
                     }
-                    w.append(new LabelledModalityScore(config.classes().get(e.label()), ModalityScore.newBuilder()
+                    ModalityScore.Builder score = ModalityScore.newBuilder()
                             .setEventId(e.eventId()).setModality(config.modalityNames().get(m))
                             .setModel("labelled").setModelVersion("1").setScores(scores)
                             .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY)
-                            .setEventTime(java.time.Instant.ofEpochSecond(index)).build()));
+                            .setEventTime(java.time.Instant.ofEpochSecond(index));
+                    float[] emb = e.embeddings() == null ? null : e.embeddings()[m];
+                    if (emb != null) {
+                        List<Float> values = new ArrayList<>(emb.length);
+                        for (float v : emb) {
+                            values.add(v);
+                        }
+                        score.setEmbedding(values);
+                    }
+                    w.append(new LabelledModalityScore(config.classes().get(e.label()), score.build()));
                 }
                 index++;
             }
@@ -147,7 +190,7 @@ public final class LabelledScores {
                                 + config.numClasses());
                     }
                     Event e = byId.computeIfAbsent(s.getEventId(),
-                            id -> new Event(id, label, new float[config.numModalities()][]));
+                            id -> new Event(id, label, new float[config.numModalities()][], new float[config.numModalities()][]));
                     if (e.label() != label) {
                         throw new DataFileException(where + ": label '" + l.getLabel() + "' differs from the event's earlier records");
                     }
@@ -158,6 +201,16 @@ public final class LabelledScores {
                         p[k] = (float) probs[k];
                     }
                     e.scores()[m] = p;
+                    if (s.getEmbedding() != null) {
+                        float[] emb = new float[s.getEmbedding().size()];
+                        for (int k = 0; k < emb.length; k++) {
+                            emb[k] = s.getEmbedding().get(k);
+                            if (!Float.isFinite(emb[k])) {
+                                throw new DataFileException(where + ": embedding value " + k + " is not finite");
+                            }
+                        }
+                        e.embeddings()[m] = emb;
+                    }
                 }
             }
         } catch (org.apache.avro.AvroRuntimeException | IOException e) {
@@ -167,7 +220,9 @@ public final class LabelledScores {
         if (byId.isEmpty()) {
             throw new DataFileException(file + ": no records");
         }
-        return new ArrayList<>(byId.values());
+        List<Event> out = new ArrayList<>(byId.values());
+        checkEmbeddings(file.toString(), out, config);
+        return out;
     }
 
     static List<Event> readCsv(Path file, PipelineConfig config) throws IOException {
@@ -177,10 +232,14 @@ public final class LabelledScores {
         List<Event> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String head = r.readLine();
-            if (head == null || !List.of(head.trim().split(",", -1)).equals(expected)) {
+            List<String> columns = head == null ? List.of() : List.of(head.trim().split(",", -1));
+            int e = Math.max(0, columns.size() - expected.size()) / n;
+            if (columns.size() < expected.size() || !columns.subList(0, expected.size()).equals(expected)
+                    || !columns.subList(expected.size(), columns.size()).equals(embeddingHeader(config, e))) {
                 throw new DataFileException(file + " line 1: the header must be " + String.join(",", expected)
-                        + " (config order), but is " + head);
+                        + " (config order), optionally followed by <modality>.emb.0.. for every modality, but is " + head);
             }
+            expected = columns;
             String line;
             int lineNo = 1;
             while ((line = r.readLine()) != null) {
@@ -211,7 +270,7 @@ public final class LabelledScores {
                         }
                         try {
                             s[k] = Float.parseFloat(cell);
-                        } catch (NumberFormatException e) {
+                        } catch (NumberFormatException bad) {
                             throw new DataFileException(file + " line " + lineNo + ", column " + expected.get(2 + i * c + k)
                                     + ": '" + cell + "' is not a number");
                         }
@@ -232,7 +291,8 @@ public final class LabelledScores {
                 if (!any) {
                     throw new DataFileException(file + " line " + lineNo + ": no modality present");
                 }
-                out.add(new Event(cells[0], label, scores));
+                out.add(new Event(cells[0], label, scores, e == 0 ? null
+                        : embeddings(cells, 2 + n * c, e, scores, config, file + " line " + lineNo, expected)));
             }
         }
         if (out.isEmpty()) {
@@ -241,17 +301,84 @@ public final class LabelledScores {
         return out;
     }
 
+    /** One row's embeddings: all cells of a present modality, none of a missing one. */
+    private static float[][] embeddings(String[] cells, int base, int e, float[][] scores, PipelineConfig config,
+                                        String where, List<String> columns) {
+        int n = config.numModalities();
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) {
+            int empty = 0;
+            float[] v = new float[e];
+            for (int k = 0; k < e; k++) {
+                String cell = cells[base + i * e + k].trim();
+                if (cell.isEmpty()) {
+                    empty++;
+                    continue;
+                }
+                try {
+                    v[k] = Float.parseFloat(cell);
+                } catch (NumberFormatException ex) {
+                    v[k] = Float.NaN;
+                }
+                if (!Float.isFinite(v[k])) {
+                    throw new DataFileException(where + ", column " + columns.get(base + i * e + k) + ": '" + cell
+                            + "' is not a finite number");
+                }
+            }
+            String m = config.modalityNames().get(i);
+            if (scores[i] != null && empty != 0) {
+                throw new DataFileException(where + ": modality " + m + " has scores but not all of its embedding");
+            }
+            if (scores[i] == null && empty != e) {
+                throw new DataFileException(where + ": modality " + m + " has embedding values but no scores");
+            }
+            out[i] = scores[i] == null ? null : v;
+        }
+        return out;
+    }
+
+    /** Every present modality of every event has an embedding, all of one length; or none has. */
+    private static void checkEmbeddings(String file, List<Event> events, PipelineConfig config) {
+        int e = embeddingSize(events);
+        for (Event ev : events) {
+            for (int m = 0; m < config.numModalities(); m++) {
+                if (ev.scores()[m] == null) {
+                    continue;
+                }
+                float[] v = ev.embeddings() == null ? null : ev.embeddings()[m];
+                int len = v == null ? 0 : v.length;
+                if (len != e) {
+                    throw new DataFileException(file + " (event " + ev.eventId() + ", modality "
+                            + config.modalityNames().get(m) + "): an embedding of " + len + " values, where others "
+                            + "have " + e + "; give every present modality an embedding of one length, or none");
+                }
+            }
+        }
+    }
+
     private static void writeCsv(Path file, PipelineConfig config, List<Event> events) throws IOException {
+        int e = embeddingSize(events);
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write(String.join(",", header(config)));
+            List<String> header = new ArrayList<>(header(config));
+            header.addAll(embeddingHeader(config, e));
+            w.write(String.join(",", header));
             w.newLine();
-            for (Event e : events) {
-                StringBuilder sb = new StringBuilder(e.eventId()).append(',').append(config.classes().get(e.label()));
-                for (float[] s : e.scores()) {
+            for (Event ev : events) {
+                StringBuilder sb = new StringBuilder(ev.eventId()).append(',').append(config.classes().get(ev.label()));
+                for (float[] s : ev.scores()) {
                     for (int k = 0; k < config.numClasses(); k++) {
                         sb.append(',');
                         if (s != null) {
                             sb.append(String.format(Locale.ROOT, "%.6g", s[k]));
+                        }
+                    }
+                }
+                for (int m = 0; e > 0 && m < config.numModalities(); m++) {
+                    float[] v = ev.embeddings() == null ? null : ev.embeddings()[m];
+                    for (int k = 0; k < e; k++) {
+                        sb.append(',');
+                        if (v != null) {
+                            sb.append(String.format(Locale.ROOT, "%.6g", v[k]));
                         }
                     }
                 }

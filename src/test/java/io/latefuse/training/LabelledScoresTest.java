@@ -66,6 +66,55 @@ class LabelledScoresTest {
     }
 
     @Test
+    void embeddingsRoundTripInCsvAndAvro(@TempDir Path dir) throws Exception {
+        List<LabelledScores.Event> base = new SyntheticDdsd(2).labelled(30);
+        List<LabelledScores.Event> events = new java.util.ArrayList<>();
+        for (LabelledScores.Event e : base) {
+            float[][] emb = new float[4][];
+            for (int m = 0; m < 4; m++) {
+                if (e.scores()[m] != null) {
+                    emb[m] = new float[] {m + 0.25f, -m - 0.5f, e.scores()[m][0]};
+                }
+            }
+            events.add(new LabelledScores.Event(e.eventId(), e.label(), e.scores(), emb));
+        }
+        for (String name : List.of("e.csv", "e.avro")) {
+            Path f = dir.resolve(name);
+            LabelledScores.write(f, DDSD, events);
+            if (name.endsWith(".csv")) {
+                assertThat(Files.readAllLines(f).get(0)).endsWith(",visual.emb.0,visual.emb.1,visual.emb.2")
+                        .contains("visual_undirected,acoustic.emb.0,");
+            }
+            List<LabelledScores.Event> back = LabelledScores.read(f, DDSD);
+            assertThat(LabelledScores.embeddingSize(back)).as(name).isEqualTo(3);
+            for (int i = 0; i < events.size(); i++) {
+                for (int m = 0; m < 4; m++) {
+                    if (events.get(i).embeddings()[m] == null) {
+                        assertThat(back.get(i).embeddings()[m]).as(name).isNull();
+                    } else {
+                        assertThat(back.get(i).embeddings()[m]).as(name).containsExactly(events.get(i).embeddings()[m], within(1e-5f));
+                    }
+                }
+            }
+        }
+        // A present modality without its embedding, in a file that has embeddings, names its line.
+        Path f = dir.resolve("e.csv");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(f));
+        int row = 1;
+        while (events.get(row - 1).scores()[0] == null) {
+            row++;
+        }
+        String[] cells = lines.get(row).split(",", -1);
+        int firstEmb = 2 + 4 * 2;
+        cells[firstEmb] = "";
+        lines.set(row, String.join(",", cells));
+        Files.write(f, lines);
+        int line = row + 1;
+        assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageContaining("line " + line + ": modality acoustic has scores but not all of its embedding");
+    }
+
+    @Test
     void aMissingOrMisnamedFileIsOneLineThatSaysWhatToDo(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> LabelledScores.read(dir.resolve("none.csv"), DDSD)).isInstanceOf(DataFileException.class)
                 .hasMessageEndingWith("none.csv: no such file; write one with: latefuse generate ddsd --out none.csv");
