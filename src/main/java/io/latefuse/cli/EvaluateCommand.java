@@ -55,11 +55,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         try {
             for (Path h : heads) {
                 String name = h.getFileName().toString().replaceFirst("\\.onnx$", "");
-                strategies.put(name, new OnnxHeadStrategy(OnnxModel.load(h),
-                        new PipelineConfig.OnnxHead(h, "scores", "mask", null, null, false), cfg.numModalities(), cfg.numClasses()));
                 Path side = TrainCommand.sidecar(h);
-                if (Files.exists(side)) {
-                    JsonNode meta = new ObjectMapper().readTree(side.toFile());
+                JsonNode meta = Files.exists(side) ? new ObjectMapper().readTree(side.toFile()) : null;
+                // A head trained on embeddings (intermediate, hybrid) reads them from its "embeddings" input.
+                String embeddings = meta != null && meta.path("inputs").has("embeddings") ? "embeddings" : null;
+                strategies.put(name, new OnnxHeadStrategy(OnnxModel.load(h),
+                        new PipelineConfig.OnnxHead(h, "scores", "mask", embeddings, null, false), cfg.numModalities(), cfg.numClasses()));
+                if (meta != null) {
                     dropout.put(name, meta.path("dropout").asDouble());
                 }
             }

@@ -8,10 +8,15 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.OnnxGraphs;
 import io.latefuse.training.BinaryMetrics;
+import io.latefuse.training.DataFileException;
 import io.latefuse.training.DropoutTrainer;
 import io.latefuse.training.Evaluation;
 import io.latefuse.training.FusionHead;
+import io.latefuse.training.FusionLevel;
 import io.latefuse.training.LabelledScores;
+import io.latefuse.training.MlpHead;
+import io.latefuse.training.MlpTrainer;
+import io.latefuse.training.SoftmaxRegression;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,6 +55,21 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The head's .onnx file; the sidecar is written next to it as .json.")
     Path out;
 
+    @Option(names = "--level", defaultValue = "late", description = "What the head fuses: late (the scores; a linear "
+            + "head over scores, mask and their products, as before), intermediate (the embeddings and the mask) or "
+            + "hybrid (scores, embeddings and mask), both an MLP (default ${DEFAULT-VALUE}). Early fusion, over "
+            + "features, is not available yet.")
+    String level;
+
+    @Option(names = "--hidden", defaultValue = "32", description = "The MLP's hidden width (default ${DEFAULT-VALUE}).")
+    int hidden;
+
+    @Option(names = "--batch-size", defaultValue = "64", description = "The MLP's examples per Adam step (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--learning-rate", defaultValue = "0.01", description = "The MLP's Adam learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate;
+
     PrintStream stdout = System.out;
 
     @Override
@@ -59,7 +79,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (dropout < 0 || dropout >= 1) {
             throw new InvalidConfigException("--dropout", List.of("--dropout = " + dropout + ": must be in [0, 1)"));
         }
+        FusionLevel fusionLevel = level(level);
         List<LabelledScores.Event> events = LabelledScores.read(data, cfg);
+        if (fusionLevel != FusionLevel.LATE) {
+            return trainMlp(cfg, events, fusionLevel);
+        }
         List<DropoutTrainer.Example> examples = new ArrayList<>();
         for (LabelledScores.Event e : events) {
             examples.add(new DropoutTrainer.Example(toFloat(Evaluation.calibrated(cfg, e)), e.label()));
@@ -80,13 +104,81 @@ public final class TrainCommand implements Callable<Integer> {
         ObjectNode side = json.createObjectNode();
         side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
         side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
-        side.put("dropout", dropout).put("seed", seed).put("epochs", epochs).put("l2", l2).put("training_rows", examples.size())
+        side.put("level", "late").put("dropout", dropout).put("seed", seed).put("epochs", epochs).put("l2", l2).put("training_rows", examples.size())
                 .put("features", "scores, mask, scores x mask").put("onnx", out.getFileName().toString());
         side.putObject("metrics").put("training_accuracy", BinaryMetrics.accuracy(p, y))
                 .put("training_log_loss", logLoss / examples.size());
         json.writeValue(sidecar(out).toFile(), side);
         stdout.printf("Trained %s on %d rows (dropout %.2f, seed %d): training accuracy %.4f; wrote %s and %s%n",
                 out.getFileName(), examples.size(), dropout, seed, BinaryMetrics.accuracy(p, y), out, sidecar(out));
+        return 0;
+    }
+
+    private static FusionLevel level(String name) {
+        FusionLevel l;
+        try {
+            l = FusionLevel.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("--level", List.of("--level = '" + name + "': must be late, intermediate or hybrid"));
+        }
+        if (l == FusionLevel.EARLY) {
+            throw new InvalidConfigException("--level", List.of("--level = 'early': early fusion, over the modalities' "
+                    + "features, is not available yet; use late, intermediate or hybrid"));
+        }
+        return l;
+    }
+
+    /** An MLP head over the level's inputs, trained with modality dropout, exported under the head contract. */
+    private int trainMlp(PipelineConfig cfg, List<LabelledScores.Event> events, FusionLevel fusionLevel) throws Exception {
+        int n = cfg.numModalities();
+        int e = LabelledScores.embeddingSize(events);
+        if (fusionLevel.takesEmbeddings() && e == 0) {
+            throw new DataFileException(data + ": --level " + level + " needs embeddings, and the data has none (CSV "
+                    + "columns <modality>.emb.0.., or Avro scores with an embedding)");
+        }
+        FusionLevel.Layout layout = fusionLevel.layout(n, cfg.numClasses(), e);
+        List<float[][]> scores = new ArrayList<>();
+        int[] y = new int[events.size()];
+        for (int i = 0; i < events.size(); i++) {
+            scores.add(toFloat(Evaluation.calibrated(cfg, events.get(i))));
+            y[i] = events.get(i).label();
+        }
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        // Called in a fixed order (epoch by epoch, example by example), so the masks follow from the seed.
+        SoftmaxRegression.Features x = (epoch, i) -> {
+            float[][] s = scores.get(i);
+            float[] mask = dropout > 0 ? DropoutTrainer.dropoutMask(s, dropout, rnd) : DropoutTrainer.presentMask(s);
+            return layout.vector(s, events.get(i).embeddings(), mask);
+        };
+        MlpHead head = MlpTrainer.fit(layout.width(), cfg.numClasses(), y, x,
+                new MlpTrainer.Settings(hidden, epochs, batchSize, learningRate, l2, seed));
+        OnnxGraphs.write(head.toOnnx(layout.inputNames(), layout.inputWidths(), "probabilities"), out);
+
+        double[][] p = new double[events.size()][];
+        double logLoss = 0;
+        for (int i = 0; i < events.size(); i++) {
+            float[][] s = scores.get(i);
+            p[i] = head.predict(layout.vector(s, events.get(i).embeddings(), DropoutTrainer.presentMask(s)));
+            logLoss -= Math.log(Math.max(p[i][y[i]], 1e-12));
+        }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode side = json.createObjectNode();
+        side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
+        side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
+        side.put("level", fusionLevel.name().toLowerCase(java.util.Locale.ROOT)).put("embedding_size", e)
+                .put("hidden", hidden).put("dropout", dropout).put("seed", seed).put("epochs", epochs)
+                .put("batch_size", batchSize).put("learning_rate", learningRate).put("l2", l2)
+                .put("training_rows", events.size()).put("onnx", out.getFileName().toString());
+        ObjectNode inputs = side.putObject("inputs");
+        for (int i = 0; i < layout.inputNames().size(); i++) {
+            inputs.put(layout.inputNames().get(i), layout.inputWidths().get(i));
+        }
+        side.putObject("metrics").put("training_accuracy", BinaryMetrics.accuracy(p, y))
+                .put("training_log_loss", logLoss / events.size());
+        json.writeValue(sidecar(out).toFile(), side);
+        stdout.printf("Trained %s (%s, MLP hidden %d) on %d rows (dropout %.2f, seed %d): training accuracy %.4f; "
+                        + "wrote %s and %s%n", out.getFileName(), side.get("level").asText(), hidden, events.size(),
+                dropout, seed, BinaryMetrics.accuracy(p, y), out, sidecar(out));
         return 0;
     }
 

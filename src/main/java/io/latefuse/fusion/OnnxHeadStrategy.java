@@ -11,7 +11,8 @@ import java.util.OptionalInt;
 /**
  * A learned fusion head in ONNX Runtime. Contract (modalities and classes in config order):
  * <ul>
- *   <li>input scores: float[B, N*C], each present modality's calibrated probabilities, zeros where missing;</li>
+ *   <li>input scores: float[B, N*C], each present modality's calibrated probabilities, zeros where missing (an
+ *   intermediate head, which takes embeddings, may leave it out);</li>
  *   <li>input mask: float[B, N], 1 where present;</li>
  *   <li>optional input embeddings: float[B, N*E], zeros where missing;</li>
  *   <li>output: float[B, C], probabilities, or logits when {@code onnx.output.logits} is true.</li>
@@ -28,13 +29,18 @@ public final class OnnxHeadStrategy implements FusionStrategy {
     private final int c;
     private final String output;
     private final int embeddingSize;
+    private final boolean takesScores;
 
     public OnnxHeadStrategy(OnnxModel model, PipelineConfig.OnnxHead head, int modalities, int classes) {
         this.model = model;
         this.head = head;
         this.n = modalities;
         this.c = classes;
-        model.requireMatrix("per-modality scores", head.scoresInput(), true, (long) modalities * classes);
+        // An intermediate head takes embeddings and the mask only; every other head takes the scores.
+        this.takesScores = head.embeddingsInput() == null || model.inputs().containsKey(head.scoresInput());
+        if (takesScores) {
+            model.requireMatrix("per-modality scores", head.scoresInput(), true, (long) modalities * classes);
+        }
         model.requireMatrix("modality mask", head.maskInput(), true, modalities);
         int e = 0;
         if (head.embeddingsInput() != null) {
@@ -113,8 +119,10 @@ public final class OnnxHeadStrategy implements FusionStrategy {
         }
         Map<String, float[]> inputs = new HashMap<>();
         Map<String, Integer> widths = new HashMap<>();
-        inputs.put(head.scoresInput(), scores);
-        widths.put(head.scoresInput(), n * c);
+        if (takesScores) {
+            inputs.put(head.scoresInput(), scores);
+            widths.put(head.scoresInput(), n * c);
+        }
         inputs.put(head.maskInput(), mask);
         widths.put(head.maskInput(), n);
         if (embeddings != null) {

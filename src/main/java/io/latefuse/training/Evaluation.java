@@ -74,15 +74,19 @@ public final class Evaluation {
             List<Integer> labels = new ArrayList<>();
             for (int e = 0; e < events.size(); e++) {
                 double[][] p = new double[n][];
+                float[][] emb = new float[n][];
                 boolean any = false;
                 for (int i = 0; i < n; i++) {
                     if ((subset & (1 << i)) != 0 && calibrated.get(e)[i] != null) {
                         p[i] = calibrated.get(e)[i];
+                        emb[i] = events.get(e).embeddings() == null ? null : events.get(e).embeddings()[i];
                         any = true;
                     }
                 }
                 if (any) {
-                    inputs.add(new FusionInput(p));
+                    double[] confidences = new double[n];
+                    java.util.Arrays.fill(confidences, Double.NaN);
+                    inputs.add(new FusionInput(p, confidences, emb));
                     labels.add(events.get(e).label());
                 }
             }
