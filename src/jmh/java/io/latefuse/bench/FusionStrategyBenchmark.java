@@ -47,8 +47,11 @@ public class FusionStrategyBenchmark {
     static final int N = 4;
     static final int C = 2;
     static final int EVENTS = 64;
+    static final int E = 16;
+    static final int HIDDEN = 32;
 
-    @Param({"weighted_mean", "log_odds", "onnx"})
+    /** {@code onnx}: the linear late head; {@code onnx_mlp}: an intermediate MLP head over embeddings of E. */
+    @Param({"weighted_mean", "log_odds", "onnx", "onnx_mlp"})
     public String strategy;
 
     @Param({"1", "64"})
@@ -70,12 +73,40 @@ public class FusionStrategyBenchmark {
                     p[i] = new double[] {d, 1 - d};
                 }
             }
-            inputs.add(new FusionInput(p));
+            float[][] emb = new float[N][];
+            for (int i = 0; i < N; i++) {
+                if (p[i] != null) {
+                    emb[i] = new float[E];
+                    for (int k = 0; k < E; k++) {
+                        emb[i][k] = (float) r.nextGaussian();
+                    }
+                }
+            }
+            inputs.add(new FusionInput(p, new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN}, emb));
         }
         double[] weights = {1, 1, 0.6, 0.8};
         switch (strategy) {
             case "weighted_mean" -> fusion = new WeightedMeanStrategy(weights);
             case "log_odds" -> fusion = new LogOddsStrategy(weights, null);
+            case "onnx_mlp" -> {
+                dir = Files.createTempDirectory("latefuse-bench");
+                float[][] w1 = new float[N * E + N][HIDDEN];
+                float[][] w2 = new float[HIDDEN][C];
+                for (float[] row : w1) {
+                    for (int j = 0; j < HIDDEN; j++) {
+                        row[j] = (float) (r.nextGaussian() * 0.1);
+                    }
+                }
+                for (float[] row : w2) {
+                    row[0] = (float) r.nextGaussian();
+                    row[1] = (float) r.nextGaussian();
+                }
+                Path model = dir.resolve("mlp.onnx");
+                OnnxGraphs.write(new io.latefuse.training.MlpHead(w1, new float[HIDDEN], w2, new float[C])
+                        .toOnnx(List.of("embeddings", "mask"), List.of(N * E, N), "probabilities"), model);
+                fusion = new OnnxHeadStrategy(OnnxModel.load(model),
+                        new PipelineConfig.OnnxHead(model, "scores", "mask", "embeddings", null, false), N, C);
+            }
             default -> {
                 dir = Files.createTempDirectory("latefuse-bench");
                 float[][] w = new float[N * C + N][C];
