@@ -31,20 +31,34 @@ final class StudyCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Trains the two heads on the validation scores and evaluates everything on the test scores. */
-    static int trainAndEvaluate(Path config, Path validation, Path test, Path out, long seed, String title) throws Exception {
-        Path noDropout = out.resolve("head-no-dropout.onnx");
-        Path dropout = out.resolve("head-dropout.onnx");
-        int rc = Main.commandLine().execute("train", "--config", config.toString(), "--data", validation.toString(),
-                "--dropout", "0", "--seed", Long.toString(seed), "--out", noDropout.toString());
-        rc |= Main.commandLine().execute("train", "--config", config.toString(), "--data", validation.toString(),
-                "--dropout", "0.5", "--seed", Long.toString(seed), "--out", dropout.toString());
-        if (rc != 0) {
-            return rc;
+    /**
+     * A head a study trains: its name (the file, and the report's row), its data, and the train flags beyond
+     * --config, --data, --seed and --out.
+     */
+    record Head(String name, Path data, List<String> flags) {}
+
+    /** The late heads, with and without dropout, on the validation scores. */
+    static List<Head> lateHeads(Path validation) {
+        return List.of(new Head("head-no-dropout", validation, List.of("--dropout", "0")),
+                new Head("head-dropout", validation, List.of("--dropout", "0.5")));
+    }
+
+    /** Trains {@code heads} and evaluates them and the closed-form strategies on the test scores. */
+    static int trainAndEvaluate(Path config, List<Head> heads, Path test, Path out, long seed, String title) throws Exception {
+        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--config", config.toString(), "--data",
+                test.toString(), "--report", out.resolve("report").toString(), "--title", title));
+        for (Head h : heads) {
+            Path file = out.resolve(h.name() + ".onnx");
+            List<String> train = new ArrayList<>(List.of("train", "--config", config.toString(), "--data",
+                    h.data().toString(), "--seed", Long.toString(seed), "--out", file.toString()));
+            train.addAll(h.flags());
+            int rc = Main.commandLine().execute(train.toArray(String[]::new));
+            if (rc != 0) {
+                return rc;
+            }
+            evaluate.addAll(List.of("--head", file.toString()));
         }
-        return Main.commandLine().execute("evaluate", "--config", config.toString(), "--data", test.toString(),
-                "--head", noDropout.toString(), "--head", dropout.toString(), "--report", out.resolve("report").toString(),
-                "--title", title);
+        return Main.commandLine().execute(evaluate.toArray(String[]::new));
     }
 
     @Command(name = "digits", mixinStandardHelpOptions = true,
@@ -76,11 +90,24 @@ final class StudyCommand implements Runnable {
             }
             Path val = out.resolve("validation-scores.csv");
             Path test = out.resolve("test-scores.csv");
-            LabelledScores.write(val, cfg, DigitsStudy.score(cfg, models, split.validation()));
+            Path trainAndVal = out.resolve("train-and-validation-scores.csv");
+            List<LabelledScores.Event> validation = DigitsStudy.score(cfg, models, split.validation());
+            LabelledScores.write(val, cfg, validation);
             LabelledScores.write(test, cfg, DigitsStudy.score(cfg, models, split.test()));
+            // The intermediate heads fuse the quadrants' embeddings, which no model was fitted to (they are the
+            // scaled pixels), so they may train on the training split too; heads that read scores may not, as the
+            // quadrant models' scores on their own training images are overconfident.
+            List<LabelledScores.Event> both = new ArrayList<>(DigitsStudy.score(cfg, models, split.train()));
+            both.addAll(validation);
+            LabelledScores.write(trainAndVal, cfg, both);
             // The test split as the scorers' input, for `produce --features` (README, "The digits walkthrough").
             FeatureRows.write(out.resolve("test-features.csv"), DigitsStudy.features(cfg, split.test()));
-            return trainAndEvaluate(config, val, test, out, seed, "UCI digits, four quadrant views (test split)");
+            List<String> mlp = List.of("--hidden", "64", "--epochs", "200");
+            List<Head> heads = new ArrayList<>(lateHeads(val));
+            heads.add(new Head("intermediate-no-dropout", trainAndVal, concat(List.of("--level", "intermediate", "--dropout", "0"), mlp)));
+            heads.add(new Head("intermediate-dropout", trainAndVal, concat(List.of("--level", "intermediate", "--dropout", "0.5"), mlp)));
+            heads.add(new Head("hybrid-dropout", val, concat(List.of("--level", "hybrid", "--dropout", "0.5"), mlp)));
+            return trainAndEvaluate(config, heads, test, out, seed, "UCI digits, four quadrant views (test split)");
         }
     }
 
@@ -110,7 +137,13 @@ final class StudyCommand implements Runnable {
             LabelledScores.write(test, cfg, new SyntheticDdsd(seed + 1).labelled(events));
             System.out.printf("Synthetic DDSD: %d validation and %d test utterances (seeds %d and %d)%n", events, events,
                     seed, seed + 1);
-            return trainAndEvaluate(config, val, test, out, seed, "Synthetic DDSD (test stream)");
+            return trainAndEvaluate(config, lateHeads(val), test, out, seed, "Synthetic DDSD (test stream)");
         }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 }

@@ -107,22 +107,35 @@ public final class DigitsStudy {
         return out;
     }
 
-    /** Fits the quadrant's model on {@code train} and writes it as ONNX. */
+    /** The quadrant models' embedding output: the quadrant's scaled pixels (an identity projection). */
+    public static final String EMBEDDING_OUTPUT = "embedding";
+
+    /**
+     * Fits the quadrant's model on {@code train} and writes it as ONNX: class probabilities, and as its embedding the
+     * quadrant's 16 scaled pixels (an identity projection), which intermediate and hybrid heads fuse.
+     */
     public static Path trainView(List<Image> train, int q, Path file) throws IOException {
         int[] y = train.stream().mapToInt(Image::label).toArray();
         List<float[]> x = train.stream().map(i -> view(i, q)).toList();
         SoftmaxRegression.Weights w = SoftmaxRegression.fit(PIXELS, CLASSES, y, (epoch, i) -> x.get(i),
                 new SoftmaxRegression.Settings(300, 0.05, 1e-3));
-        OnnxGraphs.write(OnnxGraphs.softmaxRegression("pixels", "probabilities", w.w(), w.b()), file);
+        float[][] identity = new float[PIXELS][PIXELS];
+        for (int i = 0; i < PIXELS; i++) {
+            identity[i][i] = 1f;
+        }
+        OnnxGraphs.write(OnnxGraphs.softmaxRegressionWithEmbedding("pixels", "probabilities", EMBEDDING_OUTPUT,
+                w.w(), w.b(), identity), file);
         return file;
     }
 
-    /** Scores {@code images} with each quadrant's ONNX model through the production scorer. */
+    /** Scores {@code images} with each quadrant's ONNX model through the production scorer: scores and embeddings. */
     public static List<LabelledScores.Event> score(PipelineConfig config, List<Path> models, List<Image> images) {
         float[][][] scores = new float[images.size()][VIEWS][];
+        float[][][] embeddings = new float[images.size()][VIEWS][];
         for (int q = 0; q < VIEWS; q++) {
             String modality = config.modalityNames().get(q);
-            try (ModalityScorer scorer = ModalityScorer.load(modality, models.get(q), CLASSES, ScoreType.PROBABILITY)) {
+            try (ModalityScorer scorer = ModalityScorer.load(modality, models.get(q), CLASSES, ScoreType.PROBABILITY,
+                    EMBEDDING_OUTPUT, PIXELS)) {
                 List<ModalityFeatures> batch = new ArrayList<>();
                 for (Image img : images) {
                     List<Float> v = new ArrayList<>();
@@ -140,13 +153,18 @@ public final class DigitsStudy {
                             s[k] = out.get(i).getScores().get(k);
                         }
                         scores[from + i][q] = s;
+                        float[] e = new float[PIXELS];
+                        for (int k = 0; k < PIXELS; k++) {
+                            e[k] = out.get(i).getEmbedding().get(k);
+                        }
+                        embeddings[from + i][q] = e;
                     }
                 }
             }
         }
         List<LabelledScores.Event> events = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            events.add(new LabelledScores.Event(images.get(i).id(), images.get(i).label(), scores[i]));
+            events.add(new LabelledScores.Event(images.get(i).id(), images.get(i).label(), scores[i], embeddings[i]));
         }
         return events;
     }

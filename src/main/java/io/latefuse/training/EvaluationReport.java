@@ -58,22 +58,36 @@ public final class EvaluationReport {
     /** The two claims the study checks, stated with the numbers, whichever way they come out. */
     public List<String> checks() {
         List<String> out = new ArrayList<>();
-        String withDropout = null;
-        String withoutDropout = null;
-        for (Map.Entry<String, Double> h : headDropout.entrySet()) {
-            if (h.getValue() == 0 && withoutDropout == null) {
-                withoutDropout = h.getKey();
-            }
-            if (h.getValue() > 0 && (withDropout == null || h.getValue() > headDropout.get(withDropout))) {
-                withDropout = h.getKey();
+        // Each head trained with dropout against its sibling trained without: "x-dropout" and "x-no-dropout" (the
+        // studies' names), else the first head without dropout against the one with the most.
+        List<String[]> pairs = new ArrayList<>();
+        for (String h : headDropout.keySet()) {
+            String sibling = h.endsWith("-no-dropout") ? h.substring(0, h.length() - "-no-dropout".length()) + "-dropout" : null;
+            if (sibling != null && headDropout.containsKey(sibling)) {
+                pairs.add(new String[] {sibling, h});
             }
         }
-        if (withDropout != null && withoutDropout != null) {
-            double a = meanIncomplete(withDropout);
-            double b = meanIncomplete(withoutDropout);
+        if (pairs.isEmpty()) {
+            String withDropout = null;
+            String withoutDropout = null;
+            for (Map.Entry<String, Double> h : headDropout.entrySet()) {
+                if (h.getValue() == 0 && withoutDropout == null) {
+                    withoutDropout = h.getKey();
+                }
+                if (h.getValue() > 0 && (withDropout == null || h.getValue() > headDropout.get(withDropout))) {
+                    withDropout = h.getKey();
+                }
+            }
+            if (withDropout != null && withoutDropout != null) {
+                pairs.add(new String[] {withDropout, withoutDropout});
+            }
+        }
+        for (String[] pair : pairs) {
+            double a = meanIncomplete(pair[0]);
+            double b = meanIncomplete(pair[1]);
             out.add(String.format(Locale.ROOT, "Mean accuracy over the %d subsets with a modality missing: %s (dropout %.2f) %.4f, "
-                            + "%s (no dropout) %.4f. The head with dropout is %s.", (1 << modalities) - 2, withDropout,
-                    headDropout.get(withDropout), a, withoutDropout, b, a >= b ? "at least as good" : "worse"));
+                            + "%s (no dropout) %.4f. The head with dropout is %s.", (1 << modalities) - 2, pair[0],
+                    headDropout.get(pair[0]), a, pair[1], b, a >= b ? "at least as good" : "worse"));
         }
         OptionalDouble bestSingle = rows.stream().filter(r -> r.subset().size() == 1).mapToDouble(Evaluation.Row::accuracy).max();
         Evaluation.Row bestFused = rows.stream().filter(r -> r.complete(modalities))
