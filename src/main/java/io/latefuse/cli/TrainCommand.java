@@ -36,7 +36,8 @@ public final class TrainCommand implements Callable<Integer> {
     ConfigOption configOption;
 
     @Option(names = "--data", required = true,
-            description = "Labelled scores: CSV event_id,label,<modality>_<class>... (empty cells where missing), "
+            description = "Labelled scores: CSV event_id,label,<modality>_<class>... (empty cells where missing; then "
+                    + "<modality>.emb.0.. for embeddings), "
                     + "or an Avro data file (.avro) of LabelledModalityScore.")
     Path data;
 
@@ -46,7 +47,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}). The same seed gives the same head.")
     long seed;
 
-    @Option(names = "--epochs", defaultValue = "400", description = "Full-batch epochs (default ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "400", description = "Epochs: full-batch for the late head, of --batch-size steps for the MLP (default ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--l2", defaultValue = "0.001", description = "L2 penalty on the weights (default ${DEFAULT-VALUE}).")
