@@ -111,6 +111,9 @@ final class StudyCommand implements Runnable {
         }
     }
 
+    /** The DDSD study's embedding length. */
+    static final int DDSD_EMBEDDING = 8;
+
     @Command(name = "ddsd", mixinStandardHelpOptions = true,
             description = "The synthetic DDSD stream: heads trained on one seeded stream, evaluated on another.")
     static final class Ddsd implements Callable<Integer> {
@@ -133,11 +136,17 @@ final class StudyCommand implements Runnable {
             Path config = loaded.fileIn(out, "ddsd.yaml");
             Path val = out.resolve("validation-scores.csv");
             Path test = out.resolve("test-scores.csv");
-            LabelledScores.write(val, cfg, new SyntheticDdsd(seed).labelled(events));
-            LabelledScores.write(test, cfg, new SyntheticDdsd(seed + 1).labelled(events));
+            // Embeddings of 8 values per modality, whose acoustic and lexical cues together carry the label.
+            LabelledScores.write(val, cfg, new SyntheticDdsd(seed).labelledWithEmbeddings(events, DDSD_EMBEDDING));
+            LabelledScores.write(test, cfg, new SyntheticDdsd(seed + 1).labelledWithEmbeddings(events, DDSD_EMBEDDING));
             System.out.printf("Synthetic DDSD: %d validation and %d test utterances (seeds %d and %d)%n", events, events,
                     seed, seed + 1);
-            return trainAndEvaluate(config, lateHeads(val), test, out, seed, "Synthetic DDSD (test stream)");
+            List<String> mlp = List.of("--hidden", "32", "--epochs", "100");
+            List<Head> heads = new ArrayList<>(lateHeads(val));
+            heads.add(new Head("intermediate-no-dropout", val, concat(List.of("--level", "intermediate", "--dropout", "0"), mlp)));
+            heads.add(new Head("intermediate-dropout", val, concat(List.of("--level", "intermediate", "--dropout", "0.5"), mlp)));
+            heads.add(new Head("hybrid-dropout", val, concat(List.of("--level", "hybrid", "--dropout", "0.5"), mlp)));
+            return trainAndEvaluate(config, heads, test, out, seed, "Synthetic DDSD (test stream)");
         }
     }
 

@@ -35,10 +35,13 @@ public final class SyntheticDdsd {
     public record Utterance(String id, boolean directed, float[][] scores, boolean[] late) {}
 
     private final Random rnd;
+    /** The embeddings' own generator, so that the scores of a seed are the same with embeddings or without. */
+    private final Random embeddingRnd;
     private long next;
 
     public SyntheticDdsd(long seed) {
         this.rnd = new Random(seed);
+        this.embeddingRnd = new Random(seed ^ 0x5EEDL);
     }
 
     public Utterance next() {
@@ -67,6 +70,43 @@ public final class SyntheticDdsd {
             scores[0] = new float[] {p, 1 - p};
         }
         return new Utterance(id, directed, scores, late);
+    }
+
+    /** The noise on every embedding value. */
+    public static final double EMBEDDING_NOISE = 0.3;
+
+    /**
+     * {@code count} utterances as labelled scores with per-modality embeddings of {@code e} values (e at least 1),
+     * which carry a cue that no score can see: acoustic's first value is a random sign a, and lexical's is a times
+     * y (+1 directed, -1 not). Each alone says nothing; together their product is the label. Every other value, and
+     * prosody's and visual's embeddings, are noise. Scores are as {@link #labelled} gives them for the same seed.
+     */
+    public List<LabelledScores.Event> labelledWithEmbeddings(int count, int e) {
+        if (e < 1) {
+            throw new IllegalArgumentException("embeddings need at least 1 value, got " + e);
+        }
+        List<LabelledScores.Event> out = new ArrayList<>(count);
+        int n = MODALITIES.size();
+        for (int i = 0; i < count; i++) {
+            Utterance u = next();
+            double y = u.directed() ? 1 : -1;
+            double a = embeddingRnd.nextBoolean() ? 1 : -1;
+            float[][] emb = new float[n][];
+            for (int m = 0; m < n; m++) {
+                float[] v = new float[e];
+                for (int k = 0; k < e; k++) {
+                    v[k] = (float) (embeddingRnd.nextGaussian() * EMBEDDING_NOISE);
+                }
+                if (m == 0) {
+                    v[0] += (float) a;
+                } else if (m == 1) {
+                    v[0] += (float) (a * y);
+                }
+                emb[m] = u.scores()[m] == null ? null : v;
+            }
+            out.add(new LabelledScores.Event(u.id(), u.directed() ? 0 : 1, u.scores(), emb));
+        }
+        return out;
     }
 
     /** {@code count} utterances as labelled scores (late scores count as present: they do arrive). */

@@ -62,6 +62,34 @@ class StudyCommandTest {
     }
 
     @Test
+    void theDdsdStudysIntermediateHeadWinsWhereTheCrossModalCueIsAndHybridKeepsTheRest(@TempDir Path dir) throws Exception {
+        java.io.PrintStream console = System.out;
+        System.setOut(new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true));
+        try {
+            assertThat(Main.commandLine().execute("study", "ddsd", "--events", "2000", "--out", dir.toString())).isZero();
+        } finally {
+            System.setOut(console);
+        }
+        java.util.Map<String, java.util.List<Double>> withCue = new java.util.HashMap<>();
+        java.util.Map<String, java.util.List<Double>> withoutCue = new java.util.HashMap<>();
+        for (JsonNode row : new ObjectMapper().readTree(dir.resolve("report/results.json").toFile()).path("rows")) {
+            java.util.List<String> present = new java.util.ArrayList<>();
+            row.path("present").forEach(p -> present.add(p.asText()));
+            boolean cue = present.contains("acoustic") && present.contains("lexical");
+            (cue ? withCue : withoutCue).computeIfAbsent(row.path("strategy").asText(), k -> new java.util.ArrayList<>())
+                    .add(row.path("accuracy").asDouble());
+        }
+        java.util.function.BiFunction<java.util.Map<String, java.util.List<Double>>, String, Double> mean =
+                (m, s) -> m.get(s).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        // docs/EVALUATION.md: with both cues, intermediate and hybrid beat late fusion clearly; without, intermediate
+        // is at chance and hybrid is on a par with log_odds.
+        assertThat(mean.apply(withCue, "intermediate-dropout")).isGreaterThan(mean.apply(withCue, "log_odds") + 0.04);
+        assertThat(mean.apply(withCue, "hybrid-dropout")).isGreaterThan(mean.apply(withCue, "log_odds") + 0.05);
+        assertThat(mean.apply(withoutCue, "intermediate-dropout")).isLessThan(0.6);
+        assertThat(mean.apply(withoutCue, "hybrid-dropout")).isGreaterThan(mean.apply(withoutCue, "log_odds") - 0.02);
+    }
+
+    @Test
     void theDdsdGeneratorIsDeterministic(@TempDir Path dir) throws Exception {
         assertThat(Main.commandLine().execute("generate", "ddsd", "--seed", "3", "--events", "200", "--out",
                 dir.resolve("a.csv").toString())).isZero();
