@@ -97,22 +97,14 @@ public final class Main implements Runnable {
             cli.getErr().println(e.getMessage());
             return 2;
         }
-        if (e instanceof BrokerCheck.BrokerUnreachableException) {
-            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
-            return 3;
-        }
-        if (e instanceof java.net.BindException) {
-            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
-            return 2;
-        }
-        if (e instanceof DataFileException) {
-            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + e.getMessage());
-            return 2;
-        }
+        // Failures whose message says all a user needs: one line, no stack trace.
         java.nio.file.NoSuchFileException missing = Causes.find(e, java.nio.file.NoSuchFileException.class);
-        if (missing != null) {
-            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + missing.getFile() + ": no such file");
-            return 2;
+        String oneLine = e instanceof BrokerCheck.BrokerUnreachableException || e instanceof java.net.BindException
+                || e instanceof DataFileException ? e.getMessage()
+                : missing != null ? missing.getFile() + ": no such file" : null;
+        if (oneLine != null) {
+            cli.getErr().println("latefuse " + cli.getCommandName() + ": " + oneLine);
+            return e instanceof BrokerCheck.BrokerUnreachableException ? 3 : 2;
         }
         if (e instanceof TopicPreflight.TopicCheckException) {
             cli.getErr().println(e.getMessage());

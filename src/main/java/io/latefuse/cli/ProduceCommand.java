@@ -85,11 +85,8 @@ final class ProduceCommand implements Callable<Integer> {
             return produceFeatures(cfg, FeatureRows.read(source.features, cfg));
         }
         Iterator<ScoreStream.Event> input = events(cfg);
-        BrokerCheck.await(cfg);
-        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
-            TopicPreflight.requireExisting(admin, cfg.scoreTopics(), "Start `latefuse run --create-topics` first, or "
-                    + "create them; a broker that auto-creates topics would give them its own partition count");
-        }
+        requireTopics(cfg, cfg.scoreTopics(), "Start `latefuse run --create-topics` first, or create them; a broker "
+                + "that auto-creates topics would give them its own partition count");
         long[] done;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(producerProps(cfg), new StringSerializer(),
@@ -107,11 +104,7 @@ final class ProduceCommand implements Callable<Integer> {
         java.util.Set<String> modalities = new java.util.LinkedHashSet<>();
         rows.forEach(r -> modalities.addAll(r.features().keySet()));
         List<String> topics = modalities.stream().map(m -> cfg.modalities().get(cfg.modalityIndex(m)).featuresTopic()).toList();
-        BrokerCheck.await(cfg);
-        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
-            TopicPreflight.requireExisting(admin, topics, "Start `latefuse score --create-topics` for each modality first, "
-                    + "or create them");
-        }
+        requireTopics(cfg, topics, "Start `latefuse score --create-topics` for each modality first, or create them");
         long limit = events == 0 ? rows.size() : Math.min(events, rows.size());
         long intervalNanos = (long) (1e9 / rate);
         long start = System.nanoTime();
@@ -141,6 +134,14 @@ final class ProduceCommand implements Callable<Integer> {
         }
         System.out.printf("Produced %d features for %d events%n", sent, limit);
         return 0;
+    }
+
+    /** A broker answers, and {@code topics} exist: produce never lets a broker auto-create a topic. */
+    private static void requireTopics(PipelineConfig cfg, List<String> topics, String whatToDo) throws Exception {
+        BrokerCheck.await(cfg);
+        try (Admin admin = Admin.create(StreamsProperties.of(cfg))) {
+            TopicPreflight.requireExisting(admin, topics, whatToDo);
+        }
     }
 
     private static Properties producerProps(PipelineConfig cfg) {

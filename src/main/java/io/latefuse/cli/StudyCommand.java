@@ -37,10 +37,24 @@ final class StudyCommand implements Runnable {
      */
     record Head(String name, Path data, List<String> flags) {}
 
-    /** The late heads, with and without dropout, on the validation scores. */
-    static List<Head> lateHeads(Path validation) {
+    /**
+     * The heads both studies train: late heads with and without dropout and a hybrid head on {@code validation}
+     * (they read scores), intermediate heads with and without dropout on {@code embeddingsData}, MLPs of
+     * {@code hidden} units trained for {@code epochs}.
+     */
+    static List<Head> heads(Path validation, Path embeddingsData, int hidden, int epochs) {
+        List<String> mlp = List.of("--hidden", Integer.toString(hidden), "--epochs", Integer.toString(epochs));
         return List.of(new Head("head-no-dropout", validation, List.of("--dropout", "0")),
-                new Head("head-dropout", validation, List.of("--dropout", "0.5")));
+                new Head("head-dropout", validation, List.of("--dropout", "0.5")),
+                new Head("intermediate-no-dropout", embeddingsData, flags("intermediate", "0", mlp)),
+                new Head("intermediate-dropout", embeddingsData, flags("intermediate", "0.5", mlp)),
+                new Head("hybrid-dropout", validation, flags("hybrid", "0.5", mlp)));
+    }
+
+    private static List<String> flags(String level, String dropout, List<String> mlp) {
+        List<String> out = new ArrayList<>(List.of("--level", level, "--dropout", dropout));
+        out.addAll(mlp);
+        return out;
     }
 
     /** Trains {@code heads} and evaluates them and the closed-form strategies on the test scores. */
@@ -102,12 +116,8 @@ final class StudyCommand implements Runnable {
             LabelledScores.write(trainAndVal, cfg, both);
             // The test split as the scorers' input, for `produce --features` (README, "The digits walkthrough").
             FeatureRows.write(out.resolve("test-features.csv"), DigitsStudy.features(cfg, split.test()));
-            List<String> mlp = List.of("--hidden", "64", "--epochs", "200");
-            List<Head> heads = new ArrayList<>(lateHeads(val));
-            heads.add(new Head("intermediate-no-dropout", trainAndVal, concat(List.of("--level", "intermediate", "--dropout", "0"), mlp)));
-            heads.add(new Head("intermediate-dropout", trainAndVal, concat(List.of("--level", "intermediate", "--dropout", "0.5"), mlp)));
-            heads.add(new Head("hybrid-dropout", val, concat(List.of("--level", "hybrid", "--dropout", "0.5"), mlp)));
-            return trainAndEvaluate(config, heads, test, out, seed, "UCI digits, four quadrant views (test split)");
+            return trainAndEvaluate(config, heads(val, trainAndVal, 64, 200), test, out, seed,
+                    "UCI digits, four quadrant views (test split)");
         }
     }
 
@@ -141,18 +151,7 @@ final class StudyCommand implements Runnable {
             LabelledScores.write(test, cfg, new SyntheticDdsd(seed + 1).labelledWithEmbeddings(events, DDSD_EMBEDDING));
             System.out.printf("Synthetic DDSD: %d validation and %d test utterances (seeds %d and %d)%n", events, events,
                     seed, seed + 1);
-            List<String> mlp = List.of("--hidden", "32", "--epochs", "100");
-            List<Head> heads = new ArrayList<>(lateHeads(val));
-            heads.add(new Head("intermediate-no-dropout", val, concat(List.of("--level", "intermediate", "--dropout", "0"), mlp)));
-            heads.add(new Head("intermediate-dropout", val, concat(List.of("--level", "intermediate", "--dropout", "0.5"), mlp)));
-            heads.add(new Head("hybrid-dropout", val, concat(List.of("--level", "hybrid", "--dropout", "0.5"), mlp)));
-            return trainAndEvaluate(config, heads, test, out, seed, "Synthetic DDSD (test stream)");
+            return trainAndEvaluate(config, heads(val, val, 32, 100), test, out, seed, "Synthetic DDSD (test stream)");
         }
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> out = new ArrayList<>(a);
-        out.addAll(b);
-        return out;
     }
 }

@@ -95,24 +95,39 @@ public final class TrainCommand implements Callable<Integer> {
 
         double[][] p = new double[examples.size()][];
         int[] y = new int[examples.size()];
-        double logLoss = 0;
         for (int i = 0; i < examples.size(); i++) {
             p[i] = head.predict(examples.get(i).scores(), DropoutTrainer.presentMask(examples.get(i).scores()));
             y[i] = examples.get(i).label();
-            logLoss -= Math.log(Math.max(p[i][y[i]], 1e-12));
         }
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode side = json.createObjectNode();
+        ObjectNode side = sidecarOf(cfg, FusionLevel.LATE, examples.size()).put("features", "scores, mask, scores x mask");
+        double accuracy = writeSidecar(side, p, y);
+        stdout.printf("Trained %s on %d rows (dropout %.2f, seed %d): training accuracy %.4f; wrote %s and %s%n",
+                out.getFileName(), examples.size(), dropout, seed, accuracy, out, sidecar(out));
+        return 0;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** What every head's sidecar says: what it fuses, and how it was trained. */
+    private ObjectNode sidecarOf(PipelineConfig cfg, FusionLevel fusionLevel, int rows) {
+        ObjectNode side = JSON.createObjectNode();
         side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
         side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
-        side.put("level", "late").put("dropout", dropout).put("seed", seed).put("epochs", epochs).put("l2", l2).put("training_rows", examples.size())
-                .put("features", "scores, mask, scores x mask").put("onnx", out.getFileName().toString());
-        side.putObject("metrics").put("training_accuracy", BinaryMetrics.accuracy(p, y))
-                .put("training_log_loss", logLoss / examples.size());
-        json.writeValue(sidecar(out).toFile(), side);
-        stdout.printf("Trained %s on %d rows (dropout %.2f, seed %d): training accuracy %.4f; wrote %s and %s%n",
-                out.getFileName(), examples.size(), dropout, seed, BinaryMetrics.accuracy(p, y), out, sidecar(out));
-        return 0;
+        side.put("level", fusionLevel.name().toLowerCase(java.util.Locale.ROOT)).put("dropout", dropout).put("seed", seed)
+                .put("epochs", epochs).put("l2", l2).put("training_rows", rows).put("onnx", out.getFileName().toString());
+        return side;
+    }
+
+    /** Adds the head's metrics on its training rows (all modalities present), writes the sidecar; the accuracy. */
+    private double writeSidecar(ObjectNode side, double[][] p, int[] y) throws java.io.IOException {
+        double logLoss = 0;
+        for (int i = 0; i < p.length; i++) {
+            logLoss -= Math.log(Math.max(p[i][y[i]], 1e-12));
+        }
+        double accuracy = BinaryMetrics.accuracy(p, y);
+        side.putObject("metrics").put("training_accuracy", accuracy).put("training_log_loss", logLoss / p.length);
+        JSON.writeValue(sidecar(out).toFile(), side);
+        return accuracy;
     }
 
     private static FusionLevel level(String name) {
@@ -156,30 +171,20 @@ public final class TrainCommand implements Callable<Integer> {
         OnnxGraphs.write(head.toOnnx(layout.inputNames(), layout.inputWidths(), "probabilities"), out);
 
         double[][] p = new double[events.size()][];
-        double logLoss = 0;
         for (int i = 0; i < events.size(); i++) {
             float[][] s = scores.get(i);
             p[i] = head.predict(layout.vector(s, events.get(i).embeddings(), DropoutTrainer.presentMask(s)));
-            logLoss -= Math.log(Math.max(p[i][y[i]], 1e-12));
         }
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode side = json.createObjectNode();
-        side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
-        side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
-        side.put("level", fusionLevel.name().toLowerCase(java.util.Locale.ROOT)).put("embedding_size", e)
-                .put("hidden", hidden).put("dropout", dropout).put("seed", seed).put("epochs", epochs)
-                .put("batch_size", batchSize).put("learning_rate", learningRate).put("l2", l2)
-                .put("training_rows", events.size()).put("onnx", out.getFileName().toString());
+        ObjectNode side = sidecarOf(cfg, fusionLevel, events.size()).put("embedding_size", e).put("hidden", hidden)
+                .put("batch_size", batchSize).put("learning_rate", learningRate);
         ObjectNode inputs = side.putObject("inputs");
         for (int i = 0; i < layout.inputNames().size(); i++) {
             inputs.put(layout.inputNames().get(i), layout.inputWidths().get(i));
         }
-        side.putObject("metrics").put("training_accuracy", BinaryMetrics.accuracy(p, y))
-                .put("training_log_loss", logLoss / events.size());
-        json.writeValue(sidecar(out).toFile(), side);
+        double accuracy = writeSidecar(side, p, y);
         stdout.printf("Trained %s (%s, MLP hidden %d) on %d rows (dropout %.2f, seed %d): training accuracy %.4f; "
                         + "wrote %s and %s%n", out.getFileName(), side.get("level").asText(), hidden, events.size(),
-                dropout, seed, BinaryMetrics.accuracy(p, y), out, sidecar(out));
+                dropout, seed, accuracy, out, sidecar(out));
         return 0;
     }
 

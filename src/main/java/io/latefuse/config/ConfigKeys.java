@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -65,16 +64,16 @@ public final class ConfigKeys {
     /** The keys of one entry of {@code modalities}. */
     public static final List<Key> MODALITY = List.of(
             required("name", "Letters, digits, `_`, `-`. Must match `ModalityScore.modality`.", false),
-            shown("topic", "`<prefix>scores.<name>`", "The modality's scores topic."),
-            shown("features.topic", "`<prefix>features.<name>`", "Where the modality's scorer (`latefuse score`) reads features."),
-            shown("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored."),
-            shown("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
+            structured("topic", "`<prefix>scores.<name>`", "The modality's scores topic."),
+            structured("features.topic", "`<prefix>features.<name>`", "Where the modality's scorer (`latefuse score`) reads features."),
+            structured("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored."),
+            structured("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
                     + "classes; on the log-odds of the first class). Works on PROBABILITY and LOGIT scores."),
-            shown("required", "`true`", "An optional modality is awaited only while a required one is missing, then for at "
+            structured("required", "`true`", "An optional modality is awaited only while a required one is missing, then for at "
                     + "most `optional.wait`."),
-            shown("embedding.output", "none", "The scorer model's output that holds an embedding (a hidden layer, say): "
+            structured("embedding.output", "none", "The scorer model's output that holds an embedding (a hidden layer, say): "
                     + "`latefuse score` then writes it as `ModalityScore.embedding`. Needs `embedding.size`."),
-            shown("embedding.size", "none", "The embedding's length E; the model's `embedding.output` is checked against "
+            structured("embedding.size", "none", "The embedding's length E; the model's `embedding.output` is checked against "
                     + "it when the scorer starts."));
 
     /** The keys of a modality's {@code calibration}. */
@@ -182,10 +181,7 @@ public final class ConfigKeys {
         return new Key(name, dflt, shown != null ? shown : "`" + dflt + "`", doc, true);
     }
 
-    private static Key shown(String name, String shown, String doc) {
-        return new Key(name, null, shown, doc, false);
-    }
-
+    /** A key with no single default value of its own: a list, a mapping, or a modality key. */
     private static Key structured(String name, String shown, String doc) {
         return new Key(name, null, shown, doc, false);
     }
@@ -202,10 +198,5 @@ public final class ConfigKeys {
             m.put(kv[i], kv[i + 1]);
         }
         return java.util.Collections.unmodifiableMap(m);
-    }
-
-    /** The names of {@code keys}, for "known keys" messages. */
-    static Set<String> names(List<Key> keys) {
-        return keys.stream().map(Key::name).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
     }
 }

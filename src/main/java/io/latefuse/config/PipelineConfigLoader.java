@@ -44,12 +44,6 @@ public final class PipelineConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    /**
-     * The most modalities a pipeline may have: which modalities an event holds is a 64-bit mask, one bit per
-     * modality in config order.
-     */
-    public static final int MAX_MODALITIES = ConfigKeys.MAX_MODALITIES;
-
     private PipelineConfigLoader() {}
 
     /** Loads {@code file} with the process environment. */
@@ -476,8 +470,8 @@ public final class PipelineConfigLoader {
                 problem("modalities", null, "must be a list of {name, topic, weight, calibration, required}");
                 return out;
             }
-            if (n.size() > MAX_MODALITIES) {
-                problem("modalities", null, n.size() + " modalities; latefuse supports at most " + MAX_MODALITIES
+            if (n.size() > ConfigKeys.MAX_MODALITIES) {
+                problem("modalities", null, n.size() + " modalities; latefuse supports at most " + ConfigKeys.MAX_MODALITIES
                         + " (an event's modalities are tracked as a 64-bit mask)");
             }
             Set<String> names = new LinkedHashSet<>();

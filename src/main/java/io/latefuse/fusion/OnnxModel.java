@@ -3,7 +3,6 @@ package io.latefuse.fusion;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -150,21 +149,7 @@ public final class OnnxModel implements AutoCloseable {
      * @return the output as [batch][width]
      */
     public float[][] run(Map<String, float[]> rowMajorInputs, Map<String, Integer> widths, int batch, String output) {
-        Map<String, OnnxTensor> tensors = new HashMap<>();
-        try {
-            for (Map.Entry<String, float[]> e : rowMajorInputs.entrySet()) {
-                tensors.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue()),
-                        new long[] {batch, widths.get(e.getKey())}));
-            }
-            try (OrtSession.Result result = session.run(tensors, java.util.Set.of(output))) {
-                OnnxValue v = result.get(output).orElseThrow();
-                return (float[][]) v.getValue();
-            }
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on " + file + " (batch " + batch + "): " + e.getMessage(), e);
-        } finally {
-            tensors.values().forEach(OnnxTensor::close);
-        }
+        return runAll(rowMajorInputs, widths, batch, java.util.Set.of(output)).get(output);
     }
 
     /**

@@ -113,9 +113,8 @@ public final class ModalityScorer implements AutoCloseable {
                 x[row * features + f] = v.get(f);
             }
         }
-        Map<String, float[][]> results = embedding == null
-                ? Map.of(output, model.run(Map.of(input, x), Map.of(input, features), batch.size(), output))
-                : model.runAll(Map.of(input, x), Map.of(input, features), batch.size(), java.util.Set.of(output, embedding));
+        Map<String, float[][]> results = model.runAll(Map.of(input, x), Map.of(input, features), batch.size(),
+                embedding == null ? java.util.Set.of(output) : java.util.Set.of(output, embedding));
         float[][] y = results.get(output);
         float[][] emb = embedding == null ? null : results.get(embedding);
         List<ModalityScore> out = new ArrayList<>(batch.size());
