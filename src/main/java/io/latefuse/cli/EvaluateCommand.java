@@ -2,6 +2,7 @@ package io.latefuse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latefuse.config.FusionLevel;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategy;
@@ -45,6 +46,31 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     PrintStream stdout = System.out;
 
+    /**
+     * A head as its sidecar describes it: one trained on embeddings (intermediate, hybrid) reads its "embeddings"
+     * input, an early one its "features" input with the feature sizes it was trained on; without a sidecar, a late
+     * head over scores and mask.
+     */
+    private static OnnxHeadStrategy head(Path h, JsonNode meta, PipelineConfig cfg) {
+        OnnxModel model = OnnxModel.load(h);
+        try {
+            if (meta != null && meta.path("level").asText().equals(FusionLevel.EARLY.code())) {
+                int[] sizes = new int[cfg.numModalities()];
+                for (int i = 0; i < sizes.length; i++) {
+                    sizes[i] = meta.path("feature_sizes").path(i).asInt();
+                }
+                return new OnnxHeadStrategy(model, new PipelineConfig.OnnxHead(h, "scores", "mask", null, "features", null,
+                        false), FusionLevel.EARLY, cfg.numModalities(), cfg.numClasses(), sizes);
+            }
+            String embeddings = meta != null && meta.path("inputs").has("embeddings") ? "embeddings" : null;
+            return new OnnxHeadStrategy(model, new PipelineConfig.OnnxHead(h, "scores", "mask", embeddings, null, false),
+                    cfg.numModalities(), cfg.numClasses());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         Path config = configOption.path();
@@ -57,10 +83,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 String name = h.getFileName().toString().replaceFirst("\\.onnx$", "");
                 Path side = TrainCommand.sidecar(h);
                 JsonNode meta = Files.exists(side) ? new ObjectMapper().readTree(side.toFile()) : null;
-                // A head trained on embeddings (intermediate, hybrid) reads them from its "embeddings" input.
-                String embeddings = meta != null && meta.path("inputs").has("embeddings") ? "embeddings" : null;
-                strategies.put(name, new OnnxHeadStrategy(OnnxModel.load(h),
-                        new PipelineConfig.OnnxHead(h, "scores", "mask", embeddings, null, false), cfg.numModalities(), cfg.numClasses()));
+                strategies.put(name, head(h, meta, cfg));
                 if (meta != null) {
                     dropout.put(name, meta.path("dropout").asDouble());
                 }

@@ -85,7 +85,7 @@ final class ProduceCommand implements Callable<Integer> {
             return produceFeatures(cfg, FeatureRows.read(source.features, cfg));
         }
         Iterator<ScoreStream.Event> input = events(cfg);
-        requireTopics(cfg, cfg.scoreTopics(), "Start `latefuse run --create-topics` first, or create them; a broker "
+        requireTopics(cfg, cfg.inputTopics(), "Start `latefuse run --create-topics` first, or create them; a broker "
                 + "that auto-creates topics would give them its own partition count");
         long[] done;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));

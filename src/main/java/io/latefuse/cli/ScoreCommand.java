@@ -60,6 +60,10 @@ final class ScoreCommand implements Callable<Integer> {
             throw new InvalidConfigException("--modality", List.of("--modality = '" + modality
                     + "': not in the config (configured: " + String.join(", ", cfg.modalityNames()) + ")"));
         }
+        if (cfg.fusionLevel() == io.latefuse.config.FusionLevel.EARLY) {
+            throw new InvalidConfigException(config.toString(), List.of("fusion.level = 'early': the fusion app reads "
+                    + "the features topics itself, so no modality is scored; use a late, intermediate or hybrid config"));
+        }
         if (batchSize < 1) {
             throw new InvalidConfigException("--batch-size", List.of("--batch-size = " + batchSize + ": must be at least 1"));
         }

@@ -12,7 +12,8 @@ import io.latefuse.training.DataFileException;
 import io.latefuse.training.DropoutTrainer;
 import io.latefuse.training.Evaluation;
 import io.latefuse.training.FusionHead;
-import io.latefuse.training.FusionLevel;
+import io.latefuse.config.FusionLevel;
+import io.latefuse.training.HeadLayout;
 import io.latefuse.training.LabelledScores;
 import io.latefuse.training.MlpHead;
 import io.latefuse.training.MlpTrainer;
@@ -37,7 +38,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true,
             description = "Labelled scores: CSV event_id,label,<modality>_<class>... (empty cells where missing; then "
-                    + "<modality>.emb.0.. for embeddings), "
+                    + "<modality>.emb.0.. for embeddings, then <modality>.feat.0.. for features), "
                     + "or an Avro data file (.avro) of LabelledModalityScore.")
     Path data;
 
@@ -58,8 +59,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--level", defaultValue = "late", description = "What the head fuses: late (the scores; a linear "
             + "head over scores, mask and their products, as before), intermediate (the embeddings and the mask) or "
-            + "hybrid (scores, embeddings and mask), both an MLP (default ${DEFAULT-VALUE}). Early fusion, over "
-            + "features, is not available yet.")
+            + "hybrid (scores, embeddings and mask) or early (the features and mask), each an MLP (default "
+            + "${DEFAULT-VALUE}).")
     String level;
 
     @Option(names = "--hidden", defaultValue = "32", description = "The MLP's hidden width (default ${DEFAULT-VALUE}).")
@@ -113,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
         ObjectNode side = JSON.createObjectNode();
         side.putArray("modalities").addAll(cfg.modalityNames().stream().map(side::textNode).toList());
         side.putArray("classes").addAll(cfg.classes().stream().map(side::textNode).toList());
-        side.put("level", fusionLevel.name().toLowerCase(java.util.Locale.ROOT)).put("dropout", dropout).put("seed", seed)
+        side.put("level", fusionLevel.code()).put("dropout", dropout).put("seed", seed)
                 .put("epochs", epochs).put("l2", l2).put("training_rows", rows).put("onnx", out.getFileName().toString());
         return side;
     }
@@ -131,15 +132,10 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private static FusionLevel level(String name) {
-        FusionLevel l;
-        try {
-            l = FusionLevel.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException("--level", List.of("--level = '" + name + "': must be late, intermediate or hybrid"));
-        }
-        if (l == FusionLevel.EARLY) {
-            throw new InvalidConfigException("--level", List.of("--level = 'early': early fusion, over the modalities' "
-                    + "features, is not available yet; use late, intermediate or hybrid"));
+        FusionLevel l = FusionLevel.of(name);
+        if (l == null) {
+            throw new InvalidConfigException("--level", List.of("--level = '" + name
+                    + "': must be late, intermediate, hybrid or early"));
         }
         return l;
     }
@@ -152,7 +148,14 @@ public final class TrainCommand implements Callable<Integer> {
             throw new DataFileException(data + ": --level " + level + " needs embeddings, and the data has none (CSV "
                     + "columns <modality>.emb.0.., or Avro scores with an embedding)");
         }
-        FusionLevel.Layout layout = fusionLevel.layout(n, cfg.numClasses(), e);
+        int[] f = LabelledScores.featureSizes(events, n);
+        if (fusionLevel.takesFeatures()) {
+            checkFeatures(cfg, f);
+        }
+        HeadLayout layout = fusionLevel.takesFeatures() ? HeadLayout.early(cfg.numClasses(), f)
+                : HeadLayout.of(fusionLevel, n, cfg.numClasses(), e);
+        java.util.function.IntFunction<float[][]> vectors = fusionLevel.takesFeatures()
+                ? i -> events.get(i).features() : i -> events.get(i).embeddings();
         List<float[][]> scores = new ArrayList<>();
         int[] y = new int[events.size()];
         for (int i = 0; i < events.size(); i++) {
@@ -164,7 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
         SoftmaxRegression.Features x = (epoch, i) -> {
             float[][] s = scores.get(i);
             float[] mask = dropout > 0 ? DropoutTrainer.dropoutMask(s, dropout, rnd) : DropoutTrainer.presentMask(s);
-            return layout.vector(s, events.get(i).embeddings(), mask);
+            return layout.vector(s, vectors.apply(i), mask);
         };
         MlpHead head = MlpTrainer.fit(layout.width(), cfg.numClasses(), y, x,
                 new MlpTrainer.Settings(hidden, epochs, batchSize, learningRate, l2, seed));
@@ -173,10 +176,16 @@ public final class TrainCommand implements Callable<Integer> {
         double[][] p = new double[events.size()][];
         for (int i = 0; i < events.size(); i++) {
             float[][] s = scores.get(i);
-            p[i] = head.predict(layout.vector(s, events.get(i).embeddings(), DropoutTrainer.presentMask(s)));
+            p[i] = head.predict(layout.vector(s, vectors.apply(i), DropoutTrainer.presentMask(s)));
         }
-        ObjectNode side = sidecarOf(cfg, fusionLevel, events.size()).put("embedding_size", e).put("hidden", hidden)
+        ObjectNode side = sidecarOf(cfg, fusionLevel, events.size()).put("hidden", hidden)
                 .put("batch_size", batchSize).put("learning_rate", learningRate);
+        if (fusionLevel.takesEmbeddings()) {
+            side.put("embedding_size", e);
+        }
+        if (fusionLevel.takesFeatures()) {
+            side.putArray("feature_sizes").addAll(java.util.Arrays.stream(f).mapToObj(side::numberNode).toList());
+        }
         ObjectNode inputs = side.putObject("inputs");
         for (int i = 0; i < layout.inputNames().size(); i++) {
             inputs.put(layout.inputNames().get(i), layout.inputWidths().get(i));
@@ -186,6 +195,27 @@ public final class TrainCommand implements Callable<Integer> {
                         + "wrote %s and %s%n", out.getFileName(), side.get("level").asText(), hidden, events.size(),
                 dropout, seed, accuracy, out, sidecar(out));
         return 0;
+    }
+
+    /**
+     * Early fusion needs every modality's features; an early config's {@code features.size} must match them, as
+     * the head it serves will be checked against it.
+     */
+    private void checkFeatures(PipelineConfig cfg, int[] f) {
+        if (f == null || java.util.Arrays.stream(f).anyMatch(x -> x == 0)) {
+            throw new DataFileException(data + ": --level early needs every modality's features, and the data has "
+                    + (f == null ? "none" : "none for " + cfg.modalityNames().get(java.util.stream.IntStream.range(0, f.length)
+                    .filter(i -> f[i] == 0).findFirst().orElseThrow())) + " (CSV columns <modality>.feat.0.., or Avro "
+                    + "records with features)");
+        }
+        if (cfg.fusionLevel() == FusionLevel.EARLY) {
+            for (int m = 0; m < f.length; m++) {
+                if (cfg.modalities().get(m).featuresSize() != f[m]) {
+                    throw new DataFileException(data + ": modality " + cfg.modalityNames().get(m) + " has " + f[m]
+                            + " features, but the config's features.size is " + cfg.modalities().get(m).featuresSize());
+                }
+            }
+        }
     }
 
     /** head.onnx -> head.json */

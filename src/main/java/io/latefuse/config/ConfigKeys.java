@@ -64,8 +64,12 @@ public final class ConfigKeys {
     /** The keys of one entry of {@code modalities}. */
     public static final List<Key> MODALITY = List.of(
             required("name", "Letters, digits, `_`, `-`. Must match `ModalityScore.modality`.", false),
-            structured("topic", "`<prefix>scores.<name>`", "The modality's scores topic."),
-            structured("features.topic", "`<prefix>features.<name>`", "Where the modality's scorer (`latefuse score`) reads features."),
+            structured("topic", "`<prefix>scores.<name>`", "The modality's scores topic. Not under `fusion.level: early`, "
+                    + "which reads `features.topic` instead."),
+            structured("features.topic", "`<prefix>features.<name>`", "Where the modality's scorer (`latefuse score`) reads "
+                    + "features; under `fusion.level: early`, what the fusion app reads."),
+            structured("features.size", "none", "Under `fusion.level: early` (and only there): the modality's feature count "
+                    + "F. A `ModalityFeatures` record of another length goes to the dead-letter topic as `wrong_length`."),
             structured("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored."),
             structured("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
                     + "classes; on the log-odds of the first class). Works on PROBABILITY and LOGIT scores."),
@@ -91,6 +95,9 @@ public final class ConfigKeys {
             structured("class.priors", "uniform", "One prior per class, summing to 1; `log_odds` corrects for it."),
             scalar("strategy", "weighted_mean", null, PipelineConfig.STRATEGIES.stream().map(s -> "`" + s + "`")
                     .collect(Collectors.joining(", ")).replaceFirst(", (`[^`]+`)$", " or $1") + " (see \"Fusion strategies\")."),
+            scalar("fusion.level", "late", null, "What the pipeline fuses: `late` (scores; any strategy), `intermediate` "
+                    + "(embeddings and mask), `hybrid` (scores, embeddings and mask) or `early` (features and mask, read "
+                    + "from the features topics); the last three need `strategy: onnx` (see \"Fusion levels\")."),
             required("modalities", "Ordered list; the order is the order of `present`, `missing` and a learned head's "
                     + "inputs. At most " + MAX_MODALITIES + ".", false),
             scalar("output.topic", "{prefix}fused", "`<prefix>fused`", "Where predictions go."),
@@ -129,8 +136,10 @@ public final class ConfigKeys {
                     + "are checked at startup."),
             scalar("onnx.input.scores", "scores", null, "The head's scores input, for heads exported under another name."),
             scalar("onnx.input.mask", "mask", null, "The head's mask input, for heads exported under another name."),
-            scalar("onnx.input.embeddings", "", "none", "The head's embeddings input, float[B, N*E], if it takes one; "
-                    + "scores must then carry embeddings of length E."),
+            scalar("onnx.input.embeddings", "", "`embeddings` under `fusion.level` intermediate or hybrid",
+                    "The head's embeddings input, float[B, N*E]; scores must then carry embeddings of length E."),
+            scalar("onnx.input.features", "features", null, "Under `fusion.level: early`: the head's features input, "
+                    + "float[B, sum F_i]."),
             scalar("onnx.output", "", "the only output", "The head's output to read."),
             scalar("onnx.output.logits", "false", null, "The head outputs logits; softmax is applied."),
             structured("kafka", "`{}`", "Any Kafka client or Streams property (SASL, SSL, `producer.*`, `consumer.*`...), "

@@ -16,6 +16,7 @@ public record PipelineConfig(
         List<Double> classPriors,
         List<ModalityConfig> modalities,
         String strategy,
+        FusionLevel fusionLevel,
         String outputTopic,
         String deadLetterTopic,
         Duration maxWait,
@@ -64,10 +65,17 @@ public record PipelineConfig(
      * (remappable, so heads exported from any framework plug in), and whether it outputs logits.
      *
      * @param embeddingsInput the input for per-modality embeddings, or null when the head takes none
+     * @param featuresInput   the input for the concatenated features (early fusion), or null when the head takes none
      * @param output          the output to read, or null for the model's only output
      */
     public record OnnxHead(java.nio.file.Path model, String scoresInput, String maskInput, String embeddingsInput,
-                           String output, boolean outputsLogits) {}
+                           String featuresInput, String output, boolean outputsLogits) {
+        /** A head over scores and mask, or scores, mask and embeddings: the late and hybrid contracts. */
+        public OnnxHead(java.nio.file.Path model, String scoresInput, String maskInput, String embeddingsInput,
+                        String output, boolean outputsLogits) {
+            this(model, scoresInput, maskInput, embeddingsInput, null, output, outputsLogits);
+        }
+    }
 
     public enum LatePolicy { REVISE, DROP }
 
@@ -86,9 +94,10 @@ public record PipelineConfig(
      *
      * @param embeddingOutput the scorer model's output that holds the embedding, or null for none
      * @param embeddingSize   the embedding's length E, or 0 without {@code embeddingOutput}
+     * @param featuresSize    under early fusion, the feature count F; otherwise 0
      */
     public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required,
-                                 String featuresTopic, String embeddingOutput, int embeddingSize) {}
+                                 String featuresTopic, String embeddingOutput, int embeddingSize, int featuresSize) {}
 
     /** A config built by its keys, validated as a file is. */
     public static PipelineConfigBuilder builder() {
@@ -117,7 +126,16 @@ public record PipelineConfig(
         return modalities.stream().map(ModalityConfig::name).toList();
     }
 
-    public List<String> scoreTopics() {
+    /**
+     * The topics the fusion app reads, one per modality in config order: the scores topics, or under early fusion
+     * the features topics (each modality's {@code topic} is then its features topic).
+     */
+    public List<String> inputTopics() {
         return modalities.stream().map(ModalityConfig::topic).toList();
+    }
+
+    /** Under early fusion, the width of the head's features input: the sum of the modalities' feature counts. */
+    public int featuresWidth() {
+        return modalities.stream().mapToInt(ModalityConfig::featuresSize).sum();
     }
 }

@@ -57,6 +57,17 @@ public final class PipelineConfigBuilder {
         return this;
     }
 
+    /** Adds a modality, in order, for early fusion: it reads {@code features.<name>} records of {@code featuresSize}. */
+    public PipelineConfigBuilder featuresModality(String name, int featuresSize) {
+        ArrayNode modalities = tree.has("modalities") ? (ArrayNode) tree.get("modalities") : tree.putArray("modalities");
+        modalities.addObject().put("name", name).put("features.size", featuresSize);
+        return this;
+    }
+
+    public PipelineConfigBuilder fusionLevel(FusionLevel level) {
+        return set("fusion.level", level.code());
+    }
+
     public PipelineConfigBuilder strategy(String strategy) {
         return set("strategy", strategy);
     }

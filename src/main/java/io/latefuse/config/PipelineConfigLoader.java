@@ -235,20 +235,24 @@ public final class PipelineConfigLoader {
             }
             List<Double> priors = priors(tree, classes.size());
 
-            List<ModalityConfig> modalities = modalities(tree, prefix, classes.size());
+            FusionLevel level = enumValue(tree, "fusion.level", FusionLevel.class);
+            List<ModalityConfig> modalities = modalities(tree, prefix, classes.size(), level);
             String strategy = scalar(tree, "strategy").toLowerCase(Locale.ROOT);
             if (!PipelineConfig.STRATEGIES.contains(strategy)) {
                 problem("strategy", strategy, "unknown strategy (available: " + String.join(", ", PipelineConfig.STRATEGIES) + ")");
+            } else if (level != FusionLevel.LATE && !strategy.equals("onnx")) {
+                problem("strategy", strategy, "fuses scores only, but fusion.level is " + level.code()
+                        + origin("fusion.level") + ", which needs a learned head: set strategy: onnx and onnx.model");
             }
             String output = topic(tree, "output.topic", prefix);
             String dlq = topic(tree, "dead.letter.topic", prefix);
             Set<String> inputs = new HashSet<>();
             modalities.forEach(m -> inputs.add(m.topic()));
             if (output != null && inputs.contains(output)) {
-                problem("output.topic", output, "is also a modality's scores topic");
+                problem("output.topic", output, "is also a modality's input topic");
             }
             if (dlq != null && (inputs.contains(dlq) || dlq.equals(output))) {
-                problem("dead.letter.topic", dlq, "must differ from the scores and output topics");
+                problem("dead.letter.topic", dlq, "must differ from the input and output topics");
             }
 
             Duration maxWait = duration(tree, "max.wait", true);
@@ -292,17 +296,17 @@ public final class PipelineConfigLoader {
                 problem("kafka.group.protocol", "streams", "is not supported with deadline.clock input (the default); "
                         + "use the classic protocol, or deadline.clock processing_time or event");
             }
-            PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy);
+            PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy, level);
 
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
-            return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, output, dlq,
+            return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, late, retention, maxFuture, store, guarantee, standby,
                     threads, commitInterval, brokerTimeout, onnx, kafka);
         }
 
-        private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy) {
+        private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {
             String model = scalar(tree, "onnx.model");
             if (!strategy.equals("onnx")) {
                 if (!model.isEmpty()) {
@@ -323,9 +327,21 @@ public final class PipelineConfigLoader {
                 problem("onnx.output.logits", logits, "must be true or false");
             }
             String embeddings = scalar(tree, "onnx.input.embeddings");
+            if (!embeddings.isEmpty() && !level.takesEmbeddings()) {
+                problem("onnx.input.embeddings", embeddings, "is set, but fusion.level is " + level.code()
+                        + origin("fusion.level") + ", which fuses no embeddings; set fusion.level: intermediate or hybrid");
+            } else if (embeddings.isEmpty() && level.takesEmbeddings()) {
+                embeddings = "embeddings";
+            }
+            String features = level.takesFeatures() ? scalar(tree, "onnx.input.features") : "";
+            if (!level.takesFeatures() && tree.hasNonNull("onnx.input.features")) {
+                problem("onnx.input.features", scalar(tree, "onnx.input.features"), "is set, but fusion.level is "
+                        + level.code() + origin("fusion.level") + "; only early fusion reads features");
+            }
             String output = scalar(tree, "onnx.output");
             return new PipelineConfig.OnnxHead(path, scalar(tree, "onnx.input.scores"), scalar(tree, "onnx.input.mask"),
-                    embeddings.isEmpty() ? null : embeddings, output.isEmpty() ? null : output, logits.equals("true"));
+                    embeddings.isEmpty() ? null : embeddings, features.isEmpty() ? null : features,
+                    output.isEmpty() ? null : output, logits.equals("true"));
         }
 
         private String scalar(ObjectNode tree, String key) {
@@ -459,7 +475,7 @@ public final class PipelineConfigLoader {
             return out;
         }
 
-        private List<ModalityConfig> modalities(ObjectNode tree, String prefix, int numClasses) {
+        private List<ModalityConfig> modalities(ObjectNode tree, String prefix, int numClasses, FusionLevel level) {
             JsonNode n = tree.get("modalities");
             List<ModalityConfig> out = new ArrayList<>();
             if (n == null || n.isNull() || (n.isArray() && n.isEmpty())) {
@@ -501,10 +517,37 @@ public final class PipelineConfigLoader {
                     problem(at + ".name", name, "duplicate modality");
                 }
                 at = "modalities[" + i + "] (" + name + ")";
-                String topic = m.has("topic") ? m.get("topic").asText("").trim() : prefix + "scores." + name;
-                topic = validTopic(at + ".topic", topic);
+                String features = validTopic(at + ".features.topic", m.has("features.topic")
+                        ? m.get("features.topic").asText("").trim() : prefix + "features." + name);
+                boolean early = level.takesFeatures();
+                if (early) {
+                    // Early fusion reads raw features: the keys that shape scores or embeddings have nothing to act on.
+                    for (String k : List.of("topic", "weight", "calibration", "embedding.output", "embedding.size")) {
+                        if (m.has(k)) {
+                            problem(at + "." + k, m.get(k).isValueNode() ? m.get(k).asText() : m.get(k),
+                                    "applies to scores, but fusion.level is early" + origin("fusion.level")
+                                    + ", which reads features from features.topic");
+                        }
+                    }
+                }
+                String topic = early ? features
+                        : validTopic(at + ".topic", m.has("topic") ? m.get("topic").asText("").trim() : prefix + "scores." + name);
                 if (topic != null && !topics.add(topic)) {
-                    problem(at + ".topic", topic, "two modalities read the same topic");
+                    problem(at + (early ? ".features.topic" : ".topic"), topic, "two modalities read the same topic");
+                }
+                int featuresSize = 0;
+                if (m.has("features.size") && !early) {
+                    problem(at + ".features.size", m.get("features.size").asText(), "is set, but fusion.level is "
+                            + level.code() + origin("fusion.level") + "; only early fusion reads features");
+                } else if (early && !m.has("features.size")) {
+                    problem(at + ".features.size", null, "missing: early fusion needs each modality's feature count");
+                } else if (early) {
+                    JsonNode f = m.get("features.size");
+                    if (!f.canConvertToInt() || !f.isIntegralNumber() || f.asInt() < 1) {
+                        problem(at + ".features.size", f.asText(), "must be a whole number of at least 1");
+                    } else {
+                        featuresSize = f.asInt();
+                    }
                 }
                 double weight = 1.0;
                 if (m.has("weight")) {
@@ -527,8 +570,6 @@ public final class PipelineConfigLoader {
                     }
                 }
                 Calibration cal = calibration(m.get("calibration"), at + ".calibration", numClasses);
-                String features = validTopic(at + ".features.topic", m.has("features.topic")
-                        ? m.get("features.topic").asText("").trim() : prefix + "features." + name);
                 String embeddingOutput = m.has("embedding.output") ? m.get("embedding.output").asText("").trim() : "";
                 int embeddingSize = 0;
                 if (m.has("embedding.size")) {
@@ -545,7 +586,8 @@ public final class PipelineConfigLoader {
                     problem(at + ".embedding.output", null, "missing: embedding.size needs the model's output to read");
                 }
                 out.add(new ModalityConfig(name, topic == null ? "" : topic, weight, cal, required, features,
-                        embeddingOutput.isEmpty() ? null : embeddingOutput, embeddingOutput.isEmpty() ? 0 : embeddingSize));
+                        embeddingOutput.isEmpty() ? null : embeddingOutput, embeddingOutput.isEmpty() ? 0 : embeddingSize,
+                        featuresSize));
             }
             return out;
         }

@@ -27,6 +27,7 @@ public final class EventFusion {
     private final FusionStrategy strategy;
     private final Calibrator[] calibrators;
     private final boolean[] required;
+    private static final double[] NO_SCORES = new double[0];
 
     public EventFusion(PipelineConfig config, FusionStrategy strategy) {
         this.config = config;
@@ -92,7 +93,9 @@ public final class EventFusion {
             if (m < 0) {
                 continue;
             }
-            probs[m] = calibrators[m].probabilities(s.getScores(), s.getScoreType());
+            // An early-fusion arrival has features (as its embedding) and no scores: it is present, with no evidence
+            // of its own for the strategy but the features the head reads.
+            probs[m] = s.getScores().isEmpty() ? NO_SCORES : calibrators[m].probabilities(s.getScores(), s.getScoreType());
             if (s.getConfidence() != null) {
                 conf[m] = s.getConfidence();
             }

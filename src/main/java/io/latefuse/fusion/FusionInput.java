@@ -3,9 +3,11 @@ package io.latefuse.fusion;
 /**
  * The calibrated evidence for one event, indexed by modality in config order.
  *
- * @param probabilities per modality, calibrated class probabilities; {@code null} where the modality is missing
+ * @param probabilities per modality, calibrated class probabilities; {@code null} where the modality is missing, and
+ *                      empty where it is present without scores (early fusion)
  * @param confidences   per modality, the model's own reliability estimate, or NaN when it gave none or is missing
- * @param embeddings    per modality, an optional embedding for intermediate fusion, or {@code null}
+ * @param embeddings    per modality, an optional embedding for intermediate or hybrid fusion, or under early fusion
+ *                      the modality's features; {@code null} where there is none
  */
 public record FusionInput(double[][] probabilities, double[] confidences, float[][] embeddings) {
 

@@ -32,6 +32,11 @@ public interface FusionStrategy extends AutoCloseable {
         return java.util.OptionalInt.empty();
     }
 
+    /** Whether the strategy fuses features (early fusion): {@link FusionInput#embeddings()} then holds them. */
+    default boolean takesFeatures() {
+        return false;
+    }
+
     @Override
     default void close() {}
 }

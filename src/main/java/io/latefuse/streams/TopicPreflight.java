@@ -47,12 +47,12 @@ public final class TopicPreflight {
     public static int check(Admin admin, PipelineConfig config, boolean create, Optional<Integer> partitions,
                             Optional<Short> replication)
             throws InterruptedException {
-        Set<String> all = new LinkedHashSet<>(config.scoreTopics());
+        Set<String> all = new LinkedHashSet<>(config.inputTopics());
         all.add(config.outputTopic());
         all.add(config.deadLetterTopic());
-        Map<String, Integer> counts = ensure(admin, all, config.scoreTopics(), create, partitions, replication);
+        Map<String, Integer> counts = ensure(admin, all, config.inputTopics(), create, partitions, replication);
         Map<String, Integer> scoreCounts = new LinkedHashMap<>();
-        for (String t : config.scoreTopics()) {
+        for (String t : config.inputTopics()) {
             scoreCounts.put(t, counts.get(t));
         }
         if (new LinkedHashSet<>(scoreCounts.values()).size() > 1) {
@@ -137,10 +137,10 @@ public final class TopicPreflight {
     public static void checkScorer(Admin admin, PipelineConfig config, String modality, boolean create)
             throws InterruptedException {
         PipelineConfig.ModalityConfig m = config.modalities().get(config.modalityIndex(modality));
-        Set<String> known = new LinkedHashSet<>(config.scoreTopics());
+        Set<String> known = new LinkedHashSet<>(config.inputTopics());
         known.add(m.featuresTopic());
         Map<String, Integer> existing = describe(admin, known);
-        Optional<Integer> partitions = config.scoreTopics().stream().map(existing::get).filter(c -> c != null)
+        Optional<Integer> partitions = config.inputTopics().stream().map(existing::get).filter(c -> c != null)
                 .findFirst().or(() -> Optional.ofNullable(existing.get(m.featuresTopic())));
         ensure(admin, new LinkedHashSet<>(List.of(m.featuresTopic(), m.topic(), config.deadLetterTopic())),
                 List.of(m.topic()), create, partitions, Optional.empty());
@@ -160,7 +160,7 @@ public final class TopicPreflight {
         if (config.deadlineClock() != PipelineConfig.DeadlineClock.INPUT) {
             return;
         }
-        List<ConfigResource> resources = config.scoreTopics().stream()
+        List<ConfigResource> resources = config.inputTopics().stream()
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
         try {
             Map<ConfigResource, org.apache.kafka.clients.admin.Config> configs =

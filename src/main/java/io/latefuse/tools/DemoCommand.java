@@ -160,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
             Thread.sleep(50);
         }
         out.printf(Locale.ROOT, "  running in %.1f s: %s -> %s, strategy %s, max.wait %s%n", secondsSince(t),
-                cfg.scoreTopics(), cfg.outputTopic(), cfg.strategy(), Durations.format(cfg.maxWait()));
+                cfg.inputTopics(), cfg.outputTopic(), cfg.strategy(), Durations.format(cfg.maxWait()));
 
         DemoView view = new DemoView(cfg.modalityNames());
         SchemaRegistry client = SchemaRegistry.connect(RegistryConfigs.of(cfg));

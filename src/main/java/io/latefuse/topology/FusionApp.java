@@ -1,7 +1,9 @@
 package io.latefuse.topology;
 
 import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.config.FusionLevel;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.FusionStrategies;
 import io.latefuse.fusion.FusionStrategy;
@@ -55,7 +57,9 @@ public final class FusionApp implements AutoCloseable {
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, registryConfig);
         // Each stream thread's consumer tells the processors how far their input is read (the input deadline clock).
         TrackingClientSupplier clients = new TrackingClientSupplier();
-        this.topology = FusionTopology.build(config, strategy, scores, predictions, telemetry, clients.progress());
+        Serde<ModalityFeatures> features = config.fusionLevel() == FusionLevel.EARLY
+                ? AvroSerdes.specific(ModalityFeatures.class, registry, registryConfig) : null;
+        this.topology = FusionTopology.build(config, strategy, scores, features, predictions, telemetry, clients.progress());
         Properties props = StreamsProperties.of(config);
         props.putAll(extraStreamsProps);
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
@@ -70,7 +74,7 @@ public final class FusionApp implements AutoCloseable {
             IsolationLevel isolation = StreamsConfig.AT_LEAST_ONCE.equals(config.processingGuarantee())
                     ? IsolationLevel.READ_UNCOMMITTED : IsolationLevel.READ_COMMITTED;
             this.endOffsets = new EndOffsetProbe(Admin.create(streamsConfig.getAdminConfigs(config.applicationId() + "-end-offsets")),
-                    config.scoreTopics(), java.time.Duration.ofMillis(Math.max(10, config.punctuationInterval().toMillis() / 2)),
+                    config.inputTopics(), java.time.Duration.ofMillis(Math.max(10, config.punctuationInterval().toMillis() / 2)),
                     isolation);
             clients.progress().endOffsets(endOffsets);
         } else {
@@ -87,9 +91,9 @@ public final class FusionApp implements AutoCloseable {
     }
 
     public void start() {
-        log.info("Starting latefuse '{}': {} modalities {} -> {}, strategy {}, max.wait {}, clock {}",
-                config.applicationId(), config.numModalities(), config.scoreTopics(), config.outputTopic(),
-                strategy.name(), io.latefuse.config.Durations.format(config.maxWait()),
+        log.info("Starting latefuse '{}': {} modalities {} -> {}, {} fusion, strategy {}, max.wait {}, clock {}",
+                config.applicationId(), config.numModalities(), config.inputTopics(), config.outputTopic(),
+                config.fusionLevel().code(), strategy.name(), io.latefuse.config.Durations.format(config.maxWait()),
                 config.deadlineClock().name().toLowerCase());
         if (endOffsets != null) {
             endOffsets.start();

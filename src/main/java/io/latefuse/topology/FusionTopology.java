@@ -1,8 +1,10 @@
 package io.latefuse.topology;
 
 import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.FusionLevel;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.fusion.EventFusion;
 import io.latefuse.fusion.FusionStrategy;
@@ -12,6 +14,7 @@ import io.latefuse.streams.StreamsProperties;
 import io.latefuse.streams.VersionedStateSerde;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.StreamsConfig;
@@ -58,18 +61,37 @@ public final class FusionTopology {
 
     private FusionTopology() {}
 
+    /** Early fusion's node that turns features into arrivals of the join. */
+    public static final String FEATURES_ARRIVALS = "features-as-arrivals";
+
     public static String sourceName(String modality) {
         return "scores-" + modality;
+    }
+
+    public static String featuresSourceName(String modality) {
+        return "features-" + modality;
+    }
+
+    /** A late, intermediate or hybrid pipeline: it reads scores. */
+    public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
+                                 Serde<FusedPrediction> predictionSerde, FusionTelemetry telemetry,
+                                 InputProgress progress) {
+        return build(config, strategy, scoreSerde, null, predictionSerde, telemetry, progress);
     }
 
     /**
      * @param progress how far the input has been read, for the {@code input} deadline clock: a
      *                 {@link io.latefuse.progress.TrackingClientSupplier}'s in an app; tests give a scripted one
      *                 on a TopologyTestDriver
+     * @param featuresSerde under {@code fusion.level: early}, the features topics' serde; otherwise unused (null)
      */
     public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
-                                 Serde<FusedPrediction> predictionSerde, FusionTelemetry telemetry,
-                                 InputProgress progress) {
+                                 Serde<ModalityFeatures> featuresSerde, Serde<FusedPrediction> predictionSerde,
+                                 FusionTelemetry telemetry, InputProgress progress) {
+        boolean early = config.fusionLevel() == FusionLevel.EARLY;
+        if (early && featuresSerde == null) {
+            throw new IllegalArgumentException("fusion.level early reads ModalityFeatures: give the features serde");
+        }
         // The topology reads its own settings from the same properties the app runs with.
         Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
         String[] sources = new String[config.numModalities()];
@@ -79,12 +101,23 @@ public final class FusionTopology {
                 ? new EventTimeExtractor(config.eventTimeMaxFuture()) : new UsePartitionTimeOnInvalidTimestamp();
         for (int i = 0; i < sources.length; i++) {
             PipelineConfig.ModalityConfig m = config.modalities().get(i);
-            sources[i] = sourceName(m.name());
-            topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
-                    Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
+            if (early) {
+                sources[i] = featuresSourceName(m.name());
+                topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
+                        Serdes.String().deserializer(), featuresSerde.deserializer(), m.topic());
+            } else {
+                sources[i] = sourceName(m.name());
+                topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
+                        Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
+            }
+        }
+        String[] parents = sources;
+        if (early) {
+            topology.addProcessor(FEATURES_ARRIVALS, FeaturesArrivals::new, sources);
+            parents = new String[] {FEATURES_ARRIVALS};
         }
         EventFusion fusion = new EventFusion(config, strategy);
-        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), sources);
+        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), parents);
 
         topology.addStateStore(pendingStore(config.storeType()), PROCESSOR);
         topology.addStateStore(deadlineIndexStore(config.storeType()), PROCESSOR);
@@ -93,8 +126,10 @@ public final class FusionTopology {
 
         topology.addSink(SINK, config.outputTopic(), Serdes.String().serializer(), predictionSerde.serializer(), PROCESSOR);
         // Registered under the dead-letter topic's own subject, so that its records decode like the scores topics'.
-        topology.addSink(DEAD_LETTER_SINK, config.deadLetterTopic(), Serdes.String().serializer(), scoreSerde.serializer(),
-                PROCESSOR);
+        Serializer<ModalityScore> deadLetters = early
+                ? (topic, arrival) -> featuresSerde.serializer().serialize(topic, FeaturesArrivals.features(arrival))
+                : scoreSerde.serializer();
+        topology.addSink(DEAD_LETTER_SINK, config.deadLetterTopic(), Serdes.String().serializer(), deadLetters, PROCESSOR);
         return topology;
     }
 

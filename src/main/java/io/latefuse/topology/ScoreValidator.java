@@ -16,12 +16,15 @@ public final class ScoreValidator {
     private final PipelineConfig config;
     private final java.util.OptionalInt embeddingSize;
     private final EventTimeBound eventTimes;
+    /** Early fusion: the arrivals carry features, not scores. */
+    private final boolean early;
 
     /** @param embeddingSize the embedding length the strategy needs, if it uses embeddings */
     public ScoreValidator(PipelineConfig config, java.util.OptionalInt embeddingSize) {
         this.config = config;
         this.embeddingSize = embeddingSize;
         this.eventTimes = new EventTimeBound(config.eventTimeMaxFuture());
+        this.early = config.fusionLevel() == io.latefuse.config.FusionLevel.EARLY;
     }
 
     /**
@@ -49,6 +52,9 @@ public final class ScoreValidator {
         if (topic != null && !topic.equals(expectedTopic)) {
             throw new InvalidScoreException(DeadLetterReason.MODALITY_TOPIC_MISMATCH, "event " + id + ": modality '"
                     + modality + "' arrived on topic " + topic + ", but its topic is " + expectedTopic);
+        }
+        if (early) {
+            return validFeatures(score, id, modality, m, wallNowMs);
         }
         List<Float> scores = score.getScores();
         if (scores.size() != config.numClasses()) {
@@ -101,6 +107,28 @@ public final class ScoreValidator {
                 }
             }
         }
+        return validEventTime(score, id, modality, m, wallNowMs);
+    }
+
+    /** An early-fusion arrival: its features (held as the embedding) against the modality's {@code features.size}. */
+    private int validFeatures(ModalityScore arrival, String id, String modality, int m, long wallNowMs) {
+        List<Float> features = arrival.getEmbedding();
+        int expected = config.modalities().get(m).featuresSize();
+        if (features == null || features.size() != expected) {
+            throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + id + ", modality " + modality
+                    + ": features has " + (features == null ? 0 : features.size()) + " values, expected features.size "
+                    + expected);
+        }
+        for (int i = 0; i < features.size(); i++) {
+            if (!Float.isFinite(features.get(i))) {
+                throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
+                        + ": features[" + i + "] is " + features.get(i));
+            }
+        }
+        return validEventTime(arrival, id, modality, m, wallNowMs);
+    }
+
+    private int validEventTime(ModalityScore score, String id, String modality, int m, long wallNowMs) {
         long eventTime = score.getEventTime().toEpochMilli();
         if (eventTime < 0) {
             throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality

@@ -71,15 +71,19 @@ public final class Evaluation {
                 }
             }
             List<FusionInput> inputs = new ArrayList<>();
+            List<FusionInput> featureInputs = new ArrayList<>();
             List<Integer> labels = new ArrayList<>();
             for (int e = 0; e < events.size(); e++) {
                 double[][] p = new double[n][];
                 float[][] emb = new float[n][];
+                float[][] features = new float[n][];
                 boolean any = false;
+                LabelledScores.Event ev = events.get(e);
                 for (int i = 0; i < n; i++) {
                     if ((subset & (1 << i)) != 0 && calibrated.get(e)[i] != null) {
                         p[i] = calibrated.get(e)[i];
-                        emb[i] = events.get(e).embeddings() == null ? null : events.get(e).embeddings()[i];
+                        emb[i] = ev.embeddings() == null ? null : ev.embeddings()[i];
+                        features[i] = ev.features() == null ? null : ev.features()[i];
                         any = true;
                     }
                 }
@@ -87,7 +91,8 @@ public final class Evaluation {
                     double[] confidences = new double[n];
                     java.util.Arrays.fill(confidences, Double.NaN);
                     inputs.add(new FusionInput(p, confidences, emb));
-                    labels.add(events.get(e).label());
+                    featureInputs.add(new FusionInput(p, confidences, features));
+                    labels.add(ev.label());
                 }
             }
             if (inputs.isEmpty()) {
@@ -95,7 +100,8 @@ public final class Evaluation {
             }
             int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
             for (Map.Entry<String, FusionStrategy> s : strategies.entrySet()) {
-                List<FusionResult> results = s.getValue().fuseBatch(inputs);
+                // An early head reads the same events' features where the others read scores and embeddings.
+                List<FusionResult> results = s.getValue().fuseBatch(s.getValue().takesFeatures() ? featureInputs : inputs);
                 double[][] probs = results.stream().map(FusionResult::probabilities).toArray(double[][]::new);
                 double acc = BinaryMetrics.accuracy(probs, y);
                 double auc = Double.NaN;

@@ -18,19 +18,51 @@ import java.util.Locale;
  * Labelled per-modality scores in CSV: {@code event_id,label,<modality>_<class>...}, modalities and classes in
  * config order, the label a class name, and empty cells where a modality is missing; optionally followed by every
  * modality's embedding, {@code <modality>.emb.0 .. <modality>.emb.<E-1>} (one E for all, as the head contract takes
- * [B, N*E]). Or an Avro data file of {@code LabelledModalityScore}, whose scores may carry embeddings. Bad files
- * give an error that names the line (record) and the column.
+ * [B, N*E]); and optionally then every modality's raw features, {@code <modality>.feat.0 .. <modality>.feat.<F-1>},
+ * for early fusion (F may differ between modalities). A modality's scores, embedding and features are present or
+ * missing together. Or an Avro data file of {@code LabelledModalityScore}, whose scores may carry embeddings and
+ * whose records may carry features. Bad files give an error that names the line (record) and the column.
  */
 public final class LabelledScores {
 
     /**
-     * One labelled event: raw scores [N][C], null where the modality is missing; and embeddings [N][E] with the same
-     * rows present, or null when the data has none.
+     * One labelled event: raw scores [N][C], null where the modality is missing; embeddings [N][E] and features
+     * [N][F_i] with the same rows present, each null when the data has none.
      */
-    public record Event(String eventId, int label, float[][] scores, float[][] embeddings) {
+    public record Event(String eventId, int label, float[][] scores, float[][] embeddings, float[][] features) {
         public Event(String eventId, int label, float[][] scores) {
-            this(eventId, label, scores, null);
+            this(eventId, label, scores, null, null);
         }
+
+        public Event(String eventId, int label, float[][] scores, float[][] embeddings) {
+            this(eventId, label, scores, embeddings, null);
+        }
+    }
+
+    /** Each modality's feature count F_i in {@code events}, or null when they carry no features. */
+    public static int[] featureSizes(List<Event> events, int n) {
+        int[] sizes = new int[n];
+        boolean any = false;
+        for (Event e : events) {
+            for (int m = 0; e.features() != null && m < n; m++) {
+                if (e.features()[m] != null && sizes[m] == 0) {
+                    sizes[m] = e.features()[m].length;
+                    any = true;
+                }
+            }
+        }
+        return any ? sizes : null;
+    }
+
+    /** The feature columns: every modality's {@code <modality>.feat.<k>} for its F_i, in config order. */
+    public static List<String> featuresHeader(PipelineConfig config, int[] sizes) {
+        List<String> h = new ArrayList<>();
+        for (int m = 0; sizes != null && m < config.numModalities(); m++) {
+            for (int k = 0; k < sizes[m]; k++) {
+                h.add(config.modalityNames().get(m) + ".feat." + k);
+            }
+        }
+        return h;
     }
 
     /** The embedding length E of {@code events}, or 0 when they carry none. */
@@ -149,7 +181,9 @@ public final class LabelledScores {
                         }
                         score.setEmbedding(values);
                     }
-                    w.append(new LabelledModalityScore(config.classes().get(e.label()), score.build()));
+                    float[] feat = e.features() == null ? null : e.features()[m];
+                    w.append(new LabelledModalityScore(config.classes().get(e.label()), score.build(),
+                            feat == null ? null : floats(feat)));
                 }
                 index++;
             }
@@ -190,7 +224,8 @@ public final class LabelledScores {
                                 + config.numClasses());
                     }
                     Event e = byId.computeIfAbsent(s.getEventId(),
-                            id -> new Event(id, label, new float[config.numModalities()][], new float[config.numModalities()][]));
+                            id -> new Event(id, label, new float[config.numModalities()][], new float[config.numModalities()][],
+                                    new float[config.numModalities()][]));
                     if (e.label() != label) {
                         throw new DataFileException(where + ": label '" + l.getLabel() + "' differs from the event's earlier records");
                     }
@@ -202,14 +237,10 @@ public final class LabelledScores {
                     }
                     e.scores()[m] = p;
                     if (s.getEmbedding() != null) {
-                        float[] emb = new float[s.getEmbedding().size()];
-                        for (int k = 0; k < emb.length; k++) {
-                            emb[k] = s.getEmbedding().get(k);
-                            if (!Float.isFinite(emb[k])) {
-                                throw new DataFileException(where + ": embedding value " + k + " is not finite");
-                            }
-                        }
-                        e.embeddings()[m] = emb;
+                        e.embeddings()[m] = finite(s.getEmbedding(), where, "embedding");
+                    }
+                    if (l.getFeatures() != null) {
+                        e.features()[m] = finite(l.getFeatures(), where, "features");
                     }
                 }
             }
@@ -220,8 +251,34 @@ public final class LabelledScores {
         if (byId.isEmpty()) {
             throw new DataFileException(file + ": no records");
         }
-        List<Event> out = new ArrayList<>(byId.values());
+        List<Event> out = new ArrayList<>();
+        boolean embeddings = byId.values().stream().anyMatch(e -> java.util.Arrays.stream(e.embeddings()).anyMatch(v -> v != null));
+        boolean features = byId.values().stream().anyMatch(e -> java.util.Arrays.stream(e.features()).anyMatch(v -> v != null));
+        for (Event e : byId.values()) {
+            out.add(new Event(e.eventId(), e.label(), e.scores(), embeddings ? e.embeddings() : null,
+                    features ? e.features() : null));
+        }
         checkEmbeddings(file.toString(), out, config);
+        checkFeatures(file.toString(), out, config);
+        return out;
+    }
+
+    private static float[] finite(List<Float> values, String where, String what) {
+        float[] v = new float[values.size()];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = values.get(k);
+            if (!Float.isFinite(v[k])) {
+                throw new DataFileException(where + ": " + what + " value " + k + " is not finite");
+            }
+        }
+        return v;
+    }
+
+    private static List<Float> floats(float[] v) {
+        List<Float> out = new ArrayList<>(v.length);
+        for (float x : v) {
+            out.add(x);
+        }
         return out;
     }
 
@@ -233,11 +290,23 @@ public final class LabelledScores {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String head = r.readLine();
             List<String> columns = head == null ? List.of() : List.of(head.trim().split(",", -1));
-            int e = Math.max(0, columns.size() - expected.size()) / n;
+            List<String> rest = columns.size() < expected.size() ? List.of() : columns.subList(expected.size(), columns.size());
+            int e = (int) rest.stream().filter(col -> col.contains(".emb.")).count() / n;
+            int[] f = new int[n];
+            for (String col : rest) {
+                int m = config.modalityNames().indexOf(col.replaceFirst("\\.feat\\.\\d+$", ""));
+                if (col.matches(".+\\.feat\\.\\d+") && m >= 0) {
+                    f[m]++;
+                }
+            }
+            int[] featureSizes = java.util.Arrays.stream(f).sum() == 0 ? null : f;
+            List<String> extra = new ArrayList<>(embeddingHeader(config, e));
+            extra.addAll(featuresHeader(config, featureSizes));
             if (columns.size() < expected.size() || !columns.subList(0, expected.size()).equals(expected)
-                    || !columns.subList(expected.size(), columns.size()).equals(embeddingHeader(config, e))) {
+                    || !rest.equals(extra)) {
                 throw new DataFileException(file + " line 1: the header must be " + String.join(",", expected)
-                        + " (config order), optionally followed by <modality>.emb.0.. for every modality, but is " + head);
+                        + " (config order), optionally followed by <modality>.emb.0.. for every modality and then "
+                        + "<modality>.feat.0.. for every modality, but is " + head);
             }
             expected = columns;
             String line;
@@ -291,8 +360,13 @@ public final class LabelledScores {
                 if (!any) {
                     throw new DataFileException(file + " line " + lineNo + ": no modality present");
                 }
-                out.add(new Event(cells[0], label, scores, e == 0 ? null
-                        : embeddings(cells, 2 + n * c, e, scores, config, file + " line " + lineNo, expected)));
+                String where = file + " line " + lineNo;
+                int[] embeddingSizes = new int[n];
+                java.util.Arrays.fill(embeddingSizes, e);
+                out.add(new Event(cells[0], label, scores,
+                        e == 0 ? null : vectors(cells, 2 + n * c, embeddingSizes, scores, config, where, expected, "embedding"),
+                        featureSizes == null ? null : vectors(cells, 2 + n * c + n * e, featureSizes, scores, config,
+                                where, expected, "features")));
             }
         }
         if (out.isEmpty()) {
@@ -301,16 +375,17 @@ public final class LabelledScores {
         return out;
     }
 
-    /** One row's embeddings: all cells of a present modality, none of a missing one. */
-    private static float[][] embeddings(String[] cells, int base, int e, float[][] scores, PipelineConfig config,
-                                        String where, List<String> columns) {
+    /** One row's embeddings or features: all cells of a present modality, none of a missing one. */
+    private static float[][] vectors(String[] cells, int base, int[] sizes, float[][] scores, PipelineConfig config,
+                                     String where, List<String> columns, String what) {
         int n = config.numModalities();
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) {
             int empty = 0;
+            int e = sizes[i];
             float[] v = new float[e];
             for (int k = 0; k < e; k++) {
-                String cell = cells[base + i * e + k].trim();
+                String cell = cells[base + k].trim();
                 if (cell.isEmpty()) {
                     empty++;
                     continue;
@@ -321,20 +396,40 @@ public final class LabelledScores {
                     v[k] = Float.NaN;
                 }
                 if (!Float.isFinite(v[k])) {
-                    throw new DataFileException(where + ", column " + columns.get(base + i * e + k) + ": '" + cell
+                    throw new DataFileException(where + ", column " + columns.get(base + k) + ": '" + cell
                             + "' is not a finite number");
                 }
             }
+            base += e;
             String m = config.modalityNames().get(i);
             if (scores[i] != null && empty != 0) {
-                throw new DataFileException(where + ": modality " + m + " has scores but not all of its embedding");
+                throw new DataFileException(where + ": modality " + m + " has scores but not all of its " + what);
             }
             if (scores[i] == null && empty != e) {
-                throw new DataFileException(where + ": modality " + m + " has embedding values but no scores");
+                throw new DataFileException(where + ": modality " + m + " has " + what + " values but no scores");
             }
             out[i] = scores[i] == null ? null : v;
         }
         return out;
+    }
+
+    /** Every present modality of every event has its features, of one length per modality; or none has. */
+    private static void checkFeatures(String file, List<Event> events, PipelineConfig config) {
+        int[] sizes = featureSizes(events, config.numModalities());
+        for (Event ev : events) {
+            for (int m = 0; sizes != null && m < config.numModalities(); m++) {
+                if (ev.scores()[m] == null) {
+                    continue;
+                }
+                float[] v = ev.features()[m];
+                int len = v == null ? 0 : v.length;
+                if (len != sizes[m]) {
+                    throw new DataFileException(file + " (event " + ev.eventId() + ", modality "
+                            + config.modalityNames().get(m) + "): features of " + len + " values, where others have "
+                            + sizes[m] + "; give every present modality its features, of one length per modality, or none");
+                }
+            }
+        }
     }
 
     /** Every present modality of every event has an embedding, all of one length; or none has. */
@@ -359,8 +454,10 @@ public final class LabelledScores {
     private static void writeCsv(Path file, PipelineConfig config, List<Event> events) throws IOException {
         int e = embeddingSize(events);
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            int[] f = featureSizes(events, config.numModalities());
             List<String> header = new ArrayList<>(header(config));
             header.addAll(embeddingHeader(config, e));
+            header.addAll(featuresHeader(config, f));
             w.write(String.join(",", header));
             w.newLine();
             for (Event ev : events) {
@@ -374,16 +471,22 @@ public final class LabelledScores {
                     }
                 }
                 for (int m = 0; e > 0 && m < config.numModalities(); m++) {
-                    float[] v = ev.embeddings() == null ? null : ev.embeddings()[m];
-                    for (int k = 0; k < e; k++) {
-                        sb.append(',');
-                        if (v != null) {
-                            sb.append(String.format(Locale.ROOT, "%.6g", v[k]));
-                        }
-                    }
+                    cells(sb, ev.embeddings() == null ? null : ev.embeddings()[m], e);
+                }
+                for (int m = 0; f != null && m < config.numModalities(); m++) {
+                    cells(sb, ev.features() == null ? null : ev.features()[m], f[m]);
                 }
                 w.write(sb.toString());
                 w.newLine();
+            }
+        }
+    }
+
+    private static void cells(StringBuilder sb, float[] v, int size) {
+        for (int k = 0; k < size; k++) {
+            sb.append(',');
+            if (v != null) {
+                sb.append(String.format(Locale.ROOT, "%.6g", v[k]));
             }
         }
     }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
@@ -99,7 +100,7 @@ class TrainLevelsTest {
 
         // At run time: the onnx strategy feeds the intermediate head embeddings and the mask, and no scores.
         PipelineConfig onnx = PipelineConfigLoader.parse(CONFIG.replace("strategy: log_odds", "strategy: onnx\n"
-                + "onnx.model: " + dir.resolve("intermediate.onnx") + "\nonnx.input.embeddings: embeddings"), "test", Map.of());
+                + "onnx.model: " + dir.resolve("intermediate.onnx") + "\nfusion.level: intermediate"), "test", Map.of());
         try (FusionStrategy head = FusionStrategies.create(onnx)) {
             assertThat(head.embeddingSize()).hasValue(2);
             double[] same = head.fuse(new FusionInput(new double[][] {{0.5, 0.5}, {0.5, 0.5}}, new double[] {Double.NaN, Double.NaN},
@@ -109,6 +110,16 @@ class TrainLevelsTest {
             assertThat(same[0]).as("signs agree: yes").isGreaterThan(0.8);
             assertThat(differ[0]).as("signs differ: no").isLessThan(0.2);
             assertThat(same[0] + same[1]).isCloseTo(1.0, within(1e-6));
+        }
+
+        // A head whose inputs are not the configured level's stops startup, listing the model's inputs.
+        for (String[] wrong : new String[][] {{"intermediate.onnx", "hybrid"}, {"hybrid.onnx", "intermediate"},
+                {"intermediate.onnx", "late"}}) {
+            PipelineConfig wrongLevel = PipelineConfigLoader.parse(CONFIG.replace("strategy: log_odds", "strategy: onnx\n"
+                    + "onnx.model: " + dir.resolve(wrong[0]) + "\nfusion.level: " + wrong[1]), "test", Map.of());
+            assertThatThrownBy(() -> FusionStrategies.create(wrongLevel)).as(wrong[0] + " at " + wrong[1])
+                    .isInstanceOf(io.latefuse.fusion.OnnxModel.ModelMismatchException.class)
+                    .hasMessageContaining("The model has inputs [");
         }
     }
 
@@ -131,6 +142,76 @@ class TrainLevelsTest {
         err.getBuffer().setLength(0);
         assertThat(cli.execute("train", "--config", config.toString(), "--data", plain.toString(), "--level", "early",
                 "--out", dir.resolve("h.onnx").toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("early fusion, over the modalities' features, is not available yet");
+        assertThat(err.toString()).contains("--level early needs every modality's features, and the data has none");
+    }
+
+    /** As {@link #interaction}, with the signs in raw features instead: 3 for a (the sign first), 1 for b. */
+    private static List<LabelledScores.Event> featureInteraction(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<LabelledScores.Event> out = new ArrayList<>();
+        for (LabelledScores.Event e : interaction(n, seed)) {
+            float[][] f = {{e.embeddings()[0][0], (float) rnd.nextDouble(), (float) rnd.nextDouble()}, {e.embeddings()[1][0]}};
+            out.add(new LabelledScores.Event(e.eventId(), e.label(), e.scores(), null, f));
+        }
+        return out;
+    }
+
+    @Test
+    void anEarlyHeadLearnsFromFeatures_evaluateFeedsThem_andAnEarlyPipelineServesIt(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("levels.yaml"), CONFIG);
+        PipelineConfig cfg = PipelineConfigLoader.load(config, Map.of());
+        Path train = dir.resolve("train.csv");
+        Path test = dir.resolve("test.avro");
+        LabelledScores.write(train, cfg, featureInteraction(800, 1));
+        LabelledScores.write(test, cfg, featureInteraction(400, 2));
+        assertThat(Files.readAllLines(train).get(0)).endsWith(",a.feat.0,a.feat.1,a.feat.2,b.feat.0");
+        assertThat(LabelledScores.read(test, cfg).get(0).features()[0]).hasSize(3);
+
+        String early = CONFIG.replace("modalities: [{name: a}, {name: b}]",
+                "modalities: [{name: a, features.size: 3}, {name: b, features.size: 1}]\nfusion.level: early")
+                .replace("strategy: log_odds", "strategy: onnx\nonnx.model: " + dir.resolve("early.onnx"));
+        Path earlyConfig = dir.resolve("early.yaml");
+        Files.writeString(earlyConfig, early);
+        Files.writeString(dir.resolve("early.onnx"), ""); // the config wants a readable head; train writes it
+        assertThat(run("train", "--config", earlyConfig.toString(), "--data", train.toString(), "--level", "early",
+                "--hidden", "16", "--epochs", "60", "--dropout", "0.3", "--out", dir.resolve("early.onnx").toString())).isZero();
+        JsonNode side = new ObjectMapper().readTree(dir.resolve("early.json").toFile());
+        assertThat(side.path("level").asText()).isEqualTo("early");
+        assertThat(side.path("feature_sizes").toString()).isEqualTo("[3,1]");
+        assertThat(side.path("inputs").path("features").asInt()).isEqualTo(4);
+        assertThat(side.path("inputs").has("scores")).isFalse();
+
+        Path report = dir.resolve("report");
+        assertThat(run("evaluate", "--config", config.toString(), "--data", test.toString(), "--head",
+                dir.resolve("early.onnx").toString(), "--report", report.toString())).isZero();
+        Map<String, Double> bothPresent = new java.util.HashMap<>();
+        for (JsonNode row : new ObjectMapper().readTree(report.resolve("results.json").toFile()).path("rows")) {
+            if (row.path("present").size() == 2) {
+                bothPresent.put(row.path("strategy").asText(), row.path("accuracy").asDouble());
+            }
+        }
+        assertThat(bothPresent.get("early")).isGreaterThan(0.9);
+        assertThat(bothPresent.get("log_odds")).isLessThan(0.65);
+
+        // The early pipeline's strategy runs it on the concatenated features: signs agree, yes; differ, no.
+        try (FusionStrategy head = FusionStrategies.create(PipelineConfigLoader.load(earlyConfig, Map.of()))) {
+            assertThat(head.takesFeatures()).isTrue();
+            double[] same = head.fuse(new FusionInput(new double[][] {{}, {}}, new double[] {Double.NaN, Double.NaN},
+                    new float[][] {{1f, 0.5f, 0.5f}, {1f}})).probabilities();
+            double[] differ = head.fuse(new FusionInput(new double[][] {{}, {}}, new double[] {Double.NaN, Double.NaN},
+                    new float[][] {{1f, 0.5f, 0.5f}, {-1f}})).probabilities();
+            assertThat(same[0]).isGreaterThan(0.8);
+            assertThat(differ[0]).isLessThan(0.2);
+        }
+
+        // Data whose features are not the early config's sizes is refused, naming the modality.
+        Path wrong = dir.resolve("wrong.yaml");
+        Files.writeString(wrong, early.replace("features.size: 3", "features.size: 4"));
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertThat(cli.execute("train", "--config", wrong.toString(), "--data", train.toString(), "--level", "early",
+                "--out", dir.resolve("w.onnx").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("modality a has 3 features, but the config's features.size is 4");
     }
 }

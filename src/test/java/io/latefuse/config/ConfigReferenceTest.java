@@ -56,8 +56,8 @@ class ConfigReferenceTest {
     @Test
     void everyScalarKeyCanBeOverriddenFromTheEnvironment() {
         for (ConfigKeys.Key k : ConfigKeys.TOP_LEVEL) {
-            if (!k.scalar() || k.name().startsWith("onnx.")) {
-                continue; // the onnx keys need strategy onnx and a head file
+            if (!k.scalar() || k.name().startsWith("onnx.") || k.name().equals("fusion.level")) {
+                continue; // the onnx keys and the fusion levels past late need strategy onnx and a head file
             }
             String value = switch (k.name()) {
                 case "max.wait", "punctuation.interval", "late.retention", "event.time.max.future", "commit.interval",

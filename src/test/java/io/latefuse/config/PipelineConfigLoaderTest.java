@@ -33,7 +33,7 @@ class PipelineConfigLoaderTest {
         PipelineConfig c = PipelineConfigLoader.load(Path.of("config/ddsd.yaml"), Map.of());
         assertThat(c.modalityNames()).containsExactly("acoustic", "lexical", "prosody", "visual");
         assertThat(c.classes()).containsExactly("directed", "undirected");
-        assertThat(c.scoreTopics()).containsExactly("ddsd.scores.acoustic", "ddsd.scores.lexical",
+        assertThat(c.inputTopics()).containsExactly("ddsd.scores.acoustic", "ddsd.scores.lexical",
                 "ddsd.scores.prosody", "ddsd.scores.visual");
         assertThat(c.outputTopic()).isEqualTo("ddsd.fused");
         assertThat(c.deadLetterTopic()).isEqualTo("ddsd.dead-letters");
@@ -44,7 +44,7 @@ class PipelineConfigLoaderTest {
     @Test
     void defaultsApply() {
         PipelineConfig c = parse(MINIMAL);
-        assertThat(c.scoreTopics()).containsExactly("scores.audio", "custom.text");
+        assertThat(c.inputTopics()).containsExactly("scores.audio", "custom.text");
         assertThat(c.outputTopic()).isEqualTo("fused");
         assertThat(c.maxWait()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.deadlineClock()).isEqualTo(PipelineConfig.DeadlineClock.INPUT);

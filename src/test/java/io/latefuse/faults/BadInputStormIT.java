@@ -79,7 +79,7 @@ class BadInputStormIT {
                 max.wait: 5s
                 store.type: memory
                 strategy: onnx
-                onnx.input.embeddings: embeddings
+                fusion.level: hybrid
                 onnx.model: %s
                 """.formatted(head));
         try (var admin = env.admin()) {
@@ -88,14 +88,14 @@ class BadInputStormIT {
         RegistryConfig rc = RegistryConfig.of(env.registryUrl());
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         AvroSerializer<ModalityScore> avro = new AvroSerializer<>(registry, rc, false);
-        String acoustic = config.scoreTopics().get(0);
+        String acoustic = config.inputTopics().get(0);
 
         Random rnd = new Random(11);
         List<Send> sends = new ArrayList<>();
         for (int e = 0; e < 1_000; e++) {
             String id = "good-" + e;
             for (String m : MODALITIES) {
-                String topic = config.scoreTopics().get(config.modalityIndex(m));
+                String topic = config.inputTopics().get(config.modalityIndex(m));
                 sends.add(new Send(topic, bytes(id), avro.serialize(topic, score(id, m, List.of(0.7f, 0.3f))), null));
             }
         }
@@ -129,7 +129,7 @@ class BadInputStormIT {
                         List.of(0.6f, 0.4f), Instant.ofEpochMilli(Long.MAX_VALUE - 10), EMBEDDING)), "out_of_range");
                 case "missing_embedding" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
                         List.of(0.6f, 0.4f), Instant.now(), null)), "missing_embedding");
-                default -> new Send(config.scoreTopics().get(1), bytes(key), good, "modality_topic_mismatch");
+                default -> new Send(config.inputTopics().get(1), bytes(key), good, "modality_topic_mismatch");
             });
         }
         Collections.shuffle(sends, rnd);

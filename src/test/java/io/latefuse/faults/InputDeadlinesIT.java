@@ -75,7 +75,7 @@ class InputDeadlinesIT {
         int events = 5_000;
         RegistryConfig rc = RegistryConfig.of(env.registryUrl());
         try (SchemaRegistry registry = SchemaRegistry.connect(rc)) {
-            config.scoreTopics().forEach(t -> registry.register(t + "-value", ModalityScore.getClassSchema()));
+            config.inputTopics().forEach(t -> registry.register(t + "-value", ModalityScore.getClassSchema()));
         }
         try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20),

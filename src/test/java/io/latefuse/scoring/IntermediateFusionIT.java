@@ -122,7 +122,7 @@ class IntermediateFusionIT {
 
         // 2. The pipeline: the two scorers, and the fusion app serving the head.
         PipelineConfig config = env.pipeline("int", prefix, body + "strategy: onnx\nonnx.model: " + head
-                + "\nonnx.input.embeddings: embeddings\n");
+                + "\nfusion.level: intermediate\n");
         try (Admin admin = env.admin()) {
             List<NewTopic> topics = new ArrayList<>();
             for (PipelineConfig.ModalityConfig m : config.modalities()) {

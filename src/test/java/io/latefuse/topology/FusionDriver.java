@@ -1,6 +1,7 @@
 package io.latefuse.topology;
 
 import io.latefuse.avro.FusedPrediction;
+import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
@@ -62,11 +63,15 @@ final class FusionDriver implements AutoCloseable {
     final PipelineConfig config;
     final TopologyTestDriver driver;
     final Map<String, TestInputTopic<String, ModalityScore>> inputs = new HashMap<>();
+    /** Under early fusion, the features topics instead. */
+    final Map<String, TestInputTopic<String, ModalityFeatures>> featureInputs = new HashMap<>();
     final TestOutputTopic<String, FusedPrediction> output;
     final TestOutputTopic<byte[], byte[]> deadLetters;
     private final String scope;
     /** The registry serde the scores topics use; dead letters of held scores decode with it too. */
     final Serde<ModalityScore> scoreSerde;
+    /** The features topics' serde (early fusion); their dead letters decode with it. */
+    final Serde<ModalityFeatures> featuresSerde;
     /** The driver's wall clock, which {@link #advanceWall} moves. */
     private long wallMs = T0.toEpochMilli();
     /** How far the input is read: caught up, unless a test says a topic is behind. */
@@ -120,6 +125,7 @@ final class FusionDriver implements AutoCloseable {
         SchemaRegistry registry = SchemaRegistry.connect(rc);
         Serde<ModalityScore> scores = AvroSerdes.specific(ModalityScore.class, registry, rc);
         scoreSerde = scores;
+        featuresSerde = AvroSerdes.specific(ModalityFeatures.class, registry, rc);
         Serde<FusedPrediction> predictions = AvroSerdes.specific(FusedPrediction.class, registry, rc);
         Properties props = StreamsProperties.of(config);
         try {
@@ -128,10 +134,16 @@ final class FusionDriver implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores,
-                predictions, telemetry, progress),
+                featuresSerde, predictions, telemetry, progress),
                 props, T0);
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
-            inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0, Duration.ZERO));
+            if (config.fusionLevel() == io.latefuse.config.FusionLevel.EARLY) {
+                featureInputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(),
+                        featuresSerde.serializer(), T0, Duration.ZERO));
+            } else {
+                inputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(), scores.serializer(), T0,
+                        Duration.ZERO));
+            }
         }
         output = driver.createOutputTopic(config.outputTopic(), new StringDeserializer(), predictions.deserializer());
         deadLetters = driver.createOutputTopic(config.deadLetterTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -150,6 +162,11 @@ final class FusionDriver implements AutoCloseable {
     /** Sends a score stamped with the driver's wall clock, as a LogAppendTime topic stamps it when it is written. */
     void send(ModalityScore s) {
         inputs.get(s.getModality()).pipeInput(s.getEventId(), s, Instant.ofEpochMilli(wallMs));
+    }
+
+    /** Sends a features record (early fusion), stamped with the driver's wall clock. */
+    void send(ModalityFeatures f) {
+        featureInputs.get(f.getModality()).pipeInput(f.getEventId(), f, Instant.ofEpochMilli(wallMs));
     }
 
     void send(String topicOfModality, String key, ModalityScore s) {

@@ -278,7 +278,7 @@ class FusionHardeningTest {
         OnnxGraphs.write(OnnxGraphs.embeddingHead("scores", "mask", "embeddings", "probabilities", n, c, e, w,
                 new float[c]), model);
         try (FusionDriver d = new FusionDriver("strategy: onnx\nonnx.model: " + model
-                + "\nonnx.input.embeddings: embeddings\n")) {
+                + "\nfusion.level: hybrid\n")) {
             for (String m : List.of("acoustic", "lexical", "prosody")) {
                 ModalityScore s = score("e1", m, 0.9f);
                 s.setEmbedding(List.of(0.1f, 0.2f, 0.3f));

@@ -96,7 +96,7 @@ class FusionIT {
         try (Admin admin = env.admin()) {
             // 4 score topics with 3 partitions each; the preflight creates the output and dead-letter topics.
             List<NewTopic> topics = new ArrayList<>();
-            config.scoreTopics().forEach(t -> topics.add(new NewTopic(t, 3, (short) 1)));
+            config.inputTopics().forEach(t -> topics.add(new NewTopic(t, 3, (short) 1)));
             admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
             assertThat(TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1))).isEqualTo(3);
         }
@@ -127,7 +127,7 @@ class FusionIT {
             // Scorers register their schema when they start, not on an event's critical path: a cold registry
             // can take a second per subject, longer than max.wait.
             try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))) {
-                config.scoreTopics().forEach(t -> registry.register(t + "-value", ModalityScore.getClassSchema()));
+                config.inputTopics().forEach(t -> registry.register(t + "-value", ModalityScore.getClassSchema()));
             }
             Map<String, Long> firstSend = new HashMap<>();
             try (KafkaProducer<String, ModalityScore> producer = scoreProducer()) {
@@ -135,7 +135,7 @@ class FusionIT {
                 // coordinator answering CONCURRENT_TRANSACTIONS while it completes the previous commit) can block
                 // the stream thread for more than max.wait, which would rightly degrade the events then pending.
                 for (String m : List.of("acoustic", "lexical", "prosody")) {
-                    producer.send(new ProducerRecord<>(config.scoreTopics().get(config.modalityIndex(m)), "warm-up",
+                    producer.send(new ProducerRecord<>(config.inputTopics().get(config.modalityIndex(m)), "warm-up",
                             FusionDriver.score("warm-up", m, 0.5f, Instant.now())));
                 }
                 producer.flush();
@@ -222,7 +222,7 @@ class FusionIT {
         try (Admin admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(1), Optional.of((short) 1));
         }
-        String acoustic = config.scoreTopics().get(0);
+        String acoustic = config.inputTopics().get(0);
         try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString(),
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100"))) {
             app.start();
@@ -249,7 +249,7 @@ class FusionIT {
             // A good event afterwards still comes through.
             try (KafkaProducer<String, ModalityScore> producer = scoreProducer()) {
                 for (String m : List.of("acoustic", "lexical", "prosody")) {
-                    producer.send(new ProducerRecord<>(config.scoreTopics().get(config.modalityIndex(m)), "ok",
+                    producer.send(new ProducerRecord<>(config.inputTopics().get(config.modalityIndex(m)), "ok",
                             FusionDriver.score("ok", m, 0.9f)));
                 }
             }
@@ -282,20 +282,20 @@ class FusionIT {
         PipelineConfig config = config(freshPrefix());
         try (Admin admin = env.admin()) {
             List<NewTopic> topics = new ArrayList<>();
-            for (int i = 0; i < config.scoreTopics().size(); i++) {
-                topics.add(new NewTopic(config.scoreTopics().get(i), i == 2 ? 2 : 3, (short) 1));
+            for (int i = 0; i < config.inputTopics().size(); i++) {
+                topics.add(new NewTopic(config.inputTopics().get(i), i == 2 ? 2 : 3, (short) 1));
             }
             admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
             assertThatThrownBy(() -> TopicPreflight.check(admin, config, true, Optional.empty(), Optional.empty()))
                     .isInstanceOf(TopicPreflight.TopicCheckException.class)
-                    .hasMessageContaining(config.scoreTopics().get(0) + ": 3 partitions")
-                    .hasMessageContaining(config.scoreTopics().get(2) + ": 2 partitions")
-                    .hasMessageContaining(config.scoreTopics().get(3) + ": 3 partitions");
+                    .hasMessageContaining(config.inputTopics().get(0) + ": 3 partitions")
+                    .hasMessageContaining(config.inputTopics().get(2) + ": 2 partitions")
+                    .hasMessageContaining(config.inputTopics().get(3) + ": 3 partitions");
         }
         PipelineConfig missing = config(freshPrefix());
         try (Admin admin = env.admin()) {
             assertThatThrownBy(() -> TopicPreflight.check(admin, missing, false, Optional.empty(), Optional.empty()))
-                    .hasMessageContaining("Missing topics").hasMessageContaining(missing.scoreTopics().get(0))
+                    .hasMessageContaining("Missing topics").hasMessageContaining(missing.inputTopics().get(0))
                     .hasMessageContaining("--create-topics");
         }
     }

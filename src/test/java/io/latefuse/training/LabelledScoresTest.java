@@ -149,9 +149,9 @@ class LabelledScoresTest {
         Path f = dir.resolve("train.avro");
         try (DataFileWriter<LabelledModalityScore> w = new DataFileWriter<>(new SpecificDatumWriter<>(LabelledModalityScore.class))) {
             w.create(LabelledModalityScore.getClassSchema(), f.toFile());
-            w.append(new LabelledModalityScore("directed", score("u1", "acoustic", List.of(0.8f, 0.2f), ScoreType.PROBABILITY)));
-            w.append(new LabelledModalityScore("directed", score("u1", "visual", List.of(2f, 0f), ScoreType.LOGIT)));
-            w.append(new LabelledModalityScore("undirected", score("u2", "lexical", List.of(0.3f, 0.7f), ScoreType.PROBABILITY)));
+            w.append(new LabelledModalityScore("directed", score("u1", "acoustic", List.of(0.8f, 0.2f), ScoreType.PROBABILITY), null));
+            w.append(new LabelledModalityScore("directed", score("u1", "visual", List.of(2f, 0f), ScoreType.LOGIT), null));
+            w.append(new LabelledModalityScore("undirected", score("u2", "lexical", List.of(0.3f, 0.7f), ScoreType.PROBABILITY), null));
         }
         List<LabelledScores.Event> events = LabelledScores.read(f, DDSD);
         assertThat(events).hasSize(2);
