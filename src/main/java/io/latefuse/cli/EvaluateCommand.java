@@ -89,7 +89,8 @@ public final class EvaluateCommand implements Callable<Integer> {
                 }
             }
             List<Evaluation.Row> rows = Evaluation.run(cfg, events, strategies);
-            EvaluationReport r = new EvaluationReport(title, rows, cfg.numModalities(), dropout);
+            EvaluationReport r = new EvaluationReport(title, rows, cfg.numModalities(), dropout,
+                    io.latefuse.training.LevelCost.measure(cfg, events, strategies));
             stdout.print(r.markdown());
             if (report != null) {
                 r.write(report);

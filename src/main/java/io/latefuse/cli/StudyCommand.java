@@ -38,17 +38,23 @@ final class StudyCommand implements Runnable {
     record Head(String name, Path data, List<String> flags) {}
 
     /**
-     * The heads both studies train: late heads with and without dropout and a hybrid head on {@code validation}
-     * (they read scores), intermediate heads with and without dropout on {@code embeddingsData}, MLPs of
-     * {@code hidden} units trained for {@code epochs}.
+     * The heads the studies train, each with and without dropout: late and hybrid heads on {@code validation} (they
+     * read scores), intermediate heads on {@code embeddingsData}, and, where the data has features
+     * ({@code featuresData} not null), early heads on it; MLPs of {@code hidden} units trained for {@code epochs}.
      */
-    static List<Head> heads(Path validation, Path embeddingsData, int hidden, int epochs) {
+    static List<Head> heads(Path validation, Path embeddingsData, Path featuresData, int hidden, int epochs) {
         List<String> mlp = List.of("--hidden", Integer.toString(hidden), "--epochs", Integer.toString(epochs));
-        return List.of(new Head("head-no-dropout", validation, List.of("--dropout", "0")),
+        List<Head> heads = new ArrayList<>(List.of(new Head("head-no-dropout", validation, List.of("--dropout", "0")),
                 new Head("head-dropout", validation, List.of("--dropout", "0.5")),
                 new Head("intermediate-no-dropout", embeddingsData, flags("intermediate", "0", mlp)),
                 new Head("intermediate-dropout", embeddingsData, flags("intermediate", "0.5", mlp)),
-                new Head("hybrid-dropout", validation, flags("hybrid", "0.5", mlp)));
+                new Head("hybrid-no-dropout", validation, flags("hybrid", "0", mlp)),
+                new Head("hybrid-dropout", validation, flags("hybrid", "0.5", mlp))));
+        if (featuresData != null) {
+            heads.add(new Head("early-no-dropout", featuresData, flags("early", "0", mlp)));
+            heads.add(new Head("early-dropout", featuresData, flags("early", "0.5", mlp)));
+        }
+        return heads;
     }
 
     private static List<String> flags(String level, String dropout, List<String> mlp) {
@@ -116,7 +122,8 @@ final class StudyCommand implements Runnable {
             LabelledScores.write(trainAndVal, cfg, both);
             // The test split as the scorers' input, for `produce --features` (README, "The digits walkthrough").
             FeatureRows.write(out.resolve("test-features.csv"), DigitsStudy.features(cfg, split.test()));
-            return trainAndEvaluate(config, heads(val, trainAndVal, 64, 200), test, out, seed,
+            // The early heads read the raw pixels, which no model was fitted to either.
+            return trainAndEvaluate(config, heads(val, trainAndVal, trainAndVal, 64, 200), test, out, seed,
                     "UCI digits, four quadrant views (test split)");
         }
     }
@@ -151,7 +158,8 @@ final class StudyCommand implements Runnable {
             LabelledScores.write(test, cfg, new SyntheticDdsd(seed + 1).labelledWithEmbeddings(events, DDSD_EMBEDDING));
             System.out.printf("Synthetic DDSD: %d validation and %d test utterances (seeds %d and %d)%n", events, events,
                     seed, seed + 1);
-            return trainAndEvaluate(config, heads(val, val, 32, 100), test, out, seed, "Synthetic DDSD (test stream)");
+            // The synthetic stream has no raw features, so no early heads.
+            return trainAndEvaluate(config, heads(val, val, null, 32, 100), test, out, seed, "Synthetic DDSD (test stream)");
         }
     }
 }

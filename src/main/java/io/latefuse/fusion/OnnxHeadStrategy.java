@@ -36,6 +36,7 @@ public final class OnnxHeadStrategy implements FusionStrategy {
     /** Early fusion: where each modality's features start in the features input, and its width (0: no features). */
     private final int[] featureOffsets;
     private final int featuresWidth;
+    private final FusionLevel level;
 
     /**
      * A late, intermediate or hybrid head, told apart by its inputs: scores and mask (late), embeddings and mask
@@ -63,6 +64,7 @@ public final class OnnxHeadStrategy implements FusionStrategy {
         this.head = head;
         this.n = modalities;
         this.c = classes;
+        this.level = level;
         this.takesScores = level.takesScores();
         boolean hasScores = model.inputs().containsKey(head.scoresInput());
         if (level == FusionLevel.INTERMEDIATE && hasScores) {
@@ -148,6 +150,11 @@ public final class OnnxHeadStrategy implements FusionStrategy {
     @Override
     public OptionalInt embeddingSize() {
         return embeddingSize == 0 ? OptionalInt.empty() : OptionalInt.of(embeddingSize);
+    }
+
+    /** What the head fuses. */
+    public FusionLevel level() {
+        return level;
     }
 
     @Override

@@ -128,20 +128,28 @@ public final class DigitsStudy {
         return file;
     }
 
-    /** Scores {@code images} with each quadrant's ONNX model through the production scorer: scores and embeddings. */
+    /**
+     * Scores {@code images} with each quadrant's ONNX model through the production scorer: scores and embeddings; and
+     * each quadrant's raw pixels (0 to 16, as the data gives them) as its features, for early fusion.
+     */
     public static List<LabelledScores.Event> score(PipelineConfig config, List<Path> models, List<Image> images) {
         float[][][] scores = new float[images.size()][VIEWS][];
         float[][][] embeddings = new float[images.size()][VIEWS][];
+        float[][][] features = new float[images.size()][VIEWS][];
         for (int q = 0; q < VIEWS; q++) {
             String modality = config.modalityNames().get(q);
             try (ModalityScorer scorer = ModalityScorer.load(modality, models.get(q), CLASSES, ScoreType.PROBABILITY,
                     EMBEDDING_OUTPUT, PIXELS)) {
                 List<ModalityFeatures> batch = new ArrayList<>();
-                for (Image img : images) {
+                for (int i = 0; i < images.size(); i++) {
+                    Image img = images.get(i);
                     List<Float> v = new ArrayList<>();
-                    for (float f : view(img, q)) {
-                        v.add(f);
+                    float[] raw = view(img, q);
+                    for (int k = 0; k < raw.length; k++) {
+                        v.add(raw[k]);
+                        raw[k] *= 16f;
                     }
+                    features[i][q] = raw;
                     batch.add(ModalityFeatures.newBuilder().setEventId(img.id()).setModality(modality).setValues(v)
                             .setEventTime(Instant.EPOCH).build());
                 }
@@ -164,7 +172,8 @@ public final class DigitsStudy {
         }
         List<LabelledScores.Event> events = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            events.add(new LabelledScores.Event(images.get(i).id(), images.get(i).label(), scores[i], embeddings[i]));
+            events.add(new LabelledScores.Event(images.get(i).id(), images.get(i).label(), scores[i], embeddings[i],
+                    features[i]));
         }
         return events;
     }

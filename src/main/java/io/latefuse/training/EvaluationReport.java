@@ -24,9 +24,17 @@ public final class EvaluationReport {
     private final List<Evaluation.Row> rows;
     private final int modalities;
     private final Map<String, Double> headDropout;
+    private final List<LevelCost.Cost> costs;
 
     /** @param headDropout each learned head's training dropout, by strategy name */
     public EvaluationReport(String title, List<Evaluation.Row> rows, int modalities, Map<String, Double> headDropout) {
+        this(title, rows, modalities, headDropout, List.of());
+    }
+
+    /** @param costs what each strategy costs per event, reported after the table (none: no such section) */
+    public EvaluationReport(String title, List<Evaluation.Row> rows, int modalities, Map<String, Double> headDropout,
+                            List<LevelCost.Cost> costs) {
+        this.costs = costs;
         this.title = title;
         this.rows = rows;
         this.modalities = modalities;
@@ -52,6 +60,16 @@ public final class EvaluationReport {
         }
         sb.append('\n');
         checks().forEach(c -> sb.append("- ").append(c).append('\n'));
+        if (!costs.isEmpty()) {
+            sb.append("\nCost per event (values read, in the registry wire format, with every present modality; one event "
+                    + "fused alone, median, on this machine):\n\n| strategy | level | bytes per event | µs per event |\n"
+                    + "|---|---|---:|---:|\n");
+            for (LevelCost.Cost c : costs) {
+                sb.append("| ").append(c.strategy()).append(" | ").append(c.level().code()).append(" | ")
+                        .append(String.format(Locale.ROOT, "%.0f", c.bytesPerEvent())).append(" | ")
+                        .append(String.format(Locale.ROOT, "%.1f", c.microsPerEvent())).append(" |\n");
+            }
+        }
         return sb.toString();
     }
 
@@ -117,6 +135,11 @@ public final class EvaluationReport {
             if (!Double.isNaN(r.auc())) {
                 o.put("roc_auc", r.auc()).put("eer", r.eer()).put("fa_at_fr_10", r.faAtFr10());
             }
+        }
+        ArrayNode cost = root.putArray("costs");
+        for (LevelCost.Cost c : costs) {
+            cost.addObject().put("strategy", c.strategy()).put("level", c.level().code())
+                    .put("bytes_per_event", c.bytesPerEvent()).put("micros_per_event", c.microsPerEvent());
         }
         ArrayNode checks = root.putArray("checks");
         checks().forEach(checks::add);

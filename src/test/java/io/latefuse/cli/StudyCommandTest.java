@@ -27,9 +27,11 @@ class StudyCommandTest {
                 .contains("| modalities present | n | strategy | accuracy |").contains("Mean accuracy over the 14 subsets");
 
         JsonNode results = new ObjectMapper().readTree(dir.resolve("report/results.json").toFile());
-        // 2^4 - 1 subsets x (weighted_mean, log_odds, vote, two late heads, two intermediate heads, a hybrid head)
-        assertThat(results.path("rows")).hasSize(15 * 8);
-        assertThat(results.path("checks")).hasSize(3); // dropout against none, late and intermediate; fusion against one
+        // 2^4 - 1 subsets x (weighted_mean, log_odds, vote, and late, intermediate, hybrid and early heads with and
+        // without dropout)
+        assertThat(results.path("rows")).hasSize(15 * 11);
+        assertThat(results.path("checks")).hasSize(5); // dropout against none at each level; fusion against one
+        assertThat(results.path("costs")).hasSize(11);
         java.util.Map<String, Double> allFour = new java.util.HashMap<>();
         java.util.Map<String, Double> missingOne = new java.util.HashMap<>();
         for (JsonNode row : results.path("rows")) {
@@ -45,6 +47,9 @@ class StudyCommandTest {
         assertThat(allFour.get("intermediate-dropout")).isGreaterThanOrEqualTo(allFour.get("log_odds") + 0.02);
         assertThat(missingOne.get("intermediate-dropout")).isGreaterThan(missingOne.get("log_odds"))
                 .isGreaterThan(missingOne.get("intermediate-no-dropout"));
+        // docs/EVALUATION.md: early fusion over the raw pixels, too, needs dropout to survive a missing quadrant.
+        assertThat(missingOne.get("early-dropout")).isGreaterThan(missingOne.get("early-no-dropout") + 0.2);
+        assertThat(allFour.get("early-no-dropout")).isGreaterThan(allFour.get("log_odds"));
         for (JsonNode row : results.path("rows")) {
             assertThat(row.path("n").asInt()).isPositive();
             assertThat(row.path("accuracy").asDouble()).isBetween(0.0, 1.0);

@@ -192,6 +192,16 @@ class TrainLevelsTest {
         }
         assertThat(bothPresent.get("early")).isGreaterThan(0.9);
         assertThat(bothPresent.get("log_odds")).isLessThan(0.65);
+        // The cost of each level: an early event is two ModalityFeatures records (3 + 1 floats), a late one two
+        // ModalityScore records (2 floats each, with their model names): each 5 header bytes and its Avro body.
+        Map<String, JsonNode> costs = new java.util.HashMap<>();
+        new ObjectMapper().readTree(report.resolve("results.json").toFile()).path("costs")
+                .forEach(c -> costs.put(c.path("strategy").asText(), c));
+        assertThat(costs.get("early").path("level").asText()).isEqualTo("early");
+        assertThat(costs.get("log_odds").path("level").asText()).isEqualTo("late");
+        // early: per event 2 x (5 + "eN" + modality + 3 or 1 floats + time); exact sizes depend on the ids' lengths
+        assertThat(costs.get("early").path("bytes_per_event").asDouble()).isBetween(2 * 5 + 16.0 + 4 * 4, 70.0);
+        assertThat(costs.get("early").path("micros_per_event").asDouble()).isPositive();
 
         // The early pipeline's strategy runs it on the concatenated features: signs agree, yes; differ, no.
         try (FusionStrategy head = FusionStrategies.create(PipelineConfigLoader.load(earlyConfig, Map.of()))) {
