@@ -113,19 +113,26 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         int reps = by.values().stream().mapToInt(List::size).max().orElse(0);
         md.append("### Backlog: events fused per second of wall time, median (min-max) of ").append(reps)
                 .append(reps == 1 ? " run" : " interleaved runs").append("\n\n");
-        md.append("| variant | events/s | × passthrough | × serde-passthrough | × DSL (same store, guarantee) | correct, every run |\n");
-        md.append("|---|---:|---:|---:|---:|---:|\n");
+        boolean embeddings = by.keySet().stream().anyMatch(n -> n.contains(" E="));
+        md.append("| variant | events/s | × passthrough | × serde-passthrough | × DSL (same store, guarantee) | correct, every run |")
+                .append(embeddings ? " × scores only |" : "").append('\n');
+        md.append("|---|---:|---:|---:|---:|---:|").append(embeddings ? "---:|" : "").append('\n');
         by.forEach((name, runs) -> {
             String g = BenchSummary.guarantee(name);
             String dsl = name.startsWith("latefuse-") ? "dsl-" + name.substring("latefuse-".length()) : null;
             int correct = runs.stream().mapToInt(VariantResult::correct).min().orElse(0);
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", name,
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |", name,
                     BenchSummary.of(runs, VariantResult::eventsPerSecond).format("%,.0f"),
                     ratio(backlog, name, "passthrough" + g, VariantResult::eventsPerSecond),
                     ratio(backlog, name, "serde-passthrough" + g, VariantResult::eventsPerSecond),
                     dsl == null ? "–" : ratio(backlog, name, dsl, VariantResult::eventsPerSecond),
                     correct == runs.get(0).events() ? "all " + String.format(Locale.ROOT, "%,d", correct)
                             : String.format(Locale.ROOT, "%,d / %,d at worst", correct, runs.get(0).events())));
+            if (embeddings) {
+                md.append(' ').append(name.contains(" E=")
+                        ? ratio(backlog, name, withoutEmbeddings(name), VariantResult::eventsPerSecond) : "–").append(" |");
+            }
+            md.append('\n');
         });
         md.append('\n');
     }
@@ -135,18 +142,30 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         int reps = by.values().stream().mapToInt(List::size).max().orElse(0);
         md.append("### Live: wait from the append of an event's last on-time score to the append of its answer (ms), "
                 + "median (min-max) of ").append(reps).append(reps == 1 ? " run" : " interleaved runs").append("\n\n");
-        md.append("| variant | complete p50 | complete p99 | partial p50 | partial p99 | correct, worst run | revisions |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        boolean embeddings = by.keySet().stream().anyMatch(n -> n.contains(" E="));
+        md.append("| variant | complete p50 | complete p99 | partial p50 | partial p99 | correct, worst run | revisions |")
+                .append(embeddings ? " complete p99 × scores only |" : "").append('\n');
+        md.append("|---|---:|---:|---:|---:|---:|---:|").append(embeddings ? "---:|" : "").append('\n');
         by.forEach((name, runs) -> {
             VariantResult worst = runs.stream().min(java.util.Comparator.comparingInt(VariantResult::correct)).orElseThrow();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %,d / %,d | %s |%n", name,
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %,d / %,d | %s |", name,
                     BenchSummary.of(runs, r -> r.completeWait().p50()).format("%.0f"),
                     BenchSummary.of(runs, r -> r.completeWait().p99()).format("%.0f"),
                     runs.get(0).partialWait().count() == 0 ? "–" : BenchSummary.of(runs, r -> r.partialWait().p50()).format("%.0f"),
                     runs.get(0).partialWait().count() == 0 ? "–" : BenchSummary.of(runs, r -> r.partialWait().p99()).format("%.0f"),
                     worst.correct(), worst.events(), BenchSummary.of(runs, r -> r.revisions()).format("%.0f")));
+            if (embeddings) {
+                md.append(' ').append(name.contains(" E=")
+                        ? ratio(live, name, withoutEmbeddings(name), r -> r.completeWait().p99()) : "–").append(" |");
+            }
+            md.append('\n');
         });
         md.append('\n');
+    }
+
+    /** "latefuse-rocksdb-eos E=64" -> "latefuse-rocksdb-eos": the same variant on scores only. */
+    private static String withoutEmbeddings(String name) {
+        return name.replaceFirst(" E=\\d+", "");
     }
 
     private static String ratio(List<VariantResult> runs, String a, String b,

@@ -88,13 +88,29 @@ public final class BenchRunner implements AutoCloseable {
      * alike, and ratios taken within a repetition cancel it.
      */
     public List<VariantResult> backlog(List<Variant> variants, BenchWorkload workload, int repeat) throws Exception {
-        List<String> inputs = createScoreTopics("backlog", workload);
-        long t = System.nanoTime();
-        try (BenchProducer p = producer(workload, inputs)) {
-            p.backlog();
+        return backlog(variants, java.util.Map.of("", workload), repeat);
+    }
+
+    /**
+     * As {@link #backlog(List, BenchWorkload, int)} for several workloads, each under its tag (its results are named
+     * variant + tag): each is produced once, and the runs interleave, every workload's variants in each repetition.
+     */
+    public List<VariantResult> backlog(List<Variant> variants, java.util.Map<String, BenchWorkload> workloads, int repeat)
+            throws Exception {
+        java.util.Map<String, List<String>> inputsByTag = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, BenchWorkload> tagged : workloads.entrySet()) {
+            BenchWorkload workload = tagged.getValue();
+            List<String> inputs = createScoreTopics("backlog" + tagged.getKey().replaceAll("[^A-Za-z0-9]", ""), workload);
+            inputsByTag.put(tagged.getKey(), inputs);
+            long t = System.nanoTime();
+            try (BenchProducer p = producer(workload, inputs)) {
+                p.backlog();
+            }
+            log.printf(Locale.ROOT, "backlog%s: produced %,d events (%,d records) in %.1f s%n", tagged.getKey(),
+                    workload.events(), records(workload), (System.nanoTime() - t) / 1e9);
         }
-        log.printf(Locale.ROOT, "backlog: produced %,d events (%,d records) in %.1f s%n", workload.events(),
-                records(workload), (System.nanoTime() - t) / 1e9);
+        BenchWorkload workload = workloads.values().iterator().next();
+        List<String> inputs = inputsByTag.values().iterator().next();
         // One unmeasured pass of each kind first: the first app in a cold JVM runs interpreted code, loads
         // RocksDB and registers schemas, and would make whichever variant comes first look slow.
         for (Variant.Kind kind : settings.warmup() ? Variant.Kind.values() : new Variant.Kind[0]) {
@@ -104,8 +120,11 @@ public final class BenchRunner implements AutoCloseable {
         }
         List<VariantResult> results = new ArrayList<>();
         for (int rep = 1; rep <= repeat; rep++) {
-            for (Variant v : variants) {
-                results.add(run(v, workload, inputs, null, 0, false, "input", "", rep));
+            for (java.util.Map.Entry<String, BenchWorkload> tagged : workloads.entrySet()) {
+                for (Variant v : variants) {
+                    results.add(run(v, tagged.getValue(), inputsByTag.get(tagged.getKey()), null, 0, false, "input",
+                            tagged.getKey(), rep));
+                }
             }
         }
         return results;

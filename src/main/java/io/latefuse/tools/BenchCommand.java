@@ -110,6 +110,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--kafka", description = "A Kafka or Streams property for every variant, key=value (repeatable), e.g. producer.linger.ms=100.")
     Map<String, String> kafkaProps = new LinkedHashMap<>();
 
+    @Option(names = "--embedding-sizes", split = ",", defaultValue = "0", description = "Backlog and live: run the "
+            + "workload with each of these embedding lengths E per score (0: scores only), interleaved within each "
+            + "repetition; results are named variant E=..., and the settings give each one's bytes per event "
+            + "(default ${DEFAULT-VALUE}).")
+    List<Integer> embeddingSizes;
+
     @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -120,6 +126,10 @@ public final class BenchCommand implements Callable<Integer> {
     Path apicurioDir;
 
     private final PrintStream log = System.out;
+
+    private static String embeddingTag(int e) {
+        return e == 0 ? "" : " E=" + e;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -142,6 +152,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (partitions <= 0) problems.add("--partitions = " + partitions + ": must be greater than 0");
         if (threads < 1 || threads > 16) problems.add("--threads = " + threads + ": must be 1 to 16");
         if (instances < 1 || instances > 8) problems.add("--instances = " + instances + ": must be 1 to 8");
+        for (int e : embeddingSizes) {
+            if (e < 0 || e > 4096) problems.add("--embedding-sizes: " + e + " must be 0 to 4096");
+        }
         if (missing < 0 || late < 0 || missing + late > 1) {
             problems.add("--missing = " + missing + ", --late = " + late + ": each at least 0, together at most 1");
         }
@@ -190,24 +203,30 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
             if (mode == Mode.BACKLOG || mode == Mode.BOTH) {
+                Map<String, BenchWorkload> workloads = new LinkedHashMap<>();
+                for (int e : embeddingSizes) {
+                    workloads.put(embeddingTag(e), new BenchWorkload(events, names, 0, 0, seed, e));
+                }
                 if (profile) {
                     try (HotPathProfile recording = HotPathProfile.start(out.resolve("profile.jfr"))) {
-                        backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed), repeat);
+                        backlog = runner.backlog(selected, workloads, repeat);
                         profiles = recording.summarize(selected.stream().map(Variant::name).toList(), "backlog", 12);
                     }
                 } else {
-                    backlog = runner.backlog(selected, new BenchWorkload(events, names, 0, 0, seed), repeat);
+                    backlog = runner.backlog(selected, workloads, repeat);
                 }
             }
             if (mode == Mode.LIVE || mode == Mode.BOTH) {
                 int warmupEvents = (int) Math.round(rate * warmupSeconds);
                 int liveEvents = warmupEvents + (int) Math.max(1, Math.round(rate * liveSeconds));
-                BenchWorkload workload = new BenchWorkload(liveEvents, names, missing, late, seed);
                 live = new ArrayList<>();
                 for (int r = 1; r <= repeat; r++) {
                     for (String clock : clocks) {
-                        String tag = clock.equals("input") ? "" : " @" + clock;
-                        live.addAll(runner.live(selected, workload, rate, warmupEvents, clock, tag, r));
+                        for (int e : embeddingSizes) {
+                            String tag = (clock.equals("input") ? "" : " @" + clock) + embeddingTag(e);
+                            live.addAll(runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed, e),
+                                    rate, warmupEvents, clock, tag, r));
+                        }
                     }
                 }
             }
@@ -225,6 +244,20 @@ public final class BenchCommand implements Callable<Integer> {
                         + ", session timeout 6 s; each app its own JVM (-Xmx512m)");
             }
             settings.put("strategy", strategy);
+            if (!embeddingSizes.equals(List.of(0))) {
+                Map<String, String> bytes = new LinkedHashMap<>();
+                io.latefuse.registry.RegistryConfig rc = io.latefuse.registry.RegistryConfig.of(registry.url());
+                try (io.latefuse.registry.SchemaRegistry sr = io.latefuse.registry.SchemaRegistry.connect(rc)) {
+                    io.latefuse.registry.AvroSerializer<io.latefuse.avro.ModalityScore> values =
+                            new io.latefuse.registry.AvroSerializer<>(sr, rc, false);
+                    for (int e : embeddingSizes) {
+                        bytes.put("E=" + e, String.format(Locale.ROOT, "%.0f",
+                                new BenchWorkload(1000, names, missing, late, seed, e).wireBytesPerEvent(values,
+                                        "bench-bytes", 1000)));
+                    }
+                }
+                settings.put("embedding floats per modality (E); key and value bytes per event on the wire, live workload", bytes);
+            }
             settings.put("stream threads per instance", threads);
             settings.put("instances", instances);
             settings.put("repetitions", mode == Mode.RESTART || mode == Mode.MEMORY ? 1 : repeat);

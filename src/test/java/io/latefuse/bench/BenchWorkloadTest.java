@@ -29,6 +29,31 @@ class BenchWorkloadTest {
     }
 
     @Test
+    void withAnEmbeddingSizeEveryScoreCarriesThatManySeededFloats_andEachCostsFourBytesOnTheWire() {
+        BenchWorkload scores = new BenchWorkload(1_000, THREE, 0, 0, 1);
+        BenchWorkload e64 = new BenchWorkload(1_000, THREE, 0, 0, 1, 64);
+        assertThat(scores.score(scores.plan(3), 1, 42L).getEmbedding()).isNull();
+        assertThat(e64.score(e64.plan(3), 1, 42L).getEmbedding()).hasSize(64)
+                .isEqualTo(e64.score(e64.plan(3), 1, 42L).getEmbedding())
+                .isNotEqualTo(e64.score(e64.plan(3), 2, 42L).getEmbedding());
+        // Plain Avro (no registry header) keeps the arithmetic exact: per score, the union branch, the array's block
+        // count and end (3 bytes for 64 items) and 64 floats.
+        org.apache.kafka.common.serialization.Serializer<io.latefuse.avro.ModalityScore> avro = (topic, s) -> {
+            try {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                org.apache.avro.io.BinaryEncoder enc = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+                new org.apache.avro.specific.SpecificDatumWriter<>(io.latefuse.avro.ModalityScore.class).write(s, enc);
+                enc.flush();
+                return out.toByteArray();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        assertThat(e64.wireBytesPerEvent(avro, "t", 100) - scores.wireBytesPerEvent(avro, "t", 100))
+                .isEqualTo(3 * (64 * 4 + 1 + 2));
+    }
+
+    @Test
     void aWorkloadWithoutMissingOrLateSendsEverything() {
         BenchWorkload w = new BenchWorkload(1_000, THREE, 0, 0, 1);
         for (int e = 0; e < w.events(); e++) {
