@@ -123,6 +123,23 @@ class MainTest {
         cli.setErr(new PrintWriter(err));
         assertThat(cli.execute("run", "--config", cfg.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("input 'scores'").contains("scores: float[?, 6]").contains("mask: float[?, 3]");
+
+        // The same late head under an early config: it takes scores, which early fusion does not feed.
+        java.nio.file.Path early = dir.resolve("early.yaml");
+        java.nio.file.Files.writeString(early, """
+                application.id: early
+                bootstrap.servers: localhost:9092
+                schema.registry.url: http://localhost:8081
+                classes: [directed, undirected]
+                fusion.level: early
+                strategy: onnx
+                onnx.model: %s
+                modalities: [{name: a, features.size: 2}, {name: b, features.size: 2}, {name: c, features.size: 2}]
+                """.formatted(head));
+        err.getBuffer().setLength(0);
+        assertThat(cli.execute("run", "--config", early.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("takes scores (input 'scores'), but fusion.level is early")
+                .contains("The model has inputs [").contains("scores: float[?, 6]");
     }
 
     @Test
