@@ -48,9 +48,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A storm of bad input: about 10% garbage records of every kind (among them event times far ahead of the broker's
- * clock and scores without the embedding the head takes), interleaved with good ones, on the real broker and
- * registry. The app keeps running, every good event gets exactly one prediction, and the dead-letter topic holds
- * exactly the bad records, each with its reason.
+ * clock, and scores without the embedding the head takes, with one too short, or with a NaN in it), interleaved
+ * with good ones, on the real broker and registry. The app keeps running, every good event gets exactly one
+ * prediction, and the dead-letter topic holds exactly the bad records, each with its reason.
  */
 @ExtendWith(RealKafka.class)
 class BadInputStormIT {
@@ -99,10 +99,10 @@ class BadInputStormIT {
                 sends.add(new Send(topic, bytes(id), avro.serialize(topic, score(id, m, List.of(0.7f, 0.3f))), null));
             }
         }
-        // About 10% bad records (330 of 3,330), a third of each kind's share.
+        // About 10% bad records (330 of 3,330), the kinds in turn.
         String[] kinds = {"wrong_magic", "truncated", "unknown_id", "key_mismatch", "unknown_modality", "wrong_length",
                 "not_finite", "out_of_range", "missing_value", "modality_topic_mismatch", "corrupt_body",
-                "future_time", "overflow_time", "missing_embedding"};
+                "future_time", "overflow_time", "missing_embedding", "embedding_length", "embedding_nan"};
         for (int b = 0; b < 330; b++) {
             String kind = kinds[b % kinds.length];
             String key = "bad-" + kind + "-" + b;
@@ -129,6 +129,14 @@ class BadInputStormIT {
                         List.of(0.6f, 0.4f), Instant.ofEpochMilli(Long.MAX_VALUE - 10), EMBEDDING)), "out_of_range");
                 case "missing_embedding" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
                         List.of(0.6f, 0.4f), Instant.now(), null)), "missing_embedding");
+                case "embedding_length" -> new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
+                        List.of(0.6f, 0.4f), Instant.now(), EMBEDDING.subList(1, EMBEDDING.size()))), "wrong_length");
+                case "embedding_nan" -> {
+                    List<Float> nan = new java.util.ArrayList<>(EMBEDDING);
+                    nan.set(0, Float.NaN);
+                    yield new Send(acoustic, bytes(key), avro.serialize(acoustic, score(key, "acoustic",
+                            List.of(0.6f, 0.4f), Instant.now(), nan)), "not_finite");
+                }
                 default -> new Send(config.inputTopics().get(1), bytes(key), good, "modality_topic_mismatch");
             });
         }

@@ -115,6 +115,60 @@ class LabelledScoresTest {
     }
 
     @Test
+    void featuresOfPerModalitySizesRoundTripBesideEmbeddingsInCsvAndAvro_andABadCellIsNamed(@TempDir Path dir) throws Exception {
+        List<LabelledScores.Event> events = new java.util.ArrayList<>();
+        int[] sizes = {3, 1, 2, 4};
+        for (LabelledScores.Event e : new SyntheticDdsd(3).labelled(30)) {
+            float[][] emb = new float[4][];
+            float[][] feat = new float[4][];
+            for (int m = 0; m < 4; m++) {
+                if (e.scores()[m] != null) {
+                    emb[m] = new float[] {m, e.scores()[m][0]};
+                    feat[m] = new float[sizes[m]];
+                    for (int k = 0; k < sizes[m]; k++) {
+                        feat[m][k] = m * 10 + k + 0.5f;
+                    }
+                }
+            }
+            events.add(new LabelledScores.Event(e.eventId(), e.label(), e.scores(), emb, feat));
+        }
+        for (String name : List.of("f.csv", "f.avro")) {
+            Path f = dir.resolve(name);
+            LabelledScores.write(f, DDSD, events);
+            if (name.endsWith(".csv")) {
+                assertThat(Files.readAllLines(f).get(0)).contains(",visual.emb.1,acoustic.feat.0,acoustic.feat.1,acoustic.feat.2,lexical.feat.0,")
+                        .endsWith(",visual.feat.3");
+            }
+            List<LabelledScores.Event> back = LabelledScores.read(f, DDSD);
+            assertThat(LabelledScores.featureSizes(back, 4)).as(name).containsExactly(sizes);
+            for (int i = 0; i < events.size(); i++) {
+                for (int m = 0; m < 4; m++) {
+                    float[] want = events.get(i).features()[m];
+                    if (want == null) {
+                        assertThat(back.get(i).features()[m]).as(name).isNull();
+                    } else {
+                        assertThat(back.get(i).features()[m]).as(name).containsExactly(want, within(1e-5f));
+                        assertThat(back.get(i).embeddings()[m]).as(name).hasSize(2);
+                    }
+                }
+            }
+        }
+        Path f = dir.resolve("f.csv");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(f));
+        int row = 1;
+        while (events.get(row - 1).scores()[1] == null) {
+            row++;
+        }
+        String[] cells = lines.get(row).split(",", -1);
+        cells[2 + 4 * 2 + 4 * 2 + 3] = "NaN"; // lexical.feat.0
+        lines.set(row, String.join(",", cells));
+        Files.write(f, lines);
+        int line = row + 1;
+        assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageContaining("line " + line + ", column lexical.feat.0: 'NaN' is not a finite number");
+    }
+
+    @Test
     void aMissingOrMisnamedFileIsOneLineThatSaysWhatToDo(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> LabelledScores.read(dir.resolve("none.csv"), DDSD)).isInstanceOf(DataFileException.class)
                 .hasMessageEndingWith("none.csv: no such file; write one with: latefuse generate ddsd --out none.csv");
