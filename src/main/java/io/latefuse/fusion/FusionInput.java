@@ -7,9 +7,15 @@ package io.latefuse.fusion;
  *                      empty where it is present without scores (early fusion)
  * @param confidences   per modality, the model's own reliability estimate, or NaN when it gave none or is missing
  * @param embeddings    per modality, an optional embedding for intermediate or hybrid fusion, or under early fusion
- *                      the modality's features; {@code null} where there is none
+ *                      the modality's features; {@code null} where there is none (all {@code null} when the array is)
  */
 public record FusionInput(double[][] probabilities, double[] confidences, float[][] embeddings) {
+
+    public FusionInput {
+        if (embeddings == null) {
+            embeddings = new float[probabilities.length][]; // none for any modality
+        }
+    }
 
     public FusionInput(double[][] probabilities) {
         this(probabilities, nanArray(probabilities.length), new float[probabilities.length][]);

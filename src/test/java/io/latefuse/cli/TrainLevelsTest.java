@@ -143,6 +143,12 @@ class TrainLevelsTest {
         assertThat(cli.execute("train", "--config", config.toString(), "--data", plain.toString(), "--level", "early",
                 "--out", dir.resolve("h.onnx").toString())).isEqualTo(2);
         assertThat(err.toString()).contains("--level early needs every modality's features, and the data has none");
+
+        // A late head on that data, trained and evaluated (with its cost per event): nothing there needs embeddings.
+        assertThat(cli.execute("train", "--config", config.toString(), "--data", plain.toString(), "--out",
+                dir.resolve("late.onnx").toString())).isZero();
+        assertThat(cli.execute("evaluate", "--config", config.toString(), "--data", plain.toString(), "--head",
+                dir.resolve("late.onnx").toString())).as(err.toString()).isZero();
     }
 
     /** As {@link #interaction}, with the signs in raw features instead: 3 for a (the sign first), 1 for b. */
