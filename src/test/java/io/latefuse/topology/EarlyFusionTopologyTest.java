@@ -167,6 +167,18 @@ class EarlyFusionTopologyTest {
     }
 
     @Test
+    void theEarlyTopologyReadsTheFeaturesTopicsThroughOneNamedNodeIntoTheSameJoin() {
+        try (FusionDriver d = driver()) {
+            assertThat(d.config.inputTopics()).containsExactly("t.features.acoustic", "t.features.lexical",
+                    "t.features.prosody", "t.features.visual");
+            String topology = d.topology.describe().toString();
+            assertThat(topology).contains("Source: features-acoustic (topics: [t.features.acoustic])")
+                    .contains("Processor: features-as-arrivals").contains("Processor: fuse (stores: [")
+                    .contains("pending").contains("Sink: dead-letter-sink").doesNotContain("scores-acoustic");
+        }
+    }
+
+    @Test
     void aHeldArrivalDeadLettersAsTheFeaturesRecordItWas() {
         ModalityFeatures f = features("e9", "visual", 0.75f);
         assertThat(FeaturesArrivals.features(FeaturesArrivals.arrival(f))).isEqualTo(f);

@@ -61,6 +61,7 @@ final class FusionDriver implements AutoCloseable {
             """;
 
     final PipelineConfig config;
+    final org.apache.kafka.streams.Topology topology;
     final TopologyTestDriver driver;
     final Map<String, TestInputTopic<String, ModalityScore>> inputs = new HashMap<>();
     /** Under early fusion, the features topics instead. */
@@ -133,9 +134,9 @@ final class FusionDriver implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        driver = new TopologyTestDriver(FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores,
-                featuresSerde, predictions, telemetry, progress),
-                props, T0);
+        topology = FusionTopology.build(config, decorate.apply(FusionStrategies.create(config)), scores, featuresSerde,
+                predictions, telemetry, progress);
+        driver = new TopologyTestDriver(topology, props, T0);
         for (PipelineConfig.ModalityConfig m : config.modalities()) {
             if (config.fusionLevel() == io.latefuse.config.FusionLevel.EARLY) {
                 featureInputs.put(m.name(), driver.createInputTopic(m.topic(), new StringSerializer(),
