@@ -114,8 +114,8 @@ final class StudyCommand implements Runnable {
             List<LabelledScores.Event> validation = DigitsStudy.score(cfg, models, split.validation());
             LabelledScores.write(val, cfg, validation);
             LabelledScores.write(test, cfg, DigitsStudy.score(cfg, models, split.test()));
-            // The intermediate heads fuse the quadrants' embeddings, which no model was fitted to (they are the
-            // scaled pixels), so they may train on the training split too; heads that read scores may not, as the
+            // The intermediate heads fuse the quadrants' embeddings, a projection fitted without labels (principal
+            // components), so they may train on the training split too; heads that read scores may not, as the
             // quadrant models' scores on their own training images are overconfident.
             List<LabelledScores.Event> both = new ArrayList<>(DigitsStudy.score(cfg, models, split.train()));
             both.addAll(validation);

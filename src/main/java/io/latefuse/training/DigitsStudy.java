@@ -107,25 +107,61 @@ public final class DigitsStudy {
         return out;
     }
 
-    /** The quadrant models' embedding output: the quadrant's scaled pixels (an identity projection). */
+    /** The quadrant models' embedding output: the quadrant's first principal components. */
     public static final String EMBEDDING_OUTPUT = "embedding";
+    /** How many principal components of its 16 pixels a quadrant's embedding holds. */
+    public static final int EMBEDDING = 8;
 
     /**
      * Fits the quadrant's model on {@code train} and writes it as ONNX: class probabilities, and as its embedding the
-     * quadrant's 16 scaled pixels (an identity projection), which intermediate and hybrid heads fuse.
+     * projection of its scaled pixels on their first {@link #EMBEDDING} principal components (fitted on
+     * {@code train}, with no label), which intermediate and hybrid heads fuse.
      */
     public static Path trainView(List<Image> train, int q, Path file) throws IOException {
         int[] y = train.stream().mapToInt(Image::label).toArray();
         List<float[]> x = train.stream().map(i -> view(i, q)).toList();
         SoftmaxRegression.Weights w = SoftmaxRegression.fit(PIXELS, CLASSES, y, (epoch, i) -> x.get(i),
                 new SoftmaxRegression.Settings(300, 0.05, 1e-3));
-        float[][] identity = new float[PIXELS][PIXELS];
-        for (int i = 0; i < PIXELS; i++) {
-            identity[i][i] = 1f;
-        }
         OnnxGraphs.write(OnnxGraphs.softmaxRegressionWithEmbedding("pixels", "probabilities", EMBEDDING_OUTPUT,
-                w.w(), w.b(), identity), file);
+                w.w(), w.b(), principalComponents(x, EMBEDDING)), file);
         return file;
+    }
+
+    /** The first {@code k} principal axes of {@code x} as a [features][k] projection, largest variance first. */
+    static float[][] principalComponents(List<float[]> x, int k) {
+        int d = x.get(0).length;
+        double[] mean = new double[d];
+        for (float[] row : x) {
+            for (int i = 0; i < d; i++) {
+                mean[i] += row[i] / (double) x.size();
+            }
+        }
+        double[][] cov = new double[d][d];
+        for (float[] row : x) {
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    cov[i][j] += (row[i] - mean[i]) * (row[j] - mean[j]) / (x.size() - 1);
+                }
+            }
+        }
+        org.apache.commons.math3.linear.EigenDecomposition eig = new org.apache.commons.math3.linear.EigenDecomposition(
+                new org.apache.commons.math3.linear.Array2DRowRealMatrix(cov));
+        double[] values = eig.getRealEigenvalues();
+        Integer[] order = new Integer[d];
+        for (int i = 0; i < d; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(values[b], values[a]));
+        float[][] p = new float[d][k];
+        for (int c = 0; c < k; c++) {
+            org.apache.commons.math3.linear.RealVector axis = eig.getEigenvector(order[c]);
+            // An eigenvector's sign is arbitrary; fix it (largest component positive) so the same data gives the same model.
+            double sign = axis.getEntry(axis.getMaxIndex()) >= -axis.getEntry(axis.getMinIndex()) ? 1 : -1;
+            for (int i = 0; i < d; i++) {
+                p[i][c] = (float) (sign * axis.getEntry(i));
+            }
+        }
+        return p;
     }
 
     /**
@@ -139,7 +175,7 @@ public final class DigitsStudy {
         for (int q = 0; q < VIEWS; q++) {
             String modality = config.modalityNames().get(q);
             try (ModalityScorer scorer = ModalityScorer.load(modality, models.get(q), CLASSES, ScoreType.PROBABILITY,
-                    EMBEDDING_OUTPUT, PIXELS)) {
+                    EMBEDDING_OUTPUT, EMBEDDING)) {
                 List<ModalityFeatures> batch = new ArrayList<>();
                 for (int i = 0; i < images.size(); i++) {
                     Image img = images.get(i);
@@ -161,8 +197,8 @@ public final class DigitsStudy {
                             s[k] = out.get(i).getScores().get(k);
                         }
                         scores[from + i][q] = s;
-                        float[] e = new float[PIXELS];
-                        for (int k = 0; k < PIXELS; k++) {
+                        float[] e = new float[EMBEDDING];
+                        for (int k = 0; k < EMBEDDING; k++) {
                             e[k] = out.get(i).getEmbedding().get(k);
                         }
                         embeddings[from + i][q] = e;
