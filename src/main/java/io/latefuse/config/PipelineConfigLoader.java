@@ -525,7 +525,7 @@ public final class PipelineConfigLoader {
                     for (String k : List.of("topic", "weight", "calibration", "embedding.output", "embedding.size")) {
                         if (m.has(k)) {
                             problem(at + "." + k, m.get(k).isValueNode() ? m.get(k).asText() : m.get(k),
-                                    "applies to scores, but fusion.level is early" + origin("fusion.level")
+                                    "applies to scores and their embeddings, but fusion.level is early" + origin("fusion.level")
                                     + ", which reads features from features.topic");
                         }
                     }

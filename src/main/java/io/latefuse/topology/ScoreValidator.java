@@ -100,12 +100,7 @@ public final class ScoreValidator {
                 throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + id + ", modality " + modality
                         + ": embedding has " + embedding.size() + " values, the fusion head expects " + embeddingSize.getAsInt());
             }
-            for (int i = 0; i < embedding.size(); i++) {
-                if (!Float.isFinite(embedding.get(i))) {
-                    throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
-                            + ": embedding[" + i + "] is " + embedding.get(i));
-                }
-            }
+            requireFinite(embedding, "embedding", id, modality);
         }
         return validEventTime(score, id, modality, m, wallNowMs);
     }
@@ -119,13 +114,17 @@ public final class ScoreValidator {
                     + ": features has " + (features == null ? 0 : features.size()) + " values, expected features.size "
                     + expected);
         }
-        for (int i = 0; i < features.size(); i++) {
-            if (!Float.isFinite(features.get(i))) {
+        requireFinite(features, "features", id, modality);
+        return validEventTime(arrival, id, modality, m, wallNowMs);
+    }
+
+    private static void requireFinite(List<Float> values, String what, String id, String modality) {
+        for (int i = 0; i < values.size(); i++) {
+            if (!Float.isFinite(values.get(i))) {
                 throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
-                        + ": features[" + i + "] is " + features.get(i));
+                        + ": " + what + "[" + i + "] is " + values.get(i));
             }
         }
-        return validEventTime(arrival, id, modality, m, wallNowMs);
     }
 
     private int validEventTime(ModalityScore score, String id, String modality, int m, long wallNowMs) {

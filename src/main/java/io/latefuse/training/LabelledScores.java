@@ -164,22 +164,14 @@ public final class LabelledScores {
                     if (s == null) {
                         continue;
                     }
-                    List<Float> scores = new ArrayList<>(s.length);
-                    for (float v : s) {
-                        scores.add(v);
-                    }
                     ModalityScore.Builder score = ModalityScore.newBuilder()
                             .setEventId(e.eventId()).setModality(config.modalityNames().get(m))
-                            .setModel("labelled").setModelVersion("1").setScores(scores)
+                            .setModel("labelled").setModelVersion("1").setScores(floats(s))
                             .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY)
                             .setEventTime(java.time.Instant.ofEpochSecond(index));
                     float[] emb = e.embeddings() == null ? null : e.embeddings()[m];
                     if (emb != null) {
-                        List<Float> values = new ArrayList<>(emb.length);
-                        for (float v : emb) {
-                            values.add(v);
-                        }
-                        score.setEmbedding(values);
+                        score.setEmbedding(floats(emb));
                     }
                     float[] feat = e.features() == null ? null : e.features()[m];
                     w.append(new LabelledModalityScore(config.classes().get(e.label()), score.build(),
@@ -274,7 +266,11 @@ public final class LabelledScores {
         return v;
     }
 
-    private static List<Float> floats(float[] v) {
+    /** {@code v} as Avro's array of floats; null gives an empty one. */
+    static List<Float> floats(float[] v) {
+        if (v == null) {
+            return List.of();
+        }
         List<Float> out = new ArrayList<>(v.length);
         for (float x : v) {
             out.add(x);

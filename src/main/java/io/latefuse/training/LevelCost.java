@@ -71,14 +71,14 @@ public final class LevelCost {
                 SpecificRecord record;
                 if (level.takesFeatures()) {
                     record = ModalityFeatures.newBuilder().setEventId(e.eventId()).setModality(modality)
-                            .setValues(floats(e.features() == null ? null : e.features()[m])).setEventTime(Instant.EPOCH)
+                            .setValues(LabelledScores.floats(e.features() == null ? null : e.features()[m])).setEventTime(Instant.EPOCH)
                             .build();
                 } else {
                     ModalityScore.Builder score = ModalityScore.newBuilder().setEventId(e.eventId()).setModality(modality)
-                            .setModel(modality).setModelVersion("1").setScores(floats(e.scores()[m]))
+                            .setModel(modality).setModelVersion("1").setScores(LabelledScores.floats(e.scores()[m]))
                             .setScoreType(ScoreType.PROBABILITY).setEventTime(Instant.EPOCH);
                     if (level.takesEmbeddings()) {
-                        score.setEmbedding(floats(e.embeddings() == null ? null : e.embeddings()[m]));
+                        score.setEmbedding(LabelledScores.floats(e.embeddings() == null ? null : e.embeddings()[m]));
                     }
                     record = score.build();
                 }
@@ -109,14 +109,6 @@ public final class LevelCost {
         }
         Arrays.sort(nanos);
         return nanos[n / 2] / 1000.0;
-    }
-
-    private static List<Float> floats(float[] v) {
-        List<Float> out = new ArrayList<>();
-        for (int k = 0; v != null && k < v.length; k++) {
-            out.add(v[k]);
-        }
-        return out;
     }
 
     @SuppressWarnings("unchecked")

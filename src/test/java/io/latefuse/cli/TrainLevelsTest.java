@@ -60,6 +60,17 @@ class TrainLevelsTest {
         return out;
     }
 
+    /** Each strategy's accuracy, from evaluate's results.json, where both modalities are present. */
+    private static Map<String, Double> accuracyWithBoth(Path report) throws java.io.IOException {
+        Map<String, Double> out = new java.util.HashMap<>();
+        for (JsonNode row : new ObjectMapper().readTree(report.resolve("results.json").toFile()).path("rows")) {
+            if (row.path("present").size() == 2) {
+                out.put(row.path("strategy").asText(), row.path("accuracy").asDouble());
+            }
+        }
+        return out;
+    }
+
     private static int run(String... args) {
         CommandLine cli = Main.commandLine();
         cli.setErr(new PrintWriter(new StringWriter()));
@@ -88,12 +99,7 @@ class TrainLevelsTest {
         assertThat(run("evaluate", "--config", config.toString(), "--data", test.toString(), "--head",
                 dir.resolve("intermediate.onnx").toString(), "--head", dir.resolve("hybrid.onnx").toString(),
                 "--report", report.toString())).isZero();
-        Map<String, Double> bothPresent = new java.util.HashMap<>();
-        for (JsonNode row : new ObjectMapper().readTree(report.resolve("results.json").toFile()).path("rows")) {
-            if (row.path("present").size() == 2) {
-                bothPresent.put(row.path("strategy").asText(), row.path("accuracy").asDouble());
-            }
-        }
+        Map<String, Double> bothPresent = accuracyWithBoth(report);
         assertThat(bothPresent.get("intermediate")).isGreaterThan(0.9);
         assertThat(bothPresent.get("hybrid")).isGreaterThan(0.9);
         assertThat(bothPresent.get("log_odds")).isLessThan(0.65);
@@ -190,12 +196,7 @@ class TrainLevelsTest {
         Path report = dir.resolve("report");
         assertThat(run("evaluate", "--config", config.toString(), "--data", test.toString(), "--head",
                 dir.resolve("early.onnx").toString(), "--report", report.toString())).isZero();
-        Map<String, Double> bothPresent = new java.util.HashMap<>();
-        for (JsonNode row : new ObjectMapper().readTree(report.resolve("results.json").toFile()).path("rows")) {
-            if (row.path("present").size() == 2) {
-                bothPresent.put(row.path("strategy").asText(), row.path("accuracy").asDouble());
-            }
-        }
+        Map<String, Double> bothPresent = accuracyWithBoth(report);
         assertThat(bothPresent.get("early")).isGreaterThan(0.9);
         assertThat(bothPresent.get("log_odds")).isLessThan(0.65);
         // The cost of each level: an early event is two ModalityFeatures records (3 + 1 floats), a late one two
