@@ -54,6 +54,13 @@ public final class BrokerCheck {
                     (System.nanoTime() - t) / 1_000_000);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                // The broker answered and refused: a wrong password, mechanism or certificate. Kafka's message
+                // names what failed and never the secret.
+                throw new BrokerUnreachableException("Kafka at " + config.bootstrapServers() + " refused the connection's "
+                        + "security: " + describe(cause) + ". Check the kafka: sasl.* and ssl.* settings (credentials, "
+                        + "mechanism, truststore) and their LATEFUSE_KAFKA_* variables.", cause);
+            }
             throw new BrokerUnreachableException("Cannot reach Kafka at " + config.bootstrapServers() + " within "
                     + Durations.format(timeout) + " (broker.connect.timeout): " + describe(cause)
                     + ". Check bootstrap.servers, the network, and the kafka: security settings.", cause);

@@ -26,6 +26,16 @@ public final class AppProcess implements AutoCloseable {
         return new AppProcess(p, log);
     }
 
+    /** Starts {@code latefuse args} from the runtime jar with {@code env} added, logging to {@code log}. */
+    public static AppProcess start(java.util.List<String> args, java.util.Map<String, String> env, Path log) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-jar", Jars.RUNTIME.toString()));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return new AppProcess(pb.start(), log);
+    }
+
     /** Waits until the app's Kafka Streams reports RUNNING. */
     public AppProcess awaitRunning() {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))

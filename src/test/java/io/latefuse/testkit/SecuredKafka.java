@@ -33,6 +33,8 @@ public final class SecuredKafka implements AutoCloseable {
     private final String password;
 
     private final String truststoreType;
+    /** The kit's own admin: PLAIN, a super user. */
+    private final Map<String, Object> asAdmin = new LinkedHashMap<>();
     private final String truststorePassword;
 
     private SecuredKafka(KafkaClusterTestKit cluster, Path truststore, String password, String truststoreType,
@@ -81,6 +83,7 @@ public final class SecuredKafka implements AutoCloseable {
             kit.waitForReadyBrokers();
             // The client side of the kit's TLS: its truststore, copied where the commands can read it.
             Map<String, Object> ssl = kit.sslManager().createClientSslConfig();
+            Files.createDirectories(dir);
             Path truststore = dir.resolve("truststore." + String.valueOf(ssl.get("ssl.truststore.type")).toLowerCase());
             Files.copy(Path.of(String.valueOf(ssl.get("ssl.truststore.location"))), truststore);
             SecuredKafka kafka = new SecuredKafka(kit, truststore, password,
@@ -92,14 +95,58 @@ public final class SecuredKafka implements AutoCloseable {
             asAdmin.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
                     + org.apache.kafka.common.test.JaasUtils.KAFKA_PLAIN_ADMIN + "\" password=\""
                     + org.apache.kafka.common.test.JaasUtils.KAFKA_PLAIN_ADMIN_PASSWORD + "\";");
+            kafka.asAdmin.putAll(asAdmin);
             try (Admin admin = Admin.create(asAdmin)) {
                 admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(USER,
                         new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), password))).all().get(30, TimeUnit.SECONDS);
             }
+            kafka.awaitLogin();
             return kafka;
         } catch (Exception e) {
             kit.close();
             throw e;
+        }
+    }
+
+    /**
+     * Lets {@code user} do what latefuse does: read and write every topic, join any group, use transactions
+     * (exactly-once) and describe the cluster. The kit runs Kafka's StandardAuthorizer, so nothing else is allowed.
+     */
+    public void grantAll(String user) throws Exception {
+        org.apache.kafka.common.acl.AccessControlEntry allow = new org.apache.kafka.common.acl.AccessControlEntry(
+                "User:" + user, "*", org.apache.kafka.common.acl.AclOperation.ALL, org.apache.kafka.common.acl.AclPermissionType.ALLOW);
+        List<org.apache.kafka.common.acl.AclBinding> acls = new ArrayList<>();
+        for (org.apache.kafka.common.resource.ResourceType type : List.of(org.apache.kafka.common.resource.ResourceType.TOPIC,
+                org.apache.kafka.common.resource.ResourceType.GROUP, org.apache.kafka.common.resource.ResourceType.TRANSACTIONAL_ID)) {
+            acls.add(new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(type, "*",
+                    org.apache.kafka.common.resource.PatternType.LITERAL), allow));
+        }
+        acls.add(new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
+                org.apache.kafka.common.resource.ResourceType.CLUSTER, "kafka-cluster",
+                org.apache.kafka.common.resource.PatternType.LITERAL), allow));
+        try (Admin admin = Admin.create(asAdmin)) {
+            admin.createAcls(acls).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Waits until {@link #USER} can log in: the controller has the credential when the call returns, the broker only
+     * once it has applied that metadata, and a client that connects before is disconnected until then.
+     */
+    private void awaitLogin() throws Exception {
+        Map<String, Object> p = new LinkedHashMap<>(clientProperties());
+        p.put("bootstrap.servers", bootstrapServers());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions().timeoutMs(3_000))
+                        .nodes().get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(USER + " could not log in to the secured broker within 60 s", e);
+                }
+            }
         }
     }
 
