@@ -89,7 +89,13 @@ public final class ConfigKeys {
                     + "Instances with the same id share the work.", true),
             required("bootstrap.servers", "Kafka bootstrap servers.", true),
             required("schema.registry.url", "Registry base URL(s), comma-separated. Apicurio: `.../apis/ccompat/v7`.", true),
-            scalar("schema.registry.basic.auth.user.info", "", "none", "`user:password` for the registry."),
+            scalar("schema.registry.basic.auth.user.info", "", "none", "`user:password` for the registry. Give it through "
+                    + "`LATEFUSE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO`, not the file; no message prints it."),
+            scalar("schema.registry.ssl.truststore.location", "", "the JVM's default", "The certificates an `https://` "
+                    + "registry is checked against."),
+            scalar("schema.registry.ssl.truststore.password", "", "none", "The truststore's password (from the environment: "
+                    + "`LATEFUSE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD`)."),
+            scalar("schema.registry.ssl.truststore.type", "PKCS12", null, "`PKCS12` or `JKS`."),
             scalar("topic.prefix", "", "`\"\"`", "Prefix of the default topic names."),
             required("classes", "The class names, in the order every model writes its scores. At least two.", false),
             structured("class.priors", "uniform", "One prior per class, summing to 1; `log_odds` corrects for it."),

@@ -99,6 +99,37 @@ public record PipelineConfig(
     public record ModalityConfig(String name, String topic, double weight, Calibration calibration, boolean required,
                                  String featuresTopic, String embeddingOutput, int embeddingSize, int featuresSize) {}
 
+    /**
+     * The config as a record prints it, with every secret shown as {@code [hidden]}, as Kafka shows its own: the
+     * registry's user info and truststore password, and each Kafka property that is a password or a JAAS line.
+     */
+    @Override
+    public String toString() {
+        String plain = "PipelineConfig[applicationId=" + applicationId + ", bootstrapServers=" + bootstrapServers
+                + ", registry=" + hidden(registry) + ", classes=" + classes + ", classPriors=" + classPriors
+                + ", modalities=" + modalities + ", strategy=" + strategy + ", fusionLevel=" + fusionLevel
+                + ", outputTopic=" + outputTopic + ", deadLetterTopic=" + deadLetterTopic + ", maxWait=" + maxWait
+                + ", optionalWait=" + optionalWait + ", deadlineClock=" + deadlineClock + ", punctuationInterval="
+                + punctuationInterval + ", latePolicy=" + latePolicy + ", lateRetention=" + lateRetention
+                + ", eventTimeMaxFuture=" + eventTimeMaxFuture + ", storeType=" + storeType + ", processingGuarantee="
+                + processingGuarantee + ", standbyReplicas=" + standbyReplicas + ", streamThreads=" + streamThreads
+                + ", commitInterval=" + commitInterval + ", brokerConnectTimeout=" + brokerConnectTimeout + ", onnx="
+                + onnx + ", kafka=" + hidden(kafka) + "]";
+        return plain;
+    }
+
+    /** Whether a property's value is a secret: a password, a JAAS line, or the registry's user info. */
+    public static boolean isSecret(String key) {
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        return k.contains("password") || k.endsWith("jaas.config") || k.endsWith("user.info") || k.contains("secret");
+    }
+
+    private static Map<String, ?> hidden(Map<String, ?> m) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
+        return out;
+    }
+
     /** A config built by its keys, validated as a file is. */
     public static PipelineConfigBuilder builder() {
         return new PipelineConfigBuilder();

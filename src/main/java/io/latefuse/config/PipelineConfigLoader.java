@@ -107,8 +107,10 @@ public final class PipelineConfigLoader {
             this.source = source;
         }
 
+        /** One problem, naming the key and its value; a secret's value is never shown. */
         private void problem(String key, Object value, String why) {
-            problems.add(key + (value == null ? "" : " = '" + value + "'") + origin(key) + ": " + why);
+            String shown = value == null ? "" : PipelineConfig.isSecret(key) ? " = [hidden]" : " = '" + value + "'";
+            problems.add(key + shown + origin(key) + ": " + why);
         }
 
         /** " (from LATEFUSE_X)" when the key, or the top-level key it is part of, was set by the environment. */
@@ -222,6 +224,18 @@ public final class PipelineConfigLoader {
             if (!userInfo.isEmpty()) {
                 registry.put("basic.auth.credentials.source", "USER_INFO");
                 registry.put("basic.auth.user.info", userInfo);
+            }
+            String truststore = scalar(tree, "schema.registry.ssl.truststore.location");
+            if (!truststore.isEmpty()) {
+                if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(truststore))) {
+                    problem("schema.registry.ssl.truststore.location", truststore, "no readable file there");
+                }
+                registry.put("schema.registry.ssl.truststore.location", truststore);
+            }
+            registry.put("schema.registry.ssl.truststore.type", scalar(tree, "schema.registry.ssl.truststore.type"));
+            String truststorePassword = scalar(tree, "schema.registry.ssl.truststore.password");
+            if (!truststorePassword.isEmpty()) {
+                registry.put("schema.registry.ssl.truststore.password", truststorePassword);
             }
 
             List<String> classes = stringList(tree, "classes");

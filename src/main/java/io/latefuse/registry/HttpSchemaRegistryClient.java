@@ -25,7 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>Caches both ways: (subject, schema) to id, and id to schema. Ids are immutable, so the caches never expire.</li>
  *   <li>Retries 5xx answers and connection errors with exponential backoff, rotating through the configured URLs.</li>
- *   <li>TLS uses the JVM's default {@code SSLContext}, so the standard {@code javax.net.ssl.*} properties apply.</li>
+ *   <li>TLS checks the registry's certificate against {@code schema.registry.ssl.truststore.location}, or without
+ *   it the JVM's default {@code SSLContext} (the standard {@code javax.net.ssl.*} properties apply).</li>
+ *   <li>No message names a password: user info in a URL is left out of every error.</li>
  * </ul>
  * Thread-safe: one instance is shared by all serdes of an application.
  */
@@ -42,12 +44,38 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
 
     public HttpSchemaRegistryClient(RegistryConfig config) {
         this.config = config;
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .connectTimeout(config.requestTimeout())
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
+                .followRedirects(HttpClient.Redirect.NORMAL);
+        if (config.truststore() != null) {
+            http.sslContext(trusting(config));
+        }
+        this.http = http.build();
         this.authorization = config.basicAuthUserInfo() == null ? null
                 : "Basic " + Base64.getEncoder().encodeToString(config.basicAuthUserInfo().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A TLS context that trusts what the configured truststore holds; a bad store names its key, not its password. */
+    private static javax.net.ssl.SSLContext trusting(RegistryConfig config) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(config.truststore())) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance(config.truststoreType());
+            store.load(in, config.truststorePassword() == null ? null : config.truststorePassword().toCharArray());
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new org.apache.kafka.common.config.ConfigException(RegistryConfig.TRUSTSTORE_LOCATION,
+                    config.truststore().toString(), "cannot be read as a " + config.truststoreType() + " truststore with "
+                    + RegistryConfig.TRUSTSTORE_PASSWORD + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** {@code url} without any user info, for messages. */
+    static String withoutUserInfo(String url) {
+        return url.replaceFirst("^(https?://)[^/@]*@", "$1");
     }
 
     @Override
@@ -212,7 +240,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
                 }
                 last = e;
                 if (attempt + 1 < attempts) {
-                    log.debug("Schema registry {} {} failed ({}); retrying in {} ms", method, base + path,
+                    log.debug("Schema registry {} {} failed ({}); retrying in {} ms", method, withoutUserInfo(base) + path,
                             e.getMessage(), backoff.toMillis());
                     sleep(backoff);
                     backoff = backoff.multipliedBy(2).compareTo(config.maxBackoff()) > 0
@@ -224,8 +252,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
                 last.httpStatus(), last.errorCode(), last.getCause());
     }
 
-    private JsonNode sendOnce(String base, String method, String path, JsonNode body) {
-        URI uri = URI.create(base + path);
+    private JsonNode sendOnce(String url, String method, String path, JsonNode body) {
+        URI uri = URI.create(url + path);
+        String base = withoutUserInfo(url);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri)
                 .timeout(config.requestTimeout())
                 .header("Accept", CONTENT_TYPE + ", application/json");
@@ -263,12 +292,12 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
             String hint = status == 404
                     ? "; the URL does not look like a Confluent-compatible registry API (for Apicurio use .../apis/ccompat/v7)"
                     : credentials;
-            throw new SchemaRegistryException("Schema registry " + method + " " + uri + " failed with HTTP " + status
+            throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " failed with HTTP " + status
                     + hint + ": " + abbreviate(resp.body()), status, status);
         }
         int code = json.path("error_code").asInt(status);
         String message = json.path("message").asText("");
-        throw new SchemaRegistryException("Schema registry " + method + " " + path + " failed with HTTP " + status
+        throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " failed with HTTP " + status
                 + ", error_code " + code + ": " + message + credentials, status, code);
     }
 
@@ -315,6 +344,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
 
     @Override
     public String toString() {
-        return "HttpSchemaRegistryClient" + config.urls();
+        return "HttpSchemaRegistryClient" + config.urls().stream().map(HttpSchemaRegistryClient::withoutUserInfo).toList();
     }
 }

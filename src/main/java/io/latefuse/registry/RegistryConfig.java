@@ -21,10 +21,23 @@ import java.util.Map;
  * @param useLatestVersion serializers write with the subject's latest schema ({@code use.latest.version}, default false)
  * @param latestCacheTtl   how long a serializer reuses the latest schema it looked up ({@code latest.cache.ttl.sec},
  *                         default 60 s; -1 keeps it for the serializer's lifetime, as Confluent's clients do)
+ * @param truststore       the certificates an {@code https://} registry is checked against
+ *                         ({@code schema.registry.ssl.truststore.location}), or null for the JVM's default
+ * @param truststorePassword its password, or null
+ * @param truststoreType   its type, PKCS12 (the default) or JKS
  */
 public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int maxRetries,
                              Duration initialBackoff, Duration maxBackoff, Duration requestTimeout,
-                             boolean autoRegister, boolean useLatestVersion, Duration latestCacheTtl) {
+                             boolean autoRegister, boolean useLatestVersion, Duration latestCacheTtl,
+                             java.nio.file.Path truststore, String truststorePassword, String truststoreType) {
+
+    /** With the JVM's default trust. */
+    public RegistryConfig(List<String> urls, String basicAuthUserInfo, int maxRetries, Duration initialBackoff,
+                          Duration maxBackoff, Duration requestTimeout, boolean autoRegister, boolean useLatestVersion,
+                          Duration latestCacheTtl) {
+        this(urls, basicAuthUserInfo, maxRetries, initialBackoff, maxBackoff, requestTimeout, autoRegister,
+                useLatestVersion, latestCacheTtl, null, null, "PKCS12");
+    }
 
     public static final String URL = "schema.registry.url";
     public static final String CREDENTIALS_SOURCE = "basic.auth.credentials.source";
@@ -36,6 +49,9 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
     public static final String RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
     public static final String RETRY_BACKOFF_MAX_MS = "schema.registry.retry.backoff.max.ms";
     public static final String REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+    public static final String TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
+    public static final String TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
+    public static final String TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
 
     public RegistryConfig {
         if (urls == null || urls.isEmpty()) {
@@ -62,6 +78,9 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
         }
         if (latestCacheTtl != null && latestCacheTtl.isNegative() && !latestCacheTtl.equals(Duration.ofSeconds(-1))) {
             throw new ConfigException(LATEST_CACHE_TTL_SEC, latestCacheTtl.toSeconds(), "must be >= 0, or -1 for no expiry");
+        }
+        if (truststoreType == null || truststoreType.isBlank()) {
+            truststoreType = "PKCS12";
         }
         urls = List.copyOf(urls);
     }
@@ -100,7 +119,10 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
                 Duration.ofMillis(number(props, REQUEST_TIMEOUT_MS, 10_000)),
                 bool(props, AUTO_REGISTER, true),
                 bool(props, USE_LATEST, false),
-                Duration.ofSeconds(number(props, LATEST_CACHE_TTL_SEC, 60)));
+                Duration.ofSeconds(number(props, LATEST_CACHE_TTL_SEC, 60)),
+                string(props, TRUSTSTORE_LOCATION, null) == null ? null : java.nio.file.Path.of(string(props, TRUSTSTORE_LOCATION, null)),
+                string(props, TRUSTSTORE_PASSWORD, null),
+                string(props, TRUSTSTORE_TYPE, "PKCS12"));
     }
 
     private static String string(Map<String, ?> props, String key, String dflt) {

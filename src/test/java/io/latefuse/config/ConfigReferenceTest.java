@@ -70,6 +70,8 @@ class ConfigReferenceTest {
                 case "store.type" -> "memory";
                 case "processing.guarantee" -> "at_least_once";
                 case "output.topic", "dead.letter.topic" -> "env-" + k.name();
+                case "schema.registry.ssl.truststore.location" -> "pom.xml"; // any readable file
+                case "schema.registry.ssl.truststore.type" -> "JKS";
                 default -> "from-env";
             };
             String minimal = """
