@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ComposeFileTest {
 
     @Test
-    void theStackHasItsFourServicesHealthchecksAndOrdering() throws Exception {
+    void theStackHasItsServicesHealthchecksOrderingAndDashboard() throws Exception {
         JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(Path.of("docker-compose.yml")));
         JsonNode s = compose.path("services");
         assertThat(s.path("kafka").path("image").asText()).startsWith("apache/kafka:");
@@ -28,6 +28,14 @@ class ComposeFileTest {
         assertThat(s.path("latefuse").path("command").toString()).contains("run", "/config/ddsd.yaml", "--create-topics");
         assertThat(s.path("producer").path("command").toString()).contains("produce", "--synthetic", "ddsd");
         assertThat(s.path("producer").path("depends_on").path("latefuse").path("condition").asText()).isEqualTo("service_healthy");
+        // Prometheus scrapes the app; Grafana is provisioned with it and with the dashboard the repository ships.
+        assertThat(s.path("prometheus").path("volumes").toString()).contains("./docker/prometheus.yml:/etc/prometheus/prometheus.yml");
+        assertThat(Files.readString(Path.of("docker/prometheus.yml"))).contains("latefuse:9404").contains("/metrics");
+        assertThat(s.path("grafana").path("volumes").toString()).contains("./docker/grafana/provisioning:/etc/grafana/provisioning")
+                .contains("./dashboards:/var/lib/grafana/dashboards");
+        assertThat(Files.readString(Path.of("docker/grafana/provisioning/datasources/prometheus.yml"))).contains("http://prometheus:9090");
+        assertThat(Files.readString(Path.of("docker/grafana/provisioning/dashboards/latefuse.yml"))).contains("/var/lib/grafana/dashboards");
+        assertThat(new ObjectMapper().readTree(Path.of("dashboards/latefuse.json").toFile()).path("panels").size()).isEqualTo(9);
         // The app's config ships in the image, where compose's commands look for it.
         assertThat(Files.readString(Path.of("Dockerfile"))).contains("COPY config /config").contains("target/latefuse.jar");
     }

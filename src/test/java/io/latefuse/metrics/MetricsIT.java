@@ -52,6 +52,23 @@ class MetricsIT {
                 .setScores(List.of(0.8f, 0.2f)).setScoreType(ScoreType.PROBABILITY).setEventTime(Instant.now()).build();
     }
 
+    /** The metric names in every query of dashboards/latefuse.json. */
+    static java.util.Set<String> dashboardMetrics() throws java.io.IOException {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        com.fasterxml.jackson.databind.JsonNode dash = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Path.of("dashboards/latefuse.json").toFile());
+        java.util.regex.Pattern metric = java.util.regex.Pattern.compile("\\b((?:latefuse|kafka)_[a-z0-9_]+)\\b");
+        for (com.fasterxml.jackson.databind.JsonNode panel : dash.path("panels")) {
+            for (com.fasterxml.jackson.databind.JsonNode target : panel.path("targets")) {
+                java.util.regex.Matcher mt = metric.matcher(target.path("expr").asText());
+                while (mt.find()) {
+                    names.add(mt.group(1));
+                }
+            }
+        }
+        return names;
+    }
+
     @Test
     void metricsAndHealthOverHttp(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "m" + UUID.randomUUID().toString().substring(0, 6) + ".";
@@ -59,7 +76,7 @@ class MetricsIT {
                 classes: [directed, undirected]
                 modalities: [{name: acoustic}, {name: lexical}, {name: visual, required: false}]
                 max.wait: 500ms
-                store.type: memory
+                store.type: rocksdb
                 """);
         try (Admin admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(1), Optional.of((short) 1));
@@ -104,6 +121,14 @@ class MetricsIT {
                         .containsPattern("latefuse_input_holdback_milliseconds [0-9.E]+")
                         .contains("kafka_stream_thread_process_latency_avg")
                         .contains("kafka_consumer_");
+            });
+            // Every metric the Grafana dashboard queries is in this scrape: the dashboard cannot drift from the code.
+            // Micrometer binds the metrics that Kafka Streams adds later (a task's state stores) on its next
+            // refresh, once a minute: hence the wait.
+            await().atMost(Duration.ofSeconds(100)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+                String m = get(port, "/metrics").body();
+                assertThat(dashboardMetrics()).isNotEmpty().allSatisfy(name ->
+                        assertThat(m).as("dashboards/latefuse.json queries " + name).containsPattern("(?m)^" + name + "[{ ]"));
             });
         } finally {
             app.close();
