@@ -16,7 +16,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public static EmbeddedKafka start() throws Exception {
-        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+        KafkaClusterTestKit kit = singleNode(new TestKitNodes.Builder()).build();
+        try {
+            kit.format();
+            kit.startup();
+            kit.waitForReadyBrokers();
+        } catch (Exception e) {
+            kit.close();
+            throw e;
+        }
+        return new EmbeddedKafka(kit);
+    }
+
+    /**
+     * One combined broker and controller on {@code nodes} (whose listeners the caller may have set), with what a
+     * single broker needs: internal topics of replication factor 1, and groups that start at once.
+     */
+    public static KafkaClusterTestKit.Builder singleNode(TestKitNodes.Builder nodes) {
+        return new KafkaClusterTestKit.Builder(nodes
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
@@ -30,17 +47,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setConfigProp("transaction.state.log.num.partitions", "3")
                 // No initial rebalance delay: fresh groups start at once.
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .setConfigProp("num.partitions", "1")
-                .build();
-        try {
-            kit.format();
-            kit.startup();
-            kit.waitForReadyBrokers();
-        } catch (Exception e) {
-            kit.close();
-            throw e;
-        }
-        return new EmbeddedKafka(kit);
+                .setConfigProp("num.partitions", "1");
     }
 
     public String bootstrapServers() {

@@ -7,7 +7,6 @@ import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
-import org.apache.kafka.server.common.MetadataVersion;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,21 +59,11 @@ public final class SecuredKafka implements AutoCloseable {
 
     /** @param password the SCRAM password of {@link #USER} */
     public static SecuredKafka start(Path dir, String password) throws Exception {
-        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true)
-                .setNumBrokerNodes(1)
-                .setNumControllerNodes(1)
+        KafkaClusterTestKit kit = io.latefuse.embedded.EmbeddedKafka.singleNode(new TestKitNodes.Builder()
                 .setBrokerSecurityProtocol(SecurityProtocol.SASL_SSL)
-                // The kit turns on its authorizer with SASL; the broker must then reach its controller as the kit's admin too.
-                .setControllerSecurityProtocol(SecurityProtocol.SASL_PLAINTEXT)
-                .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
-                .build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("offsets.topic.num.partitions", "3")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "3")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                // The kit turns on its authorizer with SASL; the broker must then reach its controller as the kit's
+                // admin too.
+                .setControllerSecurityProtocol(SecurityProtocol.SASL_PLAINTEXT))
                 .setConfigProp("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512")
                 .build();
         try {
