@@ -62,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
             BrokerCheck.await(cfg);
             int n = TopicPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
                     Optional.ofNullable(replicationFactor));
-            log.info("Score topics {} are co-partitioned ({} partitions)", cfg.inputTopics(), n);
+            log.info("Input topics {} are co-partitioned ({} partitions)", cfg.inputTopics(), n);
         } catch (RuntimeException e) {
             app.close();
             throw e;

@@ -56,8 +56,9 @@ public final class TopicPreflight {
             scoreCounts.put(t, counts.get(t));
         }
         if (new LinkedHashSet<>(scoreCounts.values()).size() > 1) {
-            StringBuilder sb = new StringBuilder("Score topics are not co-partitioned; every modality of an event must "
-                    + "land in the same partition number, so all score topics need the same partition count:");
+            StringBuilder sb = new StringBuilder("Input topics are not co-partitioned; every modality of an event must "
+                    + "land in the same partition number, so all input topics (scores, or features under early fusion) "
+                    + "need the same partition count:");
             scoreCounts.forEach((t, n) -> sb.append("\n  ").append(t).append(": ").append(n).append(" partitions"));
             throw new TopicCheckException(sb.toString());
         }
@@ -173,7 +174,7 @@ public final class TopicPreflight {
                 }
             });
             if (!createTime.isEmpty()) {
-                log.warn("Score topics {} use CreateTime: deadlines start at the producers' timestamps (a producer "
+                log.warn("Input topics {} use CreateTime: deadlines start at the producers' timestamps (a producer "
                         + "clock behind by s makes its events' deadlines s earlier; one ahead is capped at the time the "
                         + "score is read). Set message.timestamp.type=LogAppendTime on them to use the broker's clock.",
                         createTime);
