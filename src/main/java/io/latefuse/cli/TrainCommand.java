@@ -202,11 +202,12 @@ public final class TrainCommand implements Callable<Integer> {
      * the head it serves will be checked against it.
      */
     private void checkFeatures(PipelineConfig cfg, int[] f) {
-        if (f == null || java.util.Arrays.stream(f).anyMatch(x -> x == 0)) {
-            throw new DataFileException(data + ": --level early needs every modality's features, and the data has "
-                    + (f == null ? "none" : "none for " + cfg.modalityNames().get(java.util.stream.IntStream.range(0, f.length)
-                    .filter(i -> f[i] == 0).findFirst().orElseThrow())) + " (CSV columns <modality>.feat.0.., or Avro "
-                    + "records with features)");
+        for (int m = 0; m < cfg.numModalities(); m++) {
+            if (f == null || f[m] == 0) {
+                throw new DataFileException(data + ": --level early needs every modality's features, and the data has "
+                        + (f == null ? "none" : "none for " + cfg.modalityNames().get(m)) + " (CSV columns "
+                        + "<modality>.feat.0.., or Avro records with features)");
+            }
         }
         if (cfg.fusionLevel() == FusionLevel.EARLY) {
             for (int m = 0; m < f.length; m++) {

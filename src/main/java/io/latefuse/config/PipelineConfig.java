@@ -105,17 +105,16 @@ public record PipelineConfig(
      */
     @Override
     public String toString() {
-        String plain = "PipelineConfig[applicationId=" + applicationId + ", bootstrapServers=" + bootstrapServers
-                + ", registry=" + hidden(registry) + ", classes=" + classes + ", classPriors=" + classPriors
-                + ", modalities=" + modalities + ", strategy=" + strategy + ", fusionLevel=" + fusionLevel
-                + ", outputTopic=" + outputTopic + ", deadLetterTopic=" + deadLetterTopic + ", maxWait=" + maxWait
-                + ", optionalWait=" + optionalWait + ", deadlineClock=" + deadlineClock + ", punctuationInterval="
-                + punctuationInterval + ", latePolicy=" + latePolicy + ", lateRetention=" + lateRetention
-                + ", eventTimeMaxFuture=" + eventTimeMaxFuture + ", storeType=" + storeType + ", processingGuarantee="
-                + processingGuarantee + ", standbyReplicas=" + standbyReplicas + ", streamThreads=" + streamThreads
-                + ", commitInterval=" + commitInterval + ", brokerConnectTimeout=" + brokerConnectTimeout + ", onnx="
-                + onnx + ", kafka=" + hidden(kafka) + "]";
-        return plain;
+        java.util.StringJoiner out = new java.util.StringJoiner(", ", "PipelineConfig[", "]");
+        for (java.lang.reflect.RecordComponent c : PipelineConfig.class.getRecordComponents()) {
+            try {
+                Object v = c.getAccessor().invoke(this);
+                out.add(c.getName() + "=" + (v instanceof Map<?, ?> m ? hidden(m) : v));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out.toString();
     }
 
     /** Whether a property's value is a secret: a password, a JAAS line, or the registry's user info. */
@@ -124,9 +123,9 @@ public record PipelineConfig(
         return k.contains("password") || k.endsWith("jaas.config") || k.endsWith("user.info") || k.contains("secret");
     }
 
-    private static Map<String, ?> hidden(Map<String, ?> m) {
-        Map<String, Object> out = new java.util.LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(k, isSecret(k) ? "[hidden]" : v));
+    private static Map<Object, ?> hidden(Map<?, ?> m) {
+        Map<Object, Object> out = new java.util.LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, isSecret(String.valueOf(k)) ? "[hidden]" : v));
         return out;
     }
 

@@ -101,15 +101,11 @@ public final class FusionTopology {
                 ? new EventTimeExtractor(config.eventTimeMaxFuture()) : new UsePartitionTimeOnInvalidTimestamp();
         for (int i = 0; i < sources.length; i++) {
             PipelineConfig.ModalityConfig m = config.modalities().get(i);
-            if (early) {
-                sources[i] = featuresSourceName(m.name());
-                topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
-                        Serdes.String().deserializer(), featuresSerde.deserializer(), m.topic());
-            } else {
-                sources[i] = sourceName(m.name());
-                topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps,
-                        Serdes.String().deserializer(), scoreSerde.deserializer(), m.topic());
-            }
+            sources[i] = early ? featuresSourceName(m.name()) : sourceName(m.name());
+            org.apache.kafka.common.serialization.Deserializer<?> values =
+                    early ? featuresSerde.deserializer() : scoreSerde.deserializer();
+            topology.addSource(AutoOffsetReset.earliest(), sources[i], timestamps, Serdes.String().deserializer(),
+                    values, m.topic());
         }
         String[] parents = sources;
         if (early) {

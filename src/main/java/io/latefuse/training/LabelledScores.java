@@ -250,8 +250,11 @@ public final class LabelledScores {
             out.add(new Event(e.eventId(), e.label(), e.scores(), embeddings ? e.embeddings() : null,
                     features ? e.features() : null));
         }
-        checkEmbeddings(file.toString(), out, config);
-        checkFeatures(file.toString(), out, config);
+        int e = embeddingSize(out);
+        int[] embeddingSizes = new int[config.numModalities()];
+        java.util.Arrays.fill(embeddingSizes, e);
+        checkVectors(file.toString(), out, config, e == 0 ? null : embeddingSizes, Event::embeddings, "embedding");
+        checkVectors(file.toString(), out, config, featureSizes(out, config.numModalities()), Event::features, "features");
         return out;
     }
 
@@ -409,39 +412,25 @@ public final class LabelledScores {
         return out;
     }
 
-    /** Every present modality of every event has its features, of one length per modality; or none has. */
-    private static void checkFeatures(String file, List<Event> events, PipelineConfig config) {
-        int[] sizes = featureSizes(events, config.numModalities());
+    /**
+     * Every present modality of every event has its vector of the expected size (embeddings: one E for all;
+     * features: one F per modality), or no event has any.
+     *
+     * @param sizes per modality, the expected length; null when the data has none
+     */
+    private static void checkVectors(String file, List<Event> events, PipelineConfig config, int[] sizes,
+                                     java.util.function.Function<Event, float[][]> vectors, String what) {
         for (Event ev : events) {
             for (int m = 0; sizes != null && m < config.numModalities(); m++) {
                 if (ev.scores()[m] == null) {
                     continue;
                 }
-                float[] v = ev.features()[m];
+                float[] v = vectors.apply(ev) == null ? null : vectors.apply(ev)[m];
                 int len = v == null ? 0 : v.length;
                 if (len != sizes[m]) {
                     throw new DataFileException(file + " (event " + ev.eventId() + ", modality "
-                            + config.modalityNames().get(m) + "): features of " + len + " values, where others have "
-                            + sizes[m] + "; give every present modality its features, of one length per modality, or none");
-                }
-            }
-        }
-    }
-
-    /** Every present modality of every event has an embedding, all of one length; or none has. */
-    private static void checkEmbeddings(String file, List<Event> events, PipelineConfig config) {
-        int e = embeddingSize(events);
-        for (Event ev : events) {
-            for (int m = 0; m < config.numModalities(); m++) {
-                if (ev.scores()[m] == null) {
-                    continue;
-                }
-                float[] v = ev.embeddings() == null ? null : ev.embeddings()[m];
-                int len = v == null ? 0 : v.length;
-                if (len != e) {
-                    throw new DataFileException(file + " (event " + ev.eventId() + ", modality "
-                            + config.modalityNames().get(m) + "): an embedding of " + len + " values, where others "
-                            + "have " + e + "; give every present modality an embedding of one length, or none");
+                            + config.modalityNames().get(m) + "): " + what + " of " + len + " values, where others have "
+                            + sizes[m] + "; give every present modality its " + what + ", of one length, or none");
                 }
             }
         }

@@ -29,12 +29,11 @@ public final class SecuredKafka implements AutoCloseable {
 
     private final KafkaClusterTestKit cluster;
     private final Path truststore;
-    private final String password;
-
     private final String truststoreType;
+    private final String truststorePassword;
+    private final String password;
     /** The kit's own admin: PLAIN, a super user. */
     private final Map<String, Object> asAdmin = new LinkedHashMap<>();
-    private final String truststorePassword;
 
     private SecuredKafka(KafkaClusterTestKit cluster, Path truststore, String password, String truststoreType,
                          String truststorePassword) {
