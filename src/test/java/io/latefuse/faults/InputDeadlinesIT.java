@@ -167,7 +167,9 @@ class InputDeadlinesIT {
         for (int i = 0; i < 3; i++) {
             configs[i] = writeConfig(env, dir, appId, prefix, dir.resolve("state-" + i), i);
         }
-        int events = 12_000; // 60 s at 200 events per second
+        // 90 s at 200 events per second: three restarts take about a minute, more on a loaded machine, and must
+        // all land while events are still being sent.
+        int events = 18_000;
         AppProcess[] apps = new AppProcess[3];
         try {
             for (int i = 0; i < 3; i++) {
