@@ -31,6 +31,8 @@ class ArchitectureTest {
             // the two apps
             .layer("topology").definedBy("io.latefuse.topology..")
             .layer("scoring").definedBy("io.latefuse.scoring..")
+            // what the running fusion app answers about one event
+            .layer("lookup").definedBy("io.latefuse.lookup..")
             // offline work, then the command line
             .layer("training").definedBy("io.latefuse.training..")
             .layer("cli").definedBy("io.latefuse.cli..")
@@ -47,9 +49,10 @@ class ArchitectureTest {
             .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
                     "streams")
             .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
+            .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "topology")
             .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "scoring")
             .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams",
-                    "topology", "scoring", "training")
+                    "topology", "scoring", "training", "lookup")
             .whereLayer("tools").mayNotBeAccessedByAnyLayer();
 
     @ArchTest

@@ -3,6 +3,8 @@ package io.latefuse.cli;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.metrics.FusionTelemetry;
+import io.latefuse.lookup.EventLookup;
+import io.latefuse.lookup.EventsEndpoint;
 import io.latefuse.metrics.MetricsServer;
 import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.StreamsLifecycle;
@@ -12,6 +14,8 @@ import io.latefuse.topology.FusionApp;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -47,16 +51,27 @@ final class RunCommand implements Callable<Integer> {
     Short replicationFactor;
 
     @Option(names = "--metrics-port", defaultValue = "${env:LATEFUSE_METRICS_PORT}",
-            description = "Serve Prometheus /metrics and /health on this port (env LATEFUSE_METRICS_PORT).")
+            description = "Serve Prometheus /metrics, /health and /events/{event_id} on this port (env LATEFUSE_METRICS_PORT).")
     Integer metricsPort;
 
     @Override
     public Integer call() throws Exception {
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        // Built before anything connects, so that a fusion head that does not fit the config fails first.
+        // Bound first: the app advertises the port to the other instances, for event lookups.
+        MetricsServer http = metricsPort == null ? null : MetricsServer.bind(cfg.http().bindAddress(), metricsPort);
+        HostInfo self = http == null ? null : EventLookup.advertisedAs(cfg.http(), http.port());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        FusionApp app = new FusionApp(cfg, Map.of(), new FusionTelemetry(registry));
+        FusionApp app;
+        try {
+            // Built before anything connects, so that a fusion head that does not fit the config fails first.
+            app = new FusionApp(cfg, self == null ? Map.of()
+                    : Map.of(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port()),
+                    new FusionTelemetry(registry));
+        } catch (RuntimeException e) {
+            closeQuietly(http);
+            throw e;
+        }
         Properties props = StreamsProperties.of(cfg);
         try (Admin admin = Admin.create(props)) {
             BrokerCheck.await(cfg);
@@ -65,17 +80,28 @@ final class RunCommand implements Callable<Integer> {
             log.info("Input topics {} are co-partitioned ({} partitions)", cfg.inputTopics(), n);
         } catch (RuntimeException e) {
             app.close();
+            closeQuietly(http);
             throw e;
         }
-        MetricsServer metrics = metricsPort == null ? null : new MetricsServer(metricsPort, registry, app.streams());
-        if (metrics != null) {
-            log.info("Serving /metrics and /health on port {}", metrics.port());
+        if (http != null) {
+            http.start(registry, app.streams(), Map.of(EventsEndpoint.CONTEXT,
+                    new EventsEndpoint(new EventLookup(app.streams(), cfg, self), cfg.http().token())));
+            log.info("Serving /metrics, /health and /events/{event_id} on {}:{}, advertised to the other instances as {}:{}",
+                    cfg.http().bindAddress(), http.port(), self.host(), self.port());
+            if (cfg.http().token().isEmpty()) {
+                log.warn("/events/{event_id} shows scores to anyone who reaches {}:{}: set http.token "
+                        + "(LATEFUSE_HTTP_TOKEN) to require a bearer token", cfg.http().bindAddress(), http.port());
+            }
         }
         return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, () -> {
             app.close();
-            if (metrics != null) {
-                metrics.close();
-            }
+            closeQuietly(http);
         });
+    }
+
+    private static void closeQuietly(MetricsServer http) {
+        if (http != null) {
+            http.close();
+        }
     }
 }

@@ -40,7 +40,8 @@ public final class ConfigKeys {
             "processing.guarantee", "processing.guarantee",
             "num.standby.replicas", "standby.replicas",
             "num.stream.threads", "stream.threads",
-            "errors.dead.letter.queue.topic.name", "dead.letter.topic");
+            "errors.dead.letter.queue.topic.name", "dead.letter.topic",
+            "application.server", "http.advertised.host");
 
     /** Kafka properties latefuse sets with no key of its own: its dead-letter routing depends on them. */
     public static final List<String> FIXED_KAFKA_KEYS = List.of(
@@ -138,6 +139,14 @@ public final class ConfigKeys {
                     + "committed; read_committed consumers see outputs after the commit."),
             scalar("broker.connect.timeout", "30s", null, "How long `run`, `score`, `produce` and `tail` try to reach a "
                     + "broker before they stop with one line naming `bootstrap.servers` and exit code 3."),
+            scalar("http.bind.address", "0.0.0.0", null, "The address `run`'s HTTP server (`--metrics-port`: "
+                    + "`/metrics`, `/health`, `/events/{id}`) listens on; `127.0.0.1` keeps it to this host."),
+            scalar("http.advertised.host", "", "this host's name", "How other instances reach this one's HTTP server, "
+                    + "to route an event lookup to the instance that owns the event (Kafka Streams' "
+                    + "`application.server`, with the `--metrics-port`). In a container, the address other pods see."),
+            scalar("http.token", "", "none", "A bearer token that `/events/{id}` requires (`Authorization: Bearer ...`), "
+                    + "as it shows scores; give it through `LATEFUSE_HTTP_TOKEN`. Without it the endpoint is open. "
+                    + "`/metrics` and `/health` never ask for it."),
             scalar("onnx.model", "", "none", "The fusion head's `.onnx` file, for `strategy: onnx`. Its inputs and outputs "
                     + "are checked at startup."),
             scalar("onnx.input.scores", "scores", null, "The head's scores input, for heads exported under another name."),

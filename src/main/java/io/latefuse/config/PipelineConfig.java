@@ -33,6 +33,7 @@ public record PipelineConfig(
         Duration commitInterval,
         Duration brokerConnectTimeout,
         OnnxHead onnx,
+        Http http,
         Map<String, String> kafka) {
 
     /** The strategy names a config may use; {@code fusion.FusionStrategies} creates each of them. */
@@ -74,6 +75,21 @@ public record PipelineConfig(
         public OnnxHead(java.nio.file.Path model, String scoresInput, String maskInput, String embeddingsInput,
                         String output, boolean outputsLogits) {
             this(model, scoresInput, maskInput, embeddingsInput, null, output, outputsLogits);
+        }
+    }
+
+    /**
+     * {@code run}'s HTTP server: where it listens, how the other instances reach it, and the token that event
+     * lookups need.
+     *
+     * @param advertisedHost the host other instances reach this one at; empty for this host's name
+     * @param token          the bearer token of {@code /events}, or empty for none
+     */
+    public record Http(String bindAddress, String advertisedHost, String token) {
+        @Override
+        public String toString() {
+            return "Http[bindAddress=" + bindAddress + ", advertisedHost=" + advertisedHost + ", token="
+                    + (token.isEmpty() ? "" : "[hidden]") + "]";
         }
     }
 
@@ -120,7 +136,8 @@ public record PipelineConfig(
     /** Whether a property's value is a secret: a password, a JAAS line, or the registry's user info. */
     public static boolean isSecret(String key) {
         String k = key.toLowerCase(java.util.Locale.ROOT);
-        return k.contains("password") || k.endsWith("jaas.config") || k.endsWith("user.info") || k.contains("secret");
+        return k.contains("password") || k.endsWith("jaas.config") || k.endsWith("user.info") || k.contains("secret")
+                || k.endsWith("token");
     }
 
     private static Map<Object, ?> hidden(Map<?, ?> m) {

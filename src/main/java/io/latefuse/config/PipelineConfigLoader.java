@@ -311,13 +311,22 @@ public final class PipelineConfigLoader {
                         + "use the classic protocol, or deadline.clock processing_time or event");
             }
             PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy, level);
+            PipelineConfig.Http http = new PipelineConfig.Http(scalar(tree, "http.bind.address"),
+                    scalar(tree, "http.advertised.host"), scalar(tree, "http.token"));
+            if (http.bindAddress().isEmpty()) {
+                problem("http.bind.address", "", "is empty: give an address to listen on (0.0.0.0 for all)");
+            }
+            if (http.advertisedHost().contains(":") || http.advertisedHost().contains("/")) {
+                problem("http.advertised.host", http.advertisedHost(), "must be a host name or address only: the port "
+                        + "is run's --metrics-port");
+            }
 
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, late, retention, maxFuture, store, guarantee, standby,
-                    threads, commitInterval, brokerTimeout, onnx, kafka);
+                    threads, commitInterval, brokerTimeout, onnx, http, kafka);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {

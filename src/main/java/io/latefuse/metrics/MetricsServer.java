@@ -1,6 +1,7 @@
 package io.latefuse.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -15,23 +16,62 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * Serves {@code /metrics} (Prometheus text: latefuse's meters, Kafka Streams' client metrics, JVM metrics) and
- * {@code /health} (200 while the app is RUNNING, 503 otherwise) on the JDK's own HTTP server.
+ * Serves {@code /metrics} (Prometheus text: latefuse's meters, Kafka Streams' client metrics, JVM metrics),
+ * {@code /health} (200 while the app is RUNNING, 503 otherwise) and the routes the app adds (event lookup) on the
+ * JDK's own HTTP server.
+ * <p>
+ * It binds its port before it serves: the app advertises the bound port to the other instances
+ * ({@code application.server}), so the port must be known, and a busy one must fail, before the app is built.
  */
 public final class MetricsServer implements AutoCloseable {
-    private final HttpServer server;
-    private final KafkaStreamsMetrics streamsMetrics;
-    private final JvmGcMetrics gc = new JvmGcMetrics();
+    /**
+     * Requests in flight at once. More than one: an event lookup may wait on another instance (its owner) while
+     * that instance's lookup waits on this one, and a scrape must not queue behind either.
+     */
+    private static final int THREADS = 4;
 
-    public MetricsServer(int port, PrometheusMeterRegistry registry, KafkaStreams streams) throws IOException {
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private KafkaStreamsMetrics streamsMetrics;
+
+    private MetricsServer(HttpServer server) {
+        this.server = server;
+        this.executor = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "latefuse-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+    }
+
+    /** Binds {@code address:port} (port 0: any free one), serving nothing yet. */
+    public static MetricsServer bind(String address, int port) throws IOException {
+        return new MetricsServer(listen(address, port));
+    }
+
+    private static HttpServer listen(String address, int port) throws IOException {
         try {
-            this.server = HttpServer.create(new InetSocketAddress(port), 0); // first: a busy port binds no meters
+            return HttpServer.create(new InetSocketAddress(address, port), 0);
         } catch (java.net.BindException e) {
-            throw new java.net.BindException("metrics port " + port + " is already in use (" + e.getMessage()
-                    + "); choose another with --metrics-port or LATEFUSE_METRICS_PORT");
+            throw new java.net.BindException("metrics port " + port + " is already in use (on " + address + ": "
+                    + e.getMessage() + "); choose another with --metrics-port or LATEFUSE_METRICS_PORT");
         }
+    }
+
+    /** Binds every address on {@code port} and serves the metrics and health of {@code streams} at once. */
+    public MetricsServer(int port, PrometheusMeterRegistry registry, KafkaStreams streams) throws IOException {
+        this(listen("0.0.0.0", port));
+        start(registry, streams, Map.of());
+    }
+
+    /** Binds the meters and serves {@code /metrics}, {@code /health} and {@code routes} (path to handler). */
+    public void start(PrometheusMeterRegistry registry, KafkaStreams streams, Map<String, HttpHandler> routes) {
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -46,6 +86,7 @@ public final class MetricsServer implements AutoCloseable {
             respond(ex, up ? 200 : 503, "application/json", "{\"status\":\"" + (up ? "UP" : "DOWN")
                     + "\",\"streams\":\"" + state + "\"}");
         });
+        routes.forEach(server::createContext);
         server.start();
     }
 
@@ -65,7 +106,10 @@ public final class MetricsServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        streamsMetrics.close();
+        executor.shutdownNow();
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+        }
         gc.close();
     }
 }

@@ -26,8 +26,11 @@ import java.util.Map;
  * release can read what the one before it wrote, and refuses what it cannot read rather than mis-read it. No
  * registry: the state is private to the app.
  * <ul>
- *   <li>Format 2 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema.
- *       {@code EventState} gained {@code settled}.</li>
+ *   <li>Format 3 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema.
+ *       {@code EventState} gained the last prediction's {@code scores} and {@code degraded_reason}, for event
+ *       lookup.</li>
+ *   <li>Format 2: the same framing; {@code EventState} gained {@code settled}. Writer schema
+ *       {@code <Class>-v2.avsc}.</li>
  *   <li>Format 1: the same framing, before {@code settled}; the writer schema is kept as {@code io/latefuse/state/<Class>-v1.avsc}.</li>
  *   <li>Format 0 (0.1, before versioning): bare Avro binary. Its writer schema is kept as the resource
  *       {@code io/latefuse/state/<Class>-v0.avsc}. Its first byte is always even: every state record begins with a
@@ -40,7 +43,7 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
     /** The first byte of every versioned value. */
     static final byte MARKER = 0x01;
     /** The format this release writes. */
-    static final int CURRENT = 2;
+    static final int CURRENT = 3;
 
     private final String type;
     private final SpecificDatumWriter<T> writer;

@@ -50,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FusionProcessor implements Processor<String, ModalityScore, String, SpecificRecord> {
     private static final Logger log = LoggerFactory.getLogger(FusionProcessor.class);
     /** {@code revision} of an emitted event whose fusion failed and whose scores were dead-lettered. */
-    static final int DEAD_LETTERED = -2;
+    public static final int DEAD_LETTERED = -2;
     /** Modalities found in restored state that the config no longer has; each is logged once per JVM. */
     private static final Set<String> STALE_MODALITIES_LOGGED = ConcurrentHashMap.newKeySet();
 
@@ -169,7 +169,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long eventTime = score.getEventTime().toEpochMilli();
             long deadline = clock.deadline(eventTime, now);
             long firstArrival = clock.firstArrival(now, context.currentSystemTimeMs());
-            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false);
+            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false, null, null);
             stores.created(id, deadline);
             nextDue = Math.min(nextDue, deadline);
         } else if ((fusion.presentMask(state) & bit) != 0) {
@@ -226,6 +226,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         forward(revised, timestamp);
         done.setRevision(revision);
+        done.setScores(revised.getScores());
         stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
     }
 
@@ -244,6 +245,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
             state.setRevision(0);
+            state.setScores(prediction.getScores());
+            state.setDegradedReason(prediction.getDegradedReason());
         } else {
             log.warn("Event {}: fusion failed ({}); its {} score(s) go to the dead-letter topic as {}", id,
                     fused.failure(), state.getArrivals().size(), DeadLetterReason.FUSION_FAILED.code());
@@ -266,7 +269,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             return state;
         }
         return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
-                state.getRevision(), new ArrayList<>(), true);
+                state.getRevision(), new ArrayList<>(), true, state.getScores(), state.getDegradedReason());
     }
 
     /** One event's fusion: its result, or why it failed. */

@@ -168,6 +168,20 @@ class MainTest {
     }
 
     @Test
+    void explainSaysWhenNoAppAnswers() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        StringWriter err = new StringWriter();
+        int exit = Main.commandLine().setErr(new PrintWriter(err)).execute("explain", "--config", "config/ddsd.yaml",
+                "--url", "http://127.0.0.1:" + closed, "e-1");
+        assertThat(exit).isEqualTo(ExplainCommand.UNAVAILABLE);
+        assertThat(err.toString()).startsWith("Cannot reach the fusion app at http://127.0.0.1:" + closed)
+                .contains("--metrics-port").doesNotContain("\tat ");
+    }
+
+    @Test
     void aBusyMetricsPortIsNamed() throws Exception {
         try (java.net.ServerSocket busy = new java.net.ServerSocket(0)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new io.latefuse.metrics.MetricsServer(busy.getLocalPort(),

@@ -53,6 +53,7 @@ class PipelineConfigLoaderTest {
         assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
         assertThat(c.modalities().get(1).weight()).isEqualTo(2.0);
         assertThat(c.modalities().get(0).required()).isTrue();
+        assertThat(c.http()).isEqualTo(new PipelineConfig.Http("0.0.0.0", "", ""));
     }
 
     @Test
@@ -140,6 +141,10 @@ class PipelineConfigLoaderTest {
         assertThat(problemsOf(MINIMAL.replace("application.id: app\n", ""))).contains("application.id").contains("LATEFUSE_APPLICATION_ID");
         assertThat(problemsOf(MINIMAL + "kafka: {application.id: x}\n")).contains("kafka.application.id");
         assertThat(problemsOf(MINIMAL + "output.topic: 'bad topic!'\n")).contains("output.topic = 'bad topic!'");
+        assertThat(problemsOf(MINIMAL + "http.advertised.host: 'pod-1:9404'\n")).contains("http.advertised.host = 'pod-1:9404'")
+                .contains("--metrics-port");
+        assertThat(problemsOf(MINIMAL + "kafka: {application.server: 'h:1'}\n")).contains("kafka.application.server")
+                .contains("http.advertised.host");
     }
 
     @Test

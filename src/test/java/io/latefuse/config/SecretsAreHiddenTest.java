@@ -26,11 +26,13 @@ class SecretsAreHiddenTest {
                         + "username=\"u\" password=\"jaas-secret-1\";",
                 "LATEFUSE_KAFKA_SSL_TRUSTSTORE_PASSWORD", "store-secret-2",
                 "LATEFUSE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "u:registry-secret-3",
-                "LATEFUSE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD", "registry-store-secret-4"));
+                "LATEFUSE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD", "registry-store-secret-4",
+                "LATEFUSE_HTTP_TOKEN", "lookup-token-5"));
+        assertThat(c.http().token()).isEqualTo("lookup-token-5");
         assertThat(c.kafka()).containsEntry("ssl.truststore.password", "store-secret-2");
         assertThat(c.toString()).contains("security.protocol=SASL_SSL").contains("sasl.jaas.config=[hidden]")
                 .doesNotContain("jaas-secret-1").doesNotContain("store-secret-2").doesNotContain("registry-secret-3")
-                .doesNotContain("registry-store-secret-4");
+                .doesNotContain("registry-store-secret-4").doesNotContain("lookup-token-5").contains("token=[hidden]");
     }
 
     @Test

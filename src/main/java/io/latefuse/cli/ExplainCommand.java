@@ -1,0 +1,167 @@
+package io.latefuse.cli;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.lookup.EventLookup;
+import io.latefuse.lookup.EventView;
+import io.latefuse.lookup.EventsEndpoint;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * What happened to one event, for a person: asks a running fusion app's {@code /events/{event_id}} (any instance;
+ * it routes to the owner) and prints the answer. Exit code 0 when the event is known, 1 when it is not, 2 for a
+ * refused token, 3 when the app cannot answer.
+ */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = {"Say what a running fusion app knows of one event: pending or emitted, what arrived and what is "
+                + "missing, its deadline, its last prediction and, if degraded, why.",
+                "Exit code 0 when the event is known, 1 when it is not, 2 when the token is refused, 3 when the app "
+                        + "cannot answer."})
+final class ExplainCommand implements Callable<Integer> {
+    static final int UNKNOWN_EVENT = 1;
+    static final int REFUSED = 2;
+    static final int UNAVAILABLE = 3;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    @CommandLine.Mixin
+    ConfigOption configOption;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "EVENT_ID", description = "The event id, as in the records' key.")
+    String eventId;
+
+    @Option(names = "--url", defaultValue = "http://localhost:${env:LATEFUSE_METRICS_PORT:-9404}",
+            description = "Any instance's HTTP server (run --metrics-port). Default: ${DEFAULT-VALUE}.")
+    String url;
+
+    @Option(names = "--json", description = "Print the endpoint's JSON as it is.")
+    boolean json;
+
+    @Option(names = "--wait", defaultValue = "10s", converter = DurationFlag.class,
+            description = "How long to keep asking while the app rebalances (503). Default: ${DEFAULT-VALUE}.")
+    Duration wait;
+
+    @Override
+    public Integer call() throws Exception {
+        PipelineConfig config = PipelineConfigLoader.load(configOption.path());
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        URI target = URI.create(url.replaceAll("/+$", "") + EventsEndpoint.PATH + EventLookup.encode(eventId));
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET();
+        if (!config.http().token().isEmpty()) {
+            request.header("Authorization", "Bearer " + config.http().token());
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        long giveUp = System.nanoTime() + wait.toNanos();
+        HttpResponse<String> response;
+        while (true) {
+            try {
+                response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                err.println("Cannot reach the fusion app at " + url + " (" + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "): is it running with --metrics-port, "
+                        + "and is --url right?");
+                return UNAVAILABLE;
+            }
+            long retryMs = response.headers().firstValue("Retry-After").map(s -> Long.parseLong(s.trim()) * 1000)
+                    .orElse(1000L);
+            if (response.statusCode() != 503 || System.nanoTime() + retryMs * 1_000_000 > giveUp) {
+                break;
+            }
+            Thread.sleep(retryMs);
+        }
+        if (json) {
+            out.println(response.body());
+        }
+        switch (response.statusCode()) {
+            case 200, 404 -> {
+                EventView view = JSON.readValue(response.body(), EventView.class);
+                if (!json) {
+                    describe(view, config, out);
+                }
+                return view.state() == EventView.State.UNKNOWN ? UNKNOWN_EVENT : 0;
+            }
+            case 401 -> {
+                err.println("The fusion app at " + url + " refused the token: set http.token (or LATEFUSE_HTTP_TOKEN) "
+                        + "to the app's");
+                return REFUSED;
+            }
+            default -> {
+                err.println("The fusion app at " + url + " answered " + response.statusCode() + ": " + error(response.body()));
+                return UNAVAILABLE;
+            }
+        }
+    }
+
+    private static String error(String body) {
+        try {
+            JsonNode node = JSON.readTree(body);
+            return node.has("error") ? node.get("error").asText() : body;
+        } catch (IOException e) {
+            return body;
+        }
+    }
+
+    /** The answer as a person reads it: one headline, then one line per fact. */
+    static void describe(EventView v, PipelineConfig config, PrintWriter out) {
+        List<String> head = new ArrayList<>(List.of(v.state().name()));
+        if (v.revision() != null) {
+            head.add("revision " + v.revision());
+        }
+        if (v.prediction() != null) {
+            head.add(v.prediction().status());
+        }
+        out.println("event " + v.eventId() + ": " + String.join(", ", head));
+        if (v.prediction() != null) {
+            line(out, "prediction", v.prediction().label() == null ? "(scores not kept by the release that emitted it)"
+                    : v.prediction().label() + " (" + scores(v.prediction().scores(), config.classes()) + ")");
+        }
+        if (v.present() != null) {
+            line(out, "present", v.present().isEmpty() ? "none" : String.join(", ", v.present()));
+            line(out, "missing", v.missing().isEmpty() ? "none" : String.join(", ", v.missing()));
+        }
+        if (v.firstArrival() != null) {
+            line(out, "first arrival", v.firstArrival());
+            line(out, "deadline", v.deadline() + " (" + v.deadlineClock() + " clock)");
+        }
+        if (v.reason() != null) {
+            line(out, "why", v.reason());
+        }
+        if (v.owner() != null) {
+            line(out, "answered by", v.owner() + (v.partition() == null ? "" : ", partition " + v.partition()));
+        }
+        out.flush();
+    }
+
+    private static String scores(List<Float> scores, List<String> classes) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < scores.size(); i++) {
+            out.add((i < classes.size() ? classes.get(i) : "class " + i) + " " + String.format("%.3f", scores.get(i)));
+        }
+        return String.join(", ", out);
+    }
+
+    private static void line(PrintWriter out, String name, String value) {
+        out.printf("  %-14s %s%n", name + ":", value);
+    }
+}

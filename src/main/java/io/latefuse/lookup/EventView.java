@@ -1,0 +1,59 @@
+package io.latefuse.lookup;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.List;
+
+/**
+ * What an operator is told about one event: the JSON body of {@code GET /events/{event_id}}, and what
+ * {@code latefuse explain} prints. Times are ISO-8601; absent fields are left out.
+ *
+ * @param state         where the event is (see {@link State})
+ * @param present       modalities read, in config order
+ * @param missing       modalities not read, in config order
+ * @param firstArrival  when its first score was written (input clock) or read
+ * @param deadline      when it is, or was, due, in the deadline clock's time
+ * @param deadlineClock the clock {@code deadline} is on
+ * @param revision      the last emitted revision; absent while pending
+ * @param prediction    the last prediction, once emitted
+ * @param reason        why: what a pending event waits for, why an emitted one was DEGRADED, why an unknown one is
+ *                      not known, or why a dead-lettered one was
+ * @param owner         the instance whose state answered ({@code host:port}), and {@code partition} its partition
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record EventView(
+        @JsonProperty("event_id") String eventId,
+        @JsonProperty("state") State state,
+        @JsonProperty("present") List<String> present,
+        @JsonProperty("missing") List<String> missing,
+        @JsonProperty("first_arrival") String firstArrival,
+        @JsonProperty("deadline") String deadline,
+        @JsonProperty("deadline_clock") String deadlineClock,
+        @JsonProperty("revision") Integer revision,
+        @JsonProperty("prediction") Prediction prediction,
+        @JsonProperty("reason") String reason,
+        @JsonProperty("owner") String owner,
+        @JsonProperty("partition") Integer partition) {
+
+    public enum State {
+        /** Some scores are in, and it waits for the rest or for its deadline. */
+        PENDING,
+        /** A prediction was emitted, and the event is remembered for {@code late.retention}. */
+        EMITTED,
+        /** Its fusion failed, and its scores went to the dead-letter topic as {@code fusion_failed}. */
+        DEAD_LETTERED,
+        /** No state holds it: no score of it was read, or it was emitted longer than {@code late.retention} ago. */
+        UNKNOWN
+    }
+
+    /**
+     * The last prediction emitted for the event.
+     *
+     * @param scores the fused probabilities in class order; absent for an event emitted by a release that did not
+     *               keep them (state format 2 and before)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Prediction(@JsonProperty("status") String status, @JsonProperty("label") String label,
+                             @JsonProperty("scores") List<Float> scores) {}
+}

@@ -1,0 +1,136 @@
+package io.latefuse.lookup;
+
+import io.latefuse.avro.ModalityScore;
+import io.latefuse.avro.internal.EventState;
+import io.latefuse.config.Durations;
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.topology.FusionProcessor;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Turns the join's state of one event into what an operator is told about it ({@link EventView}). */
+final class EventViews {
+    private final PipelineConfig config;
+
+    EventViews(PipelineConfig config) {
+        this.config = config;
+    }
+
+    /** An event in the {@code pending} store. */
+    EventView pending(EventState s, String owner, int partition) {
+        long mask = mask(s);
+        List<String> waitingFor = new ArrayList<>();
+        for (int i = 0; i < config.numModalities(); i++) {
+            PipelineConfig.ModalityConfig m = config.modalities().get(i);
+            if ((mask & (1L << i)) == 0 && m.required()) {
+                waitingFor.add(m.name());
+            }
+        }
+        String reason = waitingFor.isEmpty()
+                ? "every required modality is in; waiting for optional " + String.join(", ", missing(mask))
+                        + " until " + iso(s.getTimer())
+                : "waiting for " + String.join(", ", waitingFor) + ": emitted COMPLETE when the last of them is read, "
+                        + "or DEGRADED once the " + clock() + " clock passes the deadline " + iso(s.getTimer());
+        return new EventView(s.getEventId(), EventView.State.PENDING, present(mask), missing(mask),
+                iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, reason, owner, partition);
+    }
+
+    /** An event in the {@code emitted} store. */
+    EventView emitted(EventState s, String owner, int partition) {
+        // A settled event was answered with every modality, and keeps no scores: every modality is present.
+        int n = config.numModalities();
+        long mask = !s.getSettled() ? mask(s) : n == Long.SIZE ? -1L : (1L << n) - 1;
+        if (s.getRevision() == FusionProcessor.DEAD_LETTERED) {
+            return new EventView(s.getEventId(), EventView.State.DEAD_LETTERED, present(mask), missing(mask),
+                    iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, "its fusion failed: its scores went "
+                    + "to the dead-letter topic " + config.deadLetterTopic() + " as fusion_failed, with the cause", owner,
+                    partition);
+        }
+        boolean complete = requiredPresent(mask);
+        String status = complete ? "COMPLETE" : "DEGRADED";
+        EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores());
+        String reason = null;
+        if (s.getDegradedReason() != null) {
+            reason = complete ? "revision 0 was DEGRADED: " + s.getDegradedReason() + "; a later revision has every "
+                    + "required modality" : s.getDegradedReason();
+        } else if (!complete) {
+            reason = String.join(", ", missing(mask)) + " never read by the deadline (this event was emitted by a "
+                    + "release that did not keep the reason)";
+        }
+        return new EventView(s.getEventId(), EventView.State.EMITTED, present(mask), missing(mask),
+                iso(s.getFirstArrival()), iso(s.getTimer()), clock(), s.getRevision(), prediction, reason, owner,
+                partition);
+    }
+
+    /** An event no state holds. */
+    EventView unknown(String id, String owner, Integer partition) {
+        String reason = config.lateRetention().isZero()
+                ? "no pending event has this id; emitted events are not remembered (late.retention is 0)"
+                : "no score of this event has been read, or it was emitted more than "
+                        + Durations.format(config.lateRetention()) + " (late.retention) ago";
+        return new EventView(id, EventView.State.UNKNOWN, null, null, null, null, null, null, null, reason, owner,
+                partition);
+    }
+
+    private long mask(EventState s) {
+        long mask = 0;
+        for (ModalityScore score : s.getArrivals()) {
+            int m = config.modalityIndex(score.getModality());
+            if (m >= 0) {
+                mask |= 1L << m;
+            }
+        }
+        return mask;
+    }
+
+    private boolean requiredPresent(long mask) {
+        for (int i = 0; i < config.numModalities(); i++) {
+            if (config.modalities().get(i).required() && (mask & (1L << i)) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private List<String> present(long mask) {
+        return names(mask, true);
+    }
+
+    private List<String> missing(long mask) {
+        return names(mask, false);
+    }
+
+    private List<String> names(long mask, boolean in) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < config.numModalities(); i++) {
+            if (((mask & (1L << i)) != 0) == in) {
+                out.add(config.modalities().get(i).name());
+            }
+        }
+        return out;
+    }
+
+    private String label(List<Float> scores) {
+        if (scores == null || scores.size() != config.numClasses()) {
+            return null;
+        }
+        int best = 0;
+        for (int i = 1; i < scores.size(); i++) {
+            if (scores.get(i) > scores.get(best)) {
+                best = i;
+            }
+        }
+        return config.classes().get(best);
+    }
+
+    private String clock() {
+        return config.deadlineClock().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String iso(long epochMs) {
+        return Instant.ofEpochMilli(epochMs).toString();
+    }
+}
