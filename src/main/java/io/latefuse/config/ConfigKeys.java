@@ -59,7 +59,7 @@ public final class ConfigKeys {
             "LATEFUSE_CREATE_TOPICS", "run --create-topics",
             "LATEFUSE_PARTITIONS", "run --partitions",
             "LATEFUSE_REPLICATION_FACTOR", "run --replication-factor",
-            "LATEFUSE_METRICS_PORT", "run --metrics-port",
+            "LATEFUSE_METRICS_PORT", "run --metrics-port, and explain's default --url",
             "LATEFUSE_LOG_LEVEL", "latefuse's own log level (logback)");
 
     /** The keys of one entry of {@code modalities}. */
