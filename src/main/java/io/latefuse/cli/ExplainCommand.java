@@ -71,7 +71,8 @@ final class ExplainCommand implements Callable<Integer> {
         if (!config.http().token().isEmpty()) {
             request.header("Authorization", "Bearer " + config.http().token());
         }
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
         long giveUp = System.nanoTime() + wait.toNanos();
         HttpResponse<String> response;
         while (true) {
@@ -83,8 +84,7 @@ final class ExplainCommand implements Callable<Integer> {
                         + "and is --url right?");
                 return UNAVAILABLE;
             }
-            long retryMs = response.headers().firstValue("Retry-After").map(s -> Long.parseLong(s.trim()) * 1000)
-                    .orElse(1000L);
+            long retryMs = 1000L * response.headers().firstValue("Retry-After").map(EventLookup::seconds).orElse(1);
             if (response.statusCode() != 503 || System.nanoTime() + retryMs * 1_000_000 > giveUp) {
                 break;
             }

@@ -71,7 +71,8 @@ public final class EventLookup {
     private final PipelineConfig config;
     private final HostInfo self;
     private final EventViews views;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(FORWARD_TIMEOUT).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(FORWARD_TIMEOUT).build();
 
     /** @param self this instance's {@code application.server} */
     public EventLookup(KafkaStreams streams, PipelineConfig config, HostInfo self) {
@@ -175,7 +176,7 @@ public final class EventLookup {
         }
         try {
             HttpResponse<String> response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
-            Integer retry = response.headers().firstValue("Retry-After").map(Integer::valueOf).orElse(null);
+            Integer retry = response.headers().firstValue("Retry-After").map(EventLookup::seconds).orElse(null);
             return new Answer(response.statusCode(), response.body(), retry);
         } catch (IOException e) {
             return Answer.error(502, eventId, "the instance that owns this event, " + owner.host() + ":" + owner.port()
@@ -189,6 +190,15 @@ public final class EventLookup {
     private Answer rebalancing(String eventId, String why) {
         return Answer.error(503, eventId, "the app is rebalancing: " + why + "; retry in " + RETRY_AFTER_SECONDS
                 + " s", RETRY_AFTER_SECONDS);
+    }
+
+    /** A {@code Retry-After} header's seconds; {@link #RETRY_AFTER_SECONDS} for any other form. */
+    public static int seconds(String retryAfter) {
+        try {
+            return Math.max(0, Integer.parseInt(retryAfter.trim()));
+        } catch (NumberFormatException e) {
+            return RETRY_AFTER_SECONDS;
+        }
     }
 
     /** An event id as one path segment: every character but the unreserved ones percent-encoded. */

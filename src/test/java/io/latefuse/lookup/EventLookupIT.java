@@ -174,9 +174,11 @@ class EventLookupIT {
                     p.send(new ProducerRecord<>(prefix + "scores.lexical", half.get(1), score(half.get(1), "lexical", 0.3f)));
                     p.flush();
                 }
+                await().atMost(Duration.ofSeconds(30)).until(() -> lookup(ports[0], half.get(1)).path("revision").asInt() == 1);
 
+                // Every event's key, and 2 s more: the revision, stored before it is committed, is read too.
                 List<ConsumerRecord<String, FusedPrediction>> out = CommittedReader.read(env, prefix + "fused",
-                        AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), 2 * EVENTS + 2);
+                        AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), 2 * EVENTS + 1);
                 Map<String, FusedPrediction> last = new HashMap<>();
                 out.forEach(r -> last.merge(r.key(), r.value(), (x, y) -> y.getRevision() > x.getRevision() ? y : x));
                 assertThat(last).hasSize(2 * EVENTS + 1);
