@@ -11,7 +11,9 @@ The things to get right:
   app's aborted writes are in the topic too, and only read_committed skips them;
 - a prediction can be revised (revision 1, 2, ...) when a late score arrives: keep the highest revision per
   event_id, which is the record key;
-- scores come in the pipeline's class order; label is already the argmax.
+- scores come in the pipeline's class order; label is already the argmax;
+- with operating points, decision is the class decided at the threshold of the modalities present (threshold);
+  a consumer built on an older schema, without these fields, still reads the records (--reader-schema).
 """
 import argparse
 import json
@@ -37,6 +39,10 @@ def as_json(prediction, classes):
     }
     if prediction.get("degraded_reason"):
         out["degraded_reason"] = prediction["degraded_reason"]
+    if prediction.get("decision") is not None:
+        out["decision"] = prediction["decision"]
+        out["threshold"] = prediction["threshold"]
+        out["operating_point"] = prediction["operating_point"]
     return out
 
 
@@ -47,6 +53,8 @@ def main():
     p.add_argument("--topic", required=True, help="the pipeline's output.topic (<topic.prefix>fused)")
     p.add_argument("--classes", required=True, help="the pipeline's classes, comma-separated, in its order")
     p.add_argument("--group", default="latefuse-python-example")
+    p.add_argument("--reader-schema", help="read with this FusedPrediction schema (.avsc), e.g. the one the consumer "
+                                            "was built on; default: each record's own (writer) schema")
     p.add_argument("--max-messages", type=int, default=0, help="stop after this many (0: run until Ctrl-C)")
     p.add_argument("--timeout", type=float, default=60, help="with --max-messages: give up after this many seconds")
     args = p.parse_args()
@@ -57,7 +65,8 @@ def main():
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
         "key.deserializer": StringDeserializer("utf_8"),
-        "value.deserializer": AvroDeserializer(SchemaRegistryClient({"url": args.schema_registry_url})),
+        "value.deserializer": AvroDeserializer(SchemaRegistryClient({"url": args.schema_registry_url}),
+                                               open(args.reader_schema).read() if args.reader_schema else None),
     })
     consumer.subscribe([args.topic])
     n = 0

@@ -3,6 +3,7 @@ package io.latefuse.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latefuse.config.FusionLevel;
+import io.latefuse.config.OperatingPoints;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.fusion.FusionStrategy;
@@ -11,6 +12,7 @@ import io.latefuse.fusion.OnnxModel;
 import io.latefuse.training.Evaluation;
 import io.latefuse.training.EvaluationReport;
 import io.latefuse.training.LabelledScores;
+import io.latefuse.training.OperatingPointsReport;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +39,11 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--head", description = "A fusion head (.onnx) to evaluate too; its sidecar .json, if present, gives its dropout. Repeatable.")
     List<Path> heads = new ArrayList<>();
+
+    @Option(names = "--operating-points", description = "Operating points from calibrate (learned on validation "
+            + "data, for the config's strategy): also report, per subset present in --data, the false-reject and "
+            + "false-accept rates with the global threshold and with the subset's own.")
+    Path operatingPoints;
 
     @Option(names = "--report", description = "Also write results.json and report.html into this directory.")
     Path report;
@@ -92,6 +99,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport r = new EvaluationReport(title, rows, cfg.numModalities(), dropout,
                     io.latefuse.training.LevelCost.measure(cfg, events, strategies));
             stdout.print(r.markdown());
+            if (operatingPoints != null) {
+                stdout.print(OperatingPointsReport.markdown(cfg, events, OperatingPoints.read(operatingPoints)));
+            }
             if (report != null) {
                 r.write(report);
                 stdout.println("Wrote " + report.resolve("results.json") + " and " + report.resolve("report.html"));

@@ -135,6 +135,9 @@ final class ExplainCommand implements Callable<Integer> {
         if (v.prediction() != null) {
             line(out, "prediction", v.prediction().label() == null ? "(scores not kept by the release that emitted it)"
                     : v.prediction().label() + " (" + scores(v.prediction().scores(), config.classes()) + ")");
+            if (v.prediction().decision() != null) {
+                line(out, "decision", v.prediction().decision());
+            }
         }
         if (v.present() != null) {
             line(out, "present", v.present().isEmpty() ? "none" : String.join(", ", v.present()));

@@ -122,6 +122,12 @@ public final class ConfigKeys {
                     + "consumers after the next commit (see \"Deadlines and latency\")."),
             scalar("late.policy", "revise", null, "`revise` (emit revision+1 over everything present) or `drop` (dead "
                     + "letter, reason `late`)."),
+            scalar("revision.policy", "always", null, "Under `late.policy: revise`: `always` (every late score "
+                    + "emits a revision) or `on_change` (only one that flips the label, or moves a class probability by "
+                    + "more than `revision.min.delta`; the others are counted in `latefuse_revisions_suppressed_total`, "
+                    + "and still fused into later revisions)."),
+            scalar("revision.min.delta", "0.05", null, "Under `revision.policy: on_change`: how far a class probability "
+                    + "must move, from the last prediction emitted, for a revision; in [0, 1)."),
             scalar("late.retention", "10m", null, "How long emitted events are remembered to recognise late arrivals and "
                     + "duplicates: at least this, at most one eighth longer (they expire a segment at a time). After it, a "
                     + "score for the event starts a new one. An event answered with every modality keeps no scores; a "
@@ -139,6 +145,10 @@ public final class ConfigKeys {
                     + "committed; read_committed consumers see outputs after the commit."),
             scalar("broker.connect.timeout", "30s", null, "How long `run`, `score`, `produce` and `tail` try to reach a "
                     + "broker before they stop with one line naming `bootstrap.servers` and exit code 3."),
+            scalar("operating.points", "", "none", "A file from `latefuse calibrate`: per subset of modalities present, "
+                    + "the threshold on the positive class that holds a target false-reject or false-accept rate. Each "
+                    + "prediction then carries `decision`, `threshold` and `operating_point` (two classes only; see "
+                    + "\"Operating points\")."),
             scalar("http.bind.address", "0.0.0.0", null, "The address `run`'s HTTP server (`--metrics-port`: "
                     + "`/metrics`, `/health`, `/events/{id}`) listens on; `127.0.0.1` keeps it to this host."),
             scalar("http.advertised.host", "", "this host's name", "How other instances reach this one's HTTP server, "

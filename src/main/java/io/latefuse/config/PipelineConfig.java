@@ -24,6 +24,7 @@ public record PipelineConfig(
         DeadlineClock deadlineClock,
         Duration punctuationInterval,
         LatePolicy latePolicy,
+        Revisions revisions,
         Duration lateRetention,
         Duration eventTimeMaxFuture,
         StoreType storeType,
@@ -33,6 +34,7 @@ public record PipelineConfig(
         Duration commitInterval,
         Duration brokerConnectTimeout,
         OnnxHead onnx,
+        OperatingPoints operatingPoints,
         Http http,
         Map<String, String> kafka) {
 
@@ -94,6 +96,15 @@ public record PipelineConfig(
     }
 
     public enum LatePolicy { REVISE, DROP }
+
+    /**
+     * Which late scores make a revision, under {@code late.policy: revise}.
+     *
+     * @param minDelta under {@code ON_CHANGE}: how far a class probability must move from the last prediction emitted
+     */
+    public record Revisions(Policy policy, double minDelta) {
+        public enum Policy { ALWAYS, ON_CHANGE }
+    }
 
     public enum StoreType { ROCKSDB, MEMORY }
 

@@ -291,6 +291,13 @@ public final class PipelineConfigLoader {
                 clock = enumValue(tree, "deadline.clock", DeadlineClock.class);
             }
             LatePolicy late = enumValue(tree, "late.policy", LatePolicy.class);
+            PipelineConfig.Revisions revisions = new PipelineConfig.Revisions(
+                    enumValue(tree, "revision.policy", PipelineConfig.Revisions.Policy.class),
+                    fraction(tree, "revision.min.delta"));
+            if (revisions.policy() == PipelineConfig.Revisions.Policy.ON_CHANGE && late == LatePolicy.DROP) {
+                problem("revision.policy", "on_change", "chooses among revisions, but late.policy is drop"
+                        + origin("late.policy") + ", which makes none");
+            }
             StoreType store = enumValue(tree, "store.type", StoreType.class);
             String guarantee = scalar(tree, "processing.guarantee").toLowerCase(Locale.ROOT);
             if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
@@ -311,6 +318,7 @@ public final class PipelineConfigLoader {
                         + "use the classic protocol, or deadline.clock processing_time or event");
             }
             PipelineConfig.OnnxHead onnx = onnxHead(tree, strategy, level);
+            OperatingPoints points = operatingPoints(tree, classes, strategy, modalities);
             PipelineConfig.Http http = new PipelineConfig.Http(scalar(tree, "http.bind.address"),
                     scalar(tree, "http.advertised.host"), scalar(tree, "http.token"));
             if (http.bindAddress().isEmpty()) {
@@ -325,8 +333,8 @@ public final class PipelineConfigLoader {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
-                    maxWait, optionalWait, clock, punctuation, late, retention, maxFuture, store, guarantee, standby,
-                    threads, commitInterval, brokerTimeout, onnx, http, kafka);
+                    maxWait, optionalWait, clock, punctuation, late, revisions, retention, maxFuture, store, guarantee, standby,
+                    threads, commitInterval, brokerTimeout, onnx, points, http, kafka);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {
@@ -435,6 +443,41 @@ public final class PipelineConfigLoader {
             } catch (NumberFormatException e) {
                 problem(key, v, "must be a whole number");
                 return min;
+            }
+        }
+
+        /** The operating points file, read and checked against the pipeline; null when none is set. */
+        private OperatingPoints operatingPoints(ObjectNode tree, List<String> classes, String strategy,
+                                                List<ModalityConfig> modalities) {
+            String file = scalar(tree, "operating.points");
+            if (file.isEmpty()) {
+                return null;
+            }
+            OperatingPoints points;
+            try {
+                points = OperatingPoints.read(java.nio.file.Path.of(file));
+            } catch (IOException | RuntimeException e) {
+                problem("operating.points", file, "cannot be read as latefuse calibrate's output: " + e.getMessage());
+                return null;
+            }
+            for (String p : points.problems(classes, strategy, modalities.stream().map(ModalityConfig::name).toList())) {
+                problem("operating.points", file, p);
+            }
+            return points;
+        }
+
+        /** A number in [0, 1). */
+        private double fraction(ObjectNode tree, String key) {
+            String v = scalar(tree, key);
+            try {
+                double d = Double.parseDouble(v);
+                if (!(d >= 0 && d < 1)) {
+                    problem(key, v, "must be at least 0 and less than 1");
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                problem(key, v, "must be a number");
+                return 0;
             }
         }
 

@@ -28,6 +28,9 @@ public final class EventFusion {
     private final Calibrator[] calibrators;
     private final boolean[] required;
     private static final double[] NO_SCORES = new double[0];
+    /** The operating points' threshold per mask of modalities present; empty without operating points. */
+    private final Map<Long, Double> thresholds = new java.util.HashMap<>();
+    private final int positive;
 
     public EventFusion(PipelineConfig config, FusionStrategy strategy) {
         this.config = config;
@@ -39,6 +42,47 @@ public final class EventFusion {
             calibrators[i] = new Calibrator(config.modalities().get(i).calibration());
             required[i] = config.modalities().get(i).required();
         }
+        io.latefuse.config.OperatingPoints points = config.operatingPoints();
+        this.positive = points == null ? -1 : config.classes().indexOf(points.positiveClass());
+        if (points != null) {
+            thresholds.putAll(thresholdsByMask(config, points));
+        }
+    }
+
+    /** The thresholds of the subsets that have their own, by mask of the modalities present. */
+    public static Map<Long, Double> thresholdsByMask(PipelineConfig config, io.latefuse.config.OperatingPoints points) {
+        Map<Long, Double> out = new java.util.HashMap<>();
+        for (io.latefuse.config.OperatingPoints.Subset s : points.subsets()) {
+            long mask = 0;
+            for (String m : s.present()) {
+                mask |= 1L << config.modalityIndex(m);
+            }
+            out.put(mask, s.threshold());
+        }
+        return out;
+    }
+
+    /** The threshold for the modalities in {@code mask}: their own, or the global one. NaN without operating points. */
+    public double threshold(long mask) {
+        if (positive < 0) {
+            return Double.NaN;
+        }
+        Double t = thresholds.get(mask);
+        return t != null ? t : config.operatingPoints().globalThreshold();
+    }
+
+    /**
+     * The decision for fused {@code scores} with the modalities in {@code mask} present: the positive class when its
+     * probability is at or above the threshold, else the other class; null without operating points. Compared as
+     * the floats the prediction carries, so that a consumer who checks it agrees.
+     */
+    public String decision(long mask, List<Float> scores) {
+        if (positive < 0 || scores == null || scores.size() != config.numClasses()) {
+            return null;
+        }
+        io.latefuse.config.OperatingPoints points = config.operatingPoints();
+        return scores.get(positive) >= (float) threshold(mask) ? points.positiveClass()
+                : points.negativeClass(config.classes());
     }
 
     public FusionStrategy strategy() {
@@ -128,7 +172,12 @@ public final class EventFusion {
         for (double p : result.probabilities()) {
             scores.add((float) p);
         }
-        return FusedPrediction.newBuilder()
+        FusedPrediction.Builder out = FusedPrediction.newBuilder();
+        if (positive >= 0) {
+            out.setDecision(decision(mask, scores)).setThreshold((float) threshold(mask))
+                    .setOperatingPoint(config.operatingPoints().name());
+        }
+        return out
                 .setEventId(state.getEventId())
                 .setLabel(config.classes().get(result.argmax()))
                 .setScores(scores)

@@ -50,10 +50,11 @@ public record EventView(
     /**
      * The last prediction emitted for the event.
      *
-     * @param scores the fused probabilities in class order; absent for an event emitted by a release that did not
-     *               keep them (state format 2 and before)
+     * @param scores   the fused probabilities in class order; absent for an event emitted by a release that did not
+     *                 keep them (state format 2 and before)
+     * @param decision with operating points: the decision it carried
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Prediction(@JsonProperty("status") String status, @JsonProperty("label") String label,
-                             @JsonProperty("scores") List<Float> scores) {}
+                             @JsonProperty("scores") List<Float> scores, @JsonProperty("decision") String decision) {}
 }

@@ -51,7 +51,8 @@ final class EventViews {
         }
         boolean complete = requiredPresent(mask);
         String status = complete ? "COMPLETE" : "DEGRADED";
-        EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores());
+        EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores(),
+                s.getDecision());
         String reason = null;
         if (s.getDegradedReason() != null) {
             reason = complete ? "revision 0 was DEGRADED: " + s.getDegradedReason() + "; a later revision has every "

@@ -25,6 +25,7 @@ public final class FusionTelemetry {
     private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
     private final Map<String, Counter> predictions = new ConcurrentHashMap<>();
     private final Counter revisions;
+    private final Counter suppressedRevisions;
     private final Counter duplicates;
     private final Counter late;
     private final Counter deadlineVisits;
@@ -42,6 +43,9 @@ public final class FusionTelemetry {
                 .serviceLevelObjectives(50, 100, 250, 500, 1000, 2000)
                 .register(registry);
         this.revisions = Counter.builder("latefuse.revisions").description("Predictions revised after a late arrival")
+                .register(registry);
+        this.suppressedRevisions = Counter.builder("latefuse.revisions.suppressed")
+                .description("Late arrivals whose revision changed nothing that counts (revision.policy on_change)")
                 .register(registry);
         this.duplicates = Counter.builder("latefuse.duplicates")
                 .description("Scores for an (event, modality) already held; ignored").register(registry);
@@ -113,6 +117,10 @@ public final class FusionTelemetry {
 
     public void revised() {
         revisions.increment();
+    }
+
+    public void revisionSuppressed() {
+        suppressedRevisions.increment();
     }
 
     public void duplicate() {

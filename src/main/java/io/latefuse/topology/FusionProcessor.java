@@ -169,7 +169,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long eventTime = score.getEventTime().toEpochMilli();
             long deadline = clock.deadline(eventTime, now);
             long firstArrival = clock.firstArrival(now, context.currentSystemTimeMs());
-            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false, null, null);
+            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false, null, null, null);
             stores.created(id, deadline);
             nextDue = Math.min(nextDue, deadline);
         } else if ((fusion.presentMask(state) & bit) != 0) {
@@ -224,10 +224,43 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         int revision = done.getRevision() + 1;
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
+        if (!changes(done, revised)) {
+            // revision.policy on_change: consumers keep the answer they have. The score stays in the event's
+            // state, so a later revision fuses it too.
+            telemetry.revisionSuppressed();
+            stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
+            return;
+        }
         forward(revised, timestamp);
         done.setRevision(revision);
         done.setScores(revised.getScores());
+        done.setDecision(revised.getDecision());
         stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
+    }
+
+    /**
+     * Whether a revision tells consumers something, against the last prediction emitted: always under
+     * {@code revision.policy: always}; under {@code on_change}, when its label or its decision (with operating
+     * points) differs, or a class probability moved by more than {@code revision.min.delta}. An event emitted
+     * before its scores were kept (state format 2) is always revised.
+     */
+    private boolean changes(EventState done, FusedPrediction revised) {
+        List<Float> last = done.getScores();
+        if (config.revisions().policy() == PipelineConfig.Revisions.Policy.ALWAYS || last == null
+                || last.size() != revised.getScores().size()) {
+            return true;
+        }
+        int lastArgmax = 0;
+        for (int i = 0; i < last.size(); i++) {
+            if (Math.abs(last.get(i) - revised.getScores().get(i)) > config.revisions().minDelta()) {
+                return true;
+            }
+            if (last.get(i) > last.get(lastArgmax)) {
+                lastArgmax = i;
+            }
+        }
+        return !config.classes().get(lastArgmax).equals(revised.getLabel())
+                || !java.util.Objects.equals(done.getDecision(), revised.getDecision());
     }
 
     /**
@@ -247,6 +280,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state.setRevision(0);
             state.setScores(prediction.getScores());
             state.setDegradedReason(prediction.getDegradedReason());
+            state.setDecision(prediction.getDecision());
         } else {
             log.warn("Event {}: fusion failed ({}); its {} score(s) go to the dead-letter topic as {}", id,
                     fused.failure(), state.getArrivals().size(), DeadLetterReason.FUSION_FAILED.code());
@@ -269,7 +303,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             return state;
         }
         return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
-                state.getRevision(), new ArrayList<>(), true, state.getScores(), state.getDegradedReason());
+                state.getRevision(), new ArrayList<>(), true, state.getScores(), state.getDegradedReason(),
+                state.getDecision());
     }
 
     /** One event's fusion: its result, or why it failed. */

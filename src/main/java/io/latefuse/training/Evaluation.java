@@ -59,6 +59,37 @@ public final class Evaluation {
         return p;
     }
 
+    /** The modalities an event has, as a bit per modality index. */
+    public static long present(LabelledScores.Event e) {
+        long mask = 0;
+        for (int i = 0; i < e.scores().length; i++) {
+            if (e.scores()[i] != null) {
+                mask |= 1L << i;
+            }
+        }
+        return mask;
+    }
+
+    /**
+     * An event as the fusion input of the modalities in {@code subset} that it has, as if the others had not
+     * arrived: its calibrated scores with its embeddings, or with its features (as an early head reads them).
+     */
+    public static FusionInput input(LabelledScores.Event e, double[][] calibrated, long subset, boolean features) {
+        int n = calibrated.length;
+        double[][] p = new double[n][];
+        float[][] vectors = new float[n][];
+        for (int i = 0; i < n; i++) {
+            if ((subset & (1L << i)) != 0 && calibrated[i] != null) {
+                p[i] = calibrated[i];
+                float[][] source = features ? e.features() : e.embeddings();
+                vectors[i] = source == null ? null : source[i];
+            }
+        }
+        double[] confidences = new double[n];
+        java.util.Arrays.fill(confidences, Double.NaN);
+        return new FusionInput(p, confidences, vectors);
+    }
+
     public static List<Row> run(PipelineConfig config, List<LabelledScores.Event> events, Map<String, FusionStrategy> strategies) {
         int n = config.numModalities();
         List<double[][]> calibrated = events.stream().map(e -> calibrated(config, e)).toList();
@@ -74,24 +105,10 @@ public final class Evaluation {
             List<FusionInput> featureInputs = new ArrayList<>();
             List<Integer> labels = new ArrayList<>();
             for (int e = 0; e < events.size(); e++) {
-                double[][] p = new double[n][];
-                float[][] emb = new float[n][];
-                float[][] features = new float[n][];
-                boolean any = false;
                 LabelledScores.Event ev = events.get(e);
-                for (int i = 0; i < n; i++) {
-                    if ((subset & (1 << i)) != 0 && calibrated.get(e)[i] != null) {
-                        p[i] = calibrated.get(e)[i];
-                        emb[i] = ev.embeddings() == null ? null : ev.embeddings()[i];
-                        features[i] = ev.features() == null ? null : ev.features()[i];
-                        any = true;
-                    }
-                }
-                if (any) {
-                    double[] confidences = new double[n];
-                    java.util.Arrays.fill(confidences, Double.NaN);
-                    inputs.add(new FusionInput(p, confidences, emb));
-                    featureInputs.add(new FusionInput(p, confidences, features));
+                if ((present(ev) & subset) != 0) {
+                    inputs.add(input(ev, calibrated.get(e), subset, false));
+                    featureInputs.add(input(ev, calibrated.get(e), subset, true));
                     labels.add(ev.label());
                 }
             }

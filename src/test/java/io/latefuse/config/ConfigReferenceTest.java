@@ -54,7 +54,12 @@ class ConfigReferenceTest {
     }
 
     @Test
-    void everyScalarKeyCanBeOverriddenFromTheEnvironment() {
+    void everyScalarKeyCanBeOverriddenFromTheEnvironment(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path points = dir.resolve("points.json");
+        new OperatingPoints("p", "weighted_mean", "x", OperatingPoints.Metric.FRR, 0.1, 0.5, 10,
+                java.util.List.of(new OperatingPoints.Subset(java.util.List.of("m"), 0.6, 10)), java.util.List.of())
+                .write(points);
         for (ConfigKeys.Key k : ConfigKeys.TOP_LEVEL) {
             if (!k.scalar() || k.name().startsWith("onnx.") || k.name().equals("fusion.level")) {
                 continue; // the onnx keys and the fusion levels past late need strategy onnx and a head file
@@ -67,6 +72,9 @@ class ConfigReferenceTest {
                 case "strategy" -> "vote";
                 case "deadline.clock" -> "event";
                 case "late.policy" -> "drop";
+                case "revision.policy" -> "on_change";
+                case "revision.min.delta" -> "0.2";
+                case "operating.points" -> points.toString();
                 case "store.type" -> "memory";
                 case "processing.guarantee" -> "at_least_once";
                 case "output.topic", "dead.letter.topic" -> "env-" + k.name();

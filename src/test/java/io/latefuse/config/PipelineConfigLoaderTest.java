@@ -54,6 +54,7 @@ class PipelineConfigLoaderTest {
         assertThat(c.modalities().get(1).weight()).isEqualTo(2.0);
         assertThat(c.modalities().get(0).required()).isTrue();
         assertThat(c.http()).isEqualTo(new PipelineConfig.Http("0.0.0.0", "", ""));
+        assertThat(c.revisions()).isEqualTo(new PipelineConfig.Revisions(PipelineConfig.Revisions.Policy.ALWAYS, 0.05));
     }
 
     @Test
@@ -141,6 +142,11 @@ class PipelineConfigLoaderTest {
         assertThat(problemsOf(MINIMAL.replace("application.id: app\n", ""))).contains("application.id").contains("LATEFUSE_APPLICATION_ID");
         assertThat(problemsOf(MINIMAL + "kafka: {application.id: x}\n")).contains("kafka.application.id");
         assertThat(problemsOf(MINIMAL + "output.topic: 'bad topic!'\n")).contains("output.topic = 'bad topic!'");
+        assertThat(problemsOf(MINIMAL + "revision.min.delta: 1.5\n")).contains("revision.min.delta = '1.5'")
+                .contains("less than 1");
+        assertThat(problemsOf(MINIMAL + "revision.policy: sometimes\n")).contains("always, on_change");
+        assertThat(problemsOf(MINIMAL + "revision.policy: on_change\nlate.policy: drop\n"))
+                .contains("revision.policy = 'on_change'").contains("late.policy is drop");
         assertThat(problemsOf(MINIMAL + "http.advertised.host: 'pod-1:9404'\n")).contains("http.advertised.host = 'pod-1:9404'")
                 .contains("--metrics-port");
         assertThat(problemsOf(MINIMAL + "kafka: {application.server: 'h:1'}\n")).contains("kafka.application.server")

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.config.OperatingPoints;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.registry.AvroDeserializer;
 import io.latefuse.registry.SchemaRegistry;
@@ -106,11 +107,16 @@ class PythonClientsIT {
     @Test
     void scoresFromPythonAreFusedAndPythonReadsThePredictions(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "py" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        // With operating points, so that the predictions carry the fields the old schema lacks.
+        Path points = dir.resolve("points.json");
+        new OperatingPoints("frr-py", "weighted_mean", "directed", OperatingPoints.Metric.FRR, 0.1, 0.5, 100,
+                List.of(new OperatingPoints.Subset(List.of("acoustic", "lexical"), 0.75, 100)), List.of()).write(points);
         PipelineConfig config = env.pipeline("python", prefix, """
                 classes: [directed, undirected]
                 modalities: [{name: acoustic}, {name: lexical}]
                 max.wait: 5s
-                """);
+                operating.points: %s
+                """.formatted(points));
         try (Admin admin = env.admin()) {
             TopicPreflight.check(admin, config, true, Optional.of(2), Optional.of((short) 1));
         }
@@ -200,6 +206,8 @@ class PythonClientsIT {
                 assertThat(f.getStatus().name()).isEqualTo("COMPLETE");
                 assertThat(f.getLabel()).as(id).isEqualTo(e % 2 == 0 ? "directed" : "undirected");
                 assertThat(f.getEventTime()).isEqualTo(sentTimes.get(id));
+                assertThat(f.getDecision()).isEqualTo(f.getLabel());
+                assertThat(f.getThreshold()).isEqualTo(0.75f);
             });
 
             // ...and as the Python consumer reads them: the same label, status, scores by class, and event_time.
@@ -223,6 +231,24 @@ class PythonClientsIT {
                     assertThat(p.path("scores").path(CLASSES.get(c)).floatValue()).isEqualTo(f.getScores().get(c));
                 }
                 assertThat(Instant.parse(p.path("event_time").asText())).isEqualTo(f.getEventTime());
+                assertThat(p.path("decision").asText()).isEqualTo(f.getDecision());
+                assertThat(p.path("threshold").floatValue()).isEqualTo(f.getThreshold());
+                assertThat(p.path("operating_point").asText()).isEqualTo("frr-py");
+            }
+
+            // A Python consumer built on the schema before operating points still decodes the new records.
+            Run old = run(List.of(python, EXAMPLES.resolve("latefuse_predictions.py").toString(),
+                    "--bootstrap-servers", env.bootstrapServers(), "--schema-registry-url", env.registryUrl(),
+                    "--topic", config.outputTopic(), "--classes", String.join(",", CLASSES),
+                    "--group", "py-old-" + UUID.randomUUID(), "--max-messages", String.valueOf(EVENTS), "--timeout", "90",
+                    "--reader-schema", "src/test/resources/schemas-before-decisions/FusedPrediction.avsc"), "");
+            assertThat(old.exit()).as(old.err()).isZero();
+            String[] oldLines = old.out().strip().split("\n");
+            assertThat(oldLines).hasSize(EVENTS);
+            for (String l : oldLines) {
+                JsonNode p = JSON.readTree(l);
+                assertThat(p.has("decision")).isFalse();
+                assertThat(p.path("label").asText()).isEqualTo(byId.get(p.path("event_id").asText()).getLabel());
             }
         }
     }

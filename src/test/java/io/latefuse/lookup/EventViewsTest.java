@@ -34,7 +34,7 @@ class EventViewsTest {
                     .setScores(List.of(0.7f, 0.3f)).setScoreType(ScoreType.PROBABILITY)
                     .setEventTime(Instant.ofEpochMilli(T)).build());
         }
-        return new EventState("e", T, T + 3, T + 503, revision, arrivals, settled, null, null);
+        return new EventState("e", T, T + 3, T + 503, revision, arrivals, settled, null, null, null);
     }
 
     @Test
@@ -62,7 +62,7 @@ class EventViewsTest {
         EventView v = views.emitted(degraded, "h:1", 0);
         assertThat(v.state()).isEqualTo(EventView.State.EMITTED);
         assertThat(v.revision()).isZero();
-        assertThat(v.prediction()).isEqualTo(new EventView.Prediction("DEGRADED", "undirected", List.of(0.2f, 0.8f)));
+        assertThat(v.prediction()).isEqualTo(new EventView.Prediction("DEGRADED", "undirected", List.of(0.2f, 0.8f), null));
         assertThat(v.reason()).isEqualTo("lexical was never read");
 
         // Revised with the missing required modality: COMPLETE now, and revision 0's reason is kept as history.
@@ -90,7 +90,7 @@ class EventViewsTest {
     @Test
     void stateFromAnOlderReleaseHasNoScoresAndSaysSo() {
         EventView v = views.emitted(state(0, false, "acoustic"), "h:1", 0); // format 2: no scores, no reason
-        assertThat(v.prediction()).isEqualTo(new EventView.Prediction("DEGRADED", null, null));
+        assertThat(v.prediction()).isEqualTo(new EventView.Prediction("DEGRADED", null, null, null));
         assertThat(v.reason()).contains("lexical, visual never read by the deadline")
                 .contains("release that did not keep the reason");
     }

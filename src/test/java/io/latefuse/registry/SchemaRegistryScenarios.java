@@ -165,6 +165,67 @@ abstract class SchemaRegistryScenarios {
         assertThat(asV2.get(1).value().get("device_id").toString()).isEqualTo("dev-42");
     }
 
+    /** FusedPrediction as releases before operating points wrote it: without decision, threshold, operating_point. */
+    static Schema fusedPredictionBeforeDecisions() throws java.io.IOException {
+        return new Schema.Parser().parse(java.nio.file.Files.readString(
+                java.nio.file.Path.of("src/test/resources/schemas-before-decisions/FusedPrediction.avsc")));
+    }
+
+    static io.latefuse.avro.FusedPrediction prediction(String id, String decision) {
+        return io.latefuse.avro.FusedPrediction.newBuilder().setEventId(id).setLabel("directed")
+                .setScores(List.of(0.8f, 0.2f)).setStatus(io.latefuse.avro.PredictionStatus.COMPLETE).setRevision(0)
+                .setPresent(List.of("acoustic")).setMissing(List.of()).setStrategy("log_odds")
+                .setFusionModelVersion("closed-form").setEventTime(Instant.ofEpochMilli(1_700_000_000_000L))
+                .setFirstArrival(Instant.ofEpochMilli(1_700_000_000_001L)).setEmittedAt(Instant.ofEpochMilli(1_700_000_000_300L))
+                .setWaitMs(299).setContributions(Map.of("acoustic", 1f))
+                .setDecision(decision).setThreshold(decision == null ? null : 0.42f)
+                .setOperatingPoint(decision == null ? null : "frr-0.10").build();
+    }
+
+    @Test
+    void fusedPredictionGainsItsDecisionFieldsUnderBackward() throws Exception {
+        String topic = env().createTopic("fused.evolve", 1);
+        String subject = topic + "-value";
+        SchemaRegistry registry = client();
+        Schema old = fusedPredictionBeforeDecisions();
+        assertThat(registry.compatibility(null)).as("the registry's level").isEqualTo("BACKWARD");
+        registry.register(subject, old);
+        assertThat(registry.isCompatible(subject, io.latefuse.avro.FusedPrediction.getClassSchema())).isTrue();
+
+        try (KafkaProducer<String, Object> producer = producer()) {
+            GenericData.Record before = new GenericData.Record(old);
+            io.latefuse.avro.FusedPrediction p = prediction("before", null);
+            for (Schema.Field f : old.getFields()) {
+                Object v = p.get(f.name());
+                if (v instanceof Instant t) {
+                    v = t.toEpochMilli();
+                } else if (v instanceof io.latefuse.avro.PredictionStatus st) {
+                    v = new GenericData.EnumSymbol(f.schema(), st.name());
+                }
+                before.put(f.name(), v);
+            }
+            producer.send(new ProducerRecord<>(topic, "before", before)).get();                       // the old writer
+            producer.send(new ProducerRecord<>(topic, "after", prediction("after", "directed"))).get(); // this release
+        }
+        // The registry took the new schema as a second version of the subject.
+        assertThat(registry.latest(subject).version()).isEqualTo(2);
+
+        // A consumer still on the old schema reads both; the new fields are dropped.
+        List<ConsumerRecord<String, GenericRecord>> asOld = readAll(topic, AvroDeserializer.generic(old, registry), 2);
+        assertThat(asOld).extracting(r -> r.value().get("event_id").toString()).containsExactly("before", "after");
+        assertThat(asOld.get(1).value().getSchema().getField("decision")).isNull();
+        assertThat(asOld.get(1).value().get("label").toString()).isEqualTo("directed");
+
+        // This release reads the old records with the defaults, and its own with the values.
+        List<ConsumerRecord<String, io.latefuse.avro.FusedPrediction>> asNew =
+                readAll(topic, AvroDeserializer.specific(io.latefuse.avro.FusedPrediction.class, registry), 2);
+        assertThat(asNew.get(0).value().getDecision()).isNull();
+        assertThat(asNew.get(0).value().getThreshold()).isNull();
+        assertThat(asNew.get(1).value().getDecision()).isEqualTo("directed");
+        assertThat(asNew.get(1).value().getThreshold()).isEqualTo(0.42f);
+        assertThat(asNew.get(1).value().getOperatingPoint()).isEqualTo("frr-0.10");
+    }
+
     @Test
     void anIncompatibleSchemaIsRefusedWithAClearError() throws Exception {
         String topic = env().createTopic("scores.incompatible", 1);

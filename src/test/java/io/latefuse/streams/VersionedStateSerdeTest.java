@@ -29,7 +29,7 @@ class VersionedStateSerdeTest {
                 .setModelVersion("3").setScores(List.of(1.5f, -0.5f)).setScoreType(ScoreType.LOGIT)
                 .setEventTime(Instant.ofEpochMilli(1_767_225_600_040L)).build();
         return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, -1,
-                new java.util.ArrayList<>(List.of(a, b)), false, null, null);
+                new java.util.ArrayList<>(List.of(a, b)), false, null, null, null);
     }
 
     @Test

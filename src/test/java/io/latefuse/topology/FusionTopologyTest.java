@@ -154,6 +154,46 @@ class FusionTopologyTest {
     }
 
     @Test
+    void onChangeEmitsARevisionOnlyWhenTheAnswerMoves() {
+        try (FusionDriver d = new FusionDriver("late.policy: revise\nrevision.policy: on_change\nrevision.min.delta: 0.05\n")) {
+            d.send(score("e1", "acoustic", 0.9f));
+            d.send(score("e1", "lexical", 0.9f));
+            d.advanceWall(310);
+            assertThat(single(d.drain()).getScores().get(0)).isCloseTo(0.9f, within(1e-6f));
+
+            // The mean moves to 0.867: by less than 0.05, and the label stays. No revision, but the score is kept.
+            d.send(score("e1", "prosody", 0.8f));
+            assertThat(d.drain()).isEmpty();
+            assertThat(d.metricTotal("latefuse.revisions.suppressed")).isEqualTo(1);
+
+            // Now to 0.65: one revision, over everything that came, the suppressed score too.
+            d.send(score("e1", "visual", 0.0f));
+            FusedPrediction revised = single(d.drain());
+            assertThat(revised.getRevision()).isEqualTo(1);
+            assertThat(revised.getPresent()).containsExactly("acoustic", "lexical", "prosody", "visual");
+            assertThat(revised.getScores().get(0)).isCloseTo(0.65f, within(1e-6f));
+            assertThat(d.metricTotal("latefuse.revisions")).isEqualTo(1);
+            assertThat(d.metricTotal("latefuse.revisions.suppressed")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void onChangeEmitsARevisionThatFlipsTheLabelHoweverSmallTheMove() {
+        try (FusionDriver d = new FusionDriver("late.policy: revise\nrevision.policy: on_change\nrevision.min.delta: 0.5\n")) {
+            d.send(score("e1", "acoustic", 0.55f));
+            d.send(score("e1", "lexical", 0.55f));
+            d.advanceWall(310);
+            assertThat(single(d.drain()).getLabel()).isEqualTo("directed");
+
+            d.send(score("e1", "prosody", 0.3f)); // the mean moves by 0.08, to 0.467: the label flips
+            FusedPrediction flipped = single(d.drain());
+            assertThat(flipped.getRevision()).isEqualTo(1);
+            assertThat(flipped.getLabel()).isEqualTo("undirected");
+            assertThat(d.metricTotal("latefuse.revisions.suppressed")).isZero();
+        }
+    }
+
+    @Test
     void lateArrivalIsDeadLetteredUnderDrop() {
         try (FusionDriver d = new FusionDriver("late.policy: drop\n")) {
             d.send(score("e1", "acoustic", 0.9f));

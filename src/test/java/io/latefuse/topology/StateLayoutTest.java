@@ -167,7 +167,7 @@ class StateLayoutTest {
         // the timer, and a FORGET entry in its changelogged 'deadlines' index, which this release no longer reads.
         long emittedAt = T0.toEpochMilli() - 60_000;
         EventState old = new EventState("old", T0.toEpochMilli(), emittedAt - 300, emittedAt + 600_000, 0,
-                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))), false, null, null);
+                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))), false, null, null, null);
         h.legacyFinished.put("old", old);
         h.processor.close();
         h.processor.init(h.context);
