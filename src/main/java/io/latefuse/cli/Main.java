@@ -55,7 +55,8 @@ public final class Main implements Runnable {
             cli.addSubcommand(tool, tools.containsKey(tool) ? tools.get(tool) : new InToolsJar(tool));
         }
         for (Object command : List.of(new RunCommand(), new ScoreCommand(), new TrainCommand(), new EvaluateCommand(),
-                new ProduceCommand(), new TailCommand(), new ExplainCommand(), new CalibrateCommand(), new StudyCommand(),
+                new ProduceCommand(), new TailCommand(), new ExplainCommand(), new CalibrateCommand(), new AdviseCommand(),
+                new StudyCommand(),
                 new GenerateCommand(), new SchemasCommand())) {
             cli.addSubcommand(command);
         }

@@ -24,6 +24,7 @@ public final class FusionTelemetry {
     private final Map<String, Counter> missing = new ConcurrentHashMap<>();
     private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
     private final Map<String, Counter> predictions = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> arrivalDelays = new ConcurrentHashMap<>();
     private final Counter revisions;
     private final Counter suppressedRevisions;
     private final Counter duplicates;
@@ -84,7 +85,26 @@ public final class FusionTelemetry {
     public void registerAtZero(Iterable<String> statuses, Iterable<String> modalities, Iterable<String> reasons) {
         statuses.forEach(this::predictionsCounter);
         modalities.forEach(this::missingCounter);
+        modalities.forEach(this::arrivalDelay);
         reasons.forEach(this::deadLetterCounter);
+    }
+
+    private DistributionSummary arrivalDelay(String modality) {
+        return arrivalDelays.computeIfAbsent(modality, k -> DistributionSummary.builder("latefuse.arrival.delay")
+                .tag("modality", k)
+                .description("How long after its event's first score this modality's score came (latefuse advise "
+                        + "reads the same from the topics)")
+                .baseUnit("milliseconds")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(1.0)
+                .maximumExpectedValue(120_000.0)
+                .serviceLevelObjectives(50, 100, 250, 500, 1000, 2000)
+                .register(registry));
+    }
+
+    /** A score read for an event, {@code millis} after the event's first score (0 for that one). */
+    public void arrived(String modality, long millis) {
+        arrivalDelay(modality).record(Math.max(0, millis));
     }
 
     private Counter predictionsCounter(String status) {

@@ -178,6 +178,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         state.getArrivals().add(score);
         state.setEventTime(Math.min(state.getEventTime(), score.getEventTime().toEpochMilli()));
+        telemetry.arrived(score.getModality(), clock.firstArrival(now, context.currentSystemTimeMs()) - state.getFirstArrival());
 
         long mask = fusion.presentMask(state);
         if (fusion.allRequiredPresent(mask)) {
@@ -208,6 +209,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     + " score follows them");
         }
         telemetry.lateArrival();
+        telemetry.arrived(score.getModality(), clock.firstArrival(clock.arrival(context, timestamp),
+                context.currentSystemTimeMs()) - done.getFirstArrival());
         if (config.latePolicy() == PipelineConfig.LatePolicy.DROP) {
             throw new InvalidScoreException(DeadLetterReason.LATE, "event " + done.getEventId() + ": modality "
                     + score.getModality() + " arrived after revision " + done.getRevision()

@@ -117,6 +117,8 @@ class MetricsIT {
                         .contains("latefuse_wait_milliseconds_bucket")
                         .contains("latefuse_wait_milliseconds_count 2")
                         .contains("latefuse_duplicates_total 1.0")
+                        .contains("latefuse_arrival_delay_milliseconds_count{modality=\"lexical\"} 1")
+                        .contains("latefuse_revisions_suppressed_total 0.0")
                         .contains("latefuse_late_arrivals_total 0.0")
                         .containsPattern("latefuse_input_holdback_milliseconds [0-9.E]+")
                         .contains("kafka_stream_thread_process_latency_avg")

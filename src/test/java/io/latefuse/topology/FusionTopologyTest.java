@@ -154,6 +154,22 @@ class FusionTopologyTest {
     }
 
     @Test
+    void eachModalitysArrivalDelayAfterTheEventsFirstScoreIsMetered() {
+        try (FusionDriver d = new FusionDriver("")) {
+            d.send(score("e1", "acoustic", 0.9f));
+            d.advanceWall(120);
+            d.send(score("e1", "lexical", 0.9f));
+            d.advanceWall(200);
+            d.send(score("e1", "prosody", 0.9f)); // written 320 ms after the first: past max.wait, so late
+            d.advanceWall(10);
+            var registry = d.telemetry.registry();
+            assertThat(registry.get("latefuse.arrival.delay").tag("modality", "acoustic").summary().max()).isZero();
+            assertThat(registry.get("latefuse.arrival.delay").tag("modality", "lexical").summary().max()).isEqualTo(120);
+            assertThat(registry.get("latefuse.arrival.delay").tag("modality", "prosody").summary().max()).isEqualTo(320);
+        }
+    }
+
+    @Test
     void onChangeEmitsARevisionOnlyWhenTheAnswerMoves() {
         try (FusionDriver d = new FusionDriver("late.policy: revise\nrevision.policy: on_change\nrevision.min.delta: 0.05\n")) {
             d.send(score("e1", "acoustic", 0.9f));
