@@ -229,9 +229,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
         if (!changes(done, revised)) {
             // revision.policy on_change: consumers keep the answer they have. The score stays in the event's
-            // state, so a later revision fuses it too.
+            // state, so a later revision fuses it too. Never settled here: a settled entry keeps no arrivals, and
+            // its last prediction would then read as made with every modality.
             telemetry.revisionSuppressed();
-            stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
+            stores.rewrite(new EventStores.Emitted(entry.at(), done));
             return;
         }
         forward(revised, timestamp);
