@@ -109,11 +109,12 @@ final class AdviseCommand implements Callable<Integer> {
     }
 
     /** Per event id, per modality, when its first score was written; read up to the end offsets at the start. */
-    private static Map<String, long[]> read(PipelineConfig cfg, Instant from) {
+    private Map<String, long[]> read(PipelineConfig cfg, Instant from) {
         Properties props = new Properties();
         props.putAll(cfg.kafka());
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // asking about a topic must not create it
         // Scorers write transactionally under exactly-once: aborted scores never reached the fusion app either.
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, long[]> written = new HashMap<>();
@@ -123,7 +124,12 @@ final class AdviseCommand implements Callable<Integer> {
             for (int m = 0; m < n; m++) {
                 String topic = cfg.inputTopics().get(m);
                 List<TopicPartition> parts = new ArrayList<>();
-                for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+                if (infos == null || infos.isEmpty()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "input topic " + topic + " (modality "
+                            + cfg.modalityNames().get(m) + ") does not exist on " + cfg.bootstrapServers());
+                }
+                for (PartitionInfo p : infos) {
                     parts.add(new TopicPartition(topic, p.partition()));
                 }
                 consumer.assign(parts);

@@ -144,6 +144,11 @@ class AdviseIT {
         assertThat(empty.exit()).isEqualTo(2);
         assertThat(empty.err()).contains("no scores in").contains("scores.prosody").contains("--since 10m")
                 .doesNotContain("\tat ");
+        Path noTopics = Files.writeString(dir.resolve("no-topics.yaml"), Files.readString(config)
+                .replaceFirst("topic.prefix: .*", "topic.prefix: adv-none" + UUID.randomUUID().toString().substring(0, 6) + "."));
+        Ran missing = advise("advise", "--config", noTopics.toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).containsPattern("input topic adv-none\\w+\\.scores\\.acoustic \\(modality acoustic\\) does not exist");
         Ran bad = advise("advise", "--config", config.toString(), "--target-completeness", "1.5");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--target-completeness 1.5 is not a share in (0, 1)");
