@@ -49,7 +49,7 @@ class ArchitectureTest {
             .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
                     "streams")
             .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
-            .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "topology")
+            .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "fusion", "topology")
             .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "scoring")
             .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams",
                     "topology", "scoring", "training", "lookup")

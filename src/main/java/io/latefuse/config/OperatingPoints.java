@@ -89,7 +89,7 @@ public record OperatingPoints(String name, String strategy, String positiveClass
     }
 
     /** What is wrong with these points for a pipeline, each as one line; empty when they fit. */
-    List<String> problems(List<String> classes, String pipelineStrategy, List<String> modalities) {
+    public List<String> problems(List<String> classes, String pipelineStrategy, List<String> modalities) {
         List<String> out = new ArrayList<>();
         if (classes.size() != 2) {
             out.add("operating points make a binary decision, but the pipeline has " + classes.size() + " classes");

@@ -26,7 +26,7 @@ public final class EventFusion {
     private final PipelineConfig config;
     private final FusionStrategy strategy;
     private final Calibrator[] calibrators;
-    private final boolean[] required;
+    private final Presence presence;
     private static final double[] NO_SCORES = new double[0];
     /** The operating points' threshold per mask of modalities present; empty without operating points. */
     private final Map<Long, Double> thresholds = new java.util.HashMap<>();
@@ -37,10 +37,9 @@ public final class EventFusion {
         this.strategy = strategy;
         int n = config.numModalities();
         this.calibrators = new Calibrator[n];
-        this.required = new boolean[n];
+        this.presence = new Presence(config);
         for (int i = 0; i < n; i++) {
             calibrators[i] = new Calibrator(config.modalities().get(i).calibration());
-            required[i] = config.modalities().get(i).required();
         }
         io.latefuse.config.OperatingPoints points = config.operatingPoints();
         this.positive = points == null ? -1 : config.classes().indexOf(points.positiveClass());
@@ -62,27 +61,10 @@ public final class EventFusion {
         return out;
     }
 
-    /** The threshold for the modalities in {@code mask}: their own, or the global one. NaN without operating points. */
-    public double threshold(long mask) {
-        if (positive < 0) {
-            return Double.NaN;
-        }
+    /** The threshold for the modalities in {@code mask}: their own, or the global one. */
+    private float threshold(long mask) {
         Double t = thresholds.get(mask);
-        return t != null ? t : config.operatingPoints().globalThreshold();
-    }
-
-    /**
-     * The decision for fused {@code scores} with the modalities in {@code mask} present: the positive class when its
-     * probability is at or above the threshold, else the other class; null without operating points. Compared as
-     * the floats the prediction carries, so that a consumer who checks it agrees.
-     */
-    public String decision(long mask, List<Float> scores) {
-        if (positive < 0 || scores == null || scores.size() != config.numClasses()) {
-            return null;
-        }
-        io.latefuse.config.OperatingPoints points = config.operatingPoints();
-        return scores.get(positive) >= (float) threshold(mask) ? points.positiveClass()
-                : points.negativeClass(config.classes());
+        return (float) (t != null ? t : config.operatingPoints().globalThreshold());
     }
 
     public FusionStrategy strategy() {
@@ -91,14 +73,7 @@ public final class EventFusion {
 
     /** A bit per modality index: which have arrived. Scores of a modality the config does not have count for none. */
     public long presentMask(EventState state) {
-        long mask = 0;
-        for (ModalityScore s : state.getArrivals()) {
-            int m = config.modalityIndex(s.getModality());
-            if (m >= 0) {
-                mask |= 1L << m;
-            }
-        }
-        return mask;
+        return presence.mask(state);
     }
 
     /** Whether every score the state holds is of a configured modality (state from an older config may not be). */
@@ -113,17 +88,12 @@ public final class EventFusion {
 
     /** Whether every required modality is in {@code mask}: the prediction is then COMPLETE. */
     public boolean allRequiredPresent(long mask) {
-        for (int i = 0; i < required.length; i++) {
-            if (required[i] && (mask & (1L << i)) == 0) {
-                return false;
-            }
-        }
-        return true;
+        return presence.allRequired(mask);
     }
 
     /** Whether every configured modality is in {@code mask}: no later score can change the prediction. */
     public boolean allPresent(long mask) {
-        return Long.bitCount(mask) == required.length;
+        return presence.allIn(mask);
     }
 
     public FusionInput input(EventState state) {
@@ -174,8 +144,12 @@ public final class EventFusion {
         }
         FusedPrediction.Builder out = FusedPrediction.newBuilder();
         if (positive >= 0) {
-            out.setDecision(decision(mask, scores)).setThreshold((float) threshold(mask))
-                    .setOperatingPoint(config.operatingPoints().name());
+            // The decision at the threshold of the modalities present, compared as the floats the prediction
+            // carries, so that a consumer who checks scores[positive] >= threshold agrees with it.
+            io.latefuse.config.OperatingPoints points = config.operatingPoints();
+            float t = threshold(mask);
+            out.setDecision(scores.get(positive) >= t ? points.positiveClass() : points.negativeClass(config.classes()))
+                    .setThreshold(t).setOperatingPoint(points.name());
         }
         return out
                 .setEventId(state.getEventId())

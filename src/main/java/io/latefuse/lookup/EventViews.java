@@ -1,34 +1,29 @@
 package io.latefuse.lookup;
 
-import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.internal.EventState;
 import io.latefuse.config.Durations;
 import io.latefuse.config.PipelineConfig;
+import io.latefuse.fusion.Presence;
 import io.latefuse.topology.FusionProcessor;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /** Turns the join's state of one event into what an operator is told about it ({@link EventView}). */
 final class EventViews {
     private final PipelineConfig config;
+    private final Presence presence;
 
     EventViews(PipelineConfig config) {
         this.config = config;
+        this.presence = new Presence(config);
     }
 
     /** An event in the {@code pending} store. */
     EventView pending(EventState s, String owner, int partition) {
-        long mask = mask(s);
-        List<String> waitingFor = new ArrayList<>();
-        for (int i = 0; i < config.numModalities(); i++) {
-            PipelineConfig.ModalityConfig m = config.modalities().get(i);
-            if ((mask & (1L << i)) == 0 && m.required()) {
-                waitingFor.add(m.name());
-            }
-        }
+        long mask = presence.mask(s);
+        List<String> waitingFor = presence.requiredMissing(mask);
         String reason = waitingFor.isEmpty()
                 ? "every required modality is in; waiting for optional " + String.join(", ", missing(mask))
                         + " until " + iso(s.getTimer())
@@ -41,15 +36,14 @@ final class EventViews {
     /** An event in the {@code emitted} store. */
     EventView emitted(EventState s, String owner, int partition) {
         // A settled event was answered with every modality, and keeps no scores: every modality is present.
-        int n = config.numModalities();
-        long mask = !s.getSettled() ? mask(s) : n == Long.SIZE ? -1L : (1L << n) - 1;
+        long mask = s.getSettled() ? presence.all() : presence.mask(s);
         if (s.getRevision() == FusionProcessor.DEAD_LETTERED) {
             return new EventView(s.getEventId(), EventView.State.DEAD_LETTERED, present(mask), missing(mask),
                     iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, "its fusion failed: its scores went "
                     + "to the dead-letter topic " + config.deadLetterTopic() + " as fusion_failed, with the cause", owner,
                     partition);
         }
-        boolean complete = requiredPresent(mask);
+        boolean complete = presence.allRequired(mask);
         String status = complete ? "COMPLETE" : "DEGRADED";
         EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores(),
                 s.getDecision());
@@ -76,42 +70,12 @@ final class EventViews {
                 partition);
     }
 
-    private long mask(EventState s) {
-        long mask = 0;
-        for (ModalityScore score : s.getArrivals()) {
-            int m = config.modalityIndex(score.getModality());
-            if (m >= 0) {
-                mask |= 1L << m;
-            }
-        }
-        return mask;
-    }
-
-    private boolean requiredPresent(long mask) {
-        for (int i = 0; i < config.numModalities(); i++) {
-            if (config.modalities().get(i).required() && (mask & (1L << i)) == 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private List<String> present(long mask) {
-        return names(mask, true);
+        return presence.names(mask, true);
     }
 
     private List<String> missing(long mask) {
-        return names(mask, false);
-    }
-
-    private List<String> names(long mask, boolean in) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < config.numModalities(); i++) {
-            if (((mask & (1L << i)) != 0) == in) {
-                out.add(config.modalities().get(i).name());
-            }
-        }
-        return out;
+        return presence.names(mask, false);
     }
 
     private String label(List<Float> scores) {

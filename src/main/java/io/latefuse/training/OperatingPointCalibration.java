@@ -6,6 +6,7 @@ import io.latefuse.fusion.EventFusion;
 import io.latefuse.fusion.FusionInput;
 import io.latefuse.fusion.FusionResult;
 import io.latefuse.fusion.FusionStrategy;
+import io.latefuse.fusion.Presence;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -169,13 +170,7 @@ public final class OperatingPointCalibration {
     }
 
     private static List<String> names(PipelineConfig config, long mask) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < config.numModalities(); i++) {
-            if ((mask & (1L << i)) != 0) {
-                out.add(config.modalityNames().get(i));
-            }
-        }
-        return out;
+        return new Presence(config).names(mask, true);
     }
 
     private static String counted(OperatingPoints.Metric metric) {

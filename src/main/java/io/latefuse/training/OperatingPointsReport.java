@@ -22,13 +22,9 @@ public final class OperatingPointsReport {
 
     public static List<OperatingPointCalibration.Row> rows(PipelineConfig config, List<LabelledScores.Event> events,
                                                            OperatingPoints points) {
-        if (!points.strategy().equals(config.strategy())) {
-            throw new InvalidConfigException("--operating-points", List.of("they were calibrated for strategy "
-                    + points.strategy() + ", but the config's strategy is " + config.strategy()));
-        }
-        if (!config.classes().contains(points.positiveClass())) {
-            throw new InvalidConfigException("--operating-points", List.of("positive class '" + points.positiveClass()
-                    + "' is not one of the classes " + config.classes()));
+        List<String> problems = points.problems(config.classes(), config.strategy(), config.modalityNames());
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException("--operating-points", problems);
         }
         try (FusionStrategy strategy = FusionStrategies.create(config)) {
             List<OperatingPointCalibration.Scored> scored = OperatingPointCalibration.score(config, events, strategy,
