@@ -4,9 +4,13 @@ import io.latefuse.config.PipelineConfig;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -21,10 +25,13 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -81,20 +88,26 @@ class AdviseIT {
         Random rnd = new Random(42);
         long t0 = System.currentTimeMillis() - 5 * 60_000;
         int prosodyMissing = 0;
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
         try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 env.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
             for (int e = 0; e < EVENTS; e++) {
                 String id = "ev-" + e;
                 long first = t0 + 50L * e;
-                p.send(new ProducerRecord<>(prefix + "scores.acoustic", null, first, id, new byte[0]));
-                p.send(new ProducerRecord<>(prefix + "scores.lexical", null, first + rnd.nextInt(31), id, new byte[0]));
+                sent.add(p.send(new ProducerRecord<>(prefix + "scores.acoustic", null, first, id, new byte[0])));
+                sent.add(p.send(new ProducerRecord<>(prefix + "scores.lexical", null, first + rnd.nextInt(31), id, new byte[0])));
                 if (rnd.nextDouble() < 0.05) {
                     prosodyMissing++;
                 } else {
-                    p.send(new ProducerRecord<>(prefix + "scores.prosody", null, first + rnd.nextInt(401), id, new byte[0]));
+                    sent.add(p.send(new ProducerRecord<>(prefix + "scores.prosody", null, first + rnd.nextInt(401), id, new byte[0])));
                 }
             }
         }
+        for (Future<RecordMetadata> f : sent) {
+            f.get(); // every score is on the broker: what advise misses is advise's to answer for
+        }
+        assertThat(records(env, prefix + "scores.lexical")).isEqualTo(EVENTS);
+        assertThat(records(env, prefix + "scores.prosody")).isEqualTo(EVENTS - prosodyMissing);
         Path reportDir = dir.resolve("report");
         Ran r = advise("advise", "--config", config.toString(), "--since", "1h", "--target-completeness", "0.99",
                 "--report", reportDir.toString());
@@ -152,6 +165,17 @@ class AdviseIT {
         Ran bad = advise("advise", "--config", config.toString(), "--target-completeness", "1.5");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--target-completeness 1.5 is not a share in (0, 1)");
+    }
+
+    /** The records on a topic: the sum of its partitions' end offsets. */
+    private static long records(KafkaEnvironment env, String topic) throws Exception {
+        try (Admin admin = env.admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            return admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).values().stream()
+                    .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+        }
     }
 
     /** Pixels within a small distance of {@code rgb}: a line's anti-aliased edges drift from its colour. */
