@@ -115,6 +115,8 @@ final class AdviseCommand implements Callable<Integer> {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // asking about a topic must not create it
+        // Retention can delete the segment sought while it is read: go on from the new log start, never jump to the end.
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // Scorers write transactionally under exactly-once: aborted scores never reached the fusion app either.
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, long[]> written = new HashMap<>();
