@@ -13,6 +13,7 @@ import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
+import io.latefuse.streams.WritableTopics;
 import io.latefuse.topology.FusionApp;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -512,6 +513,7 @@ public final class BenchRunner implements AutoCloseable {
             admin.createTopics(names.stream().map(n -> new NewTopic(n, settings.partitions(), (short) 1)
                             .configs(logAppendTime ? Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime") : Map.of()))
                     .toList()).all().get(60, TimeUnit.SECONDS);
+            WritableTopics.await(admin, names, Duration.ofSeconds(60)); // the producer writes at once: KAFKA-15591
         }
     }
 

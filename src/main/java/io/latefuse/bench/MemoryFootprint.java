@@ -6,6 +6,7 @@ import io.latefuse.embedded.ApicurioRegistryProcess;
 import io.latefuse.registry.AvroSerializer;
 import io.latefuse.registry.RegistryConfig;
 import io.latefuse.registry.SchemaRegistry;
+import io.latefuse.streams.WritableTopics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.LogDirDescription;
@@ -75,8 +76,9 @@ public final class MemoryFootprint {
         Path config = work.resolve(base + ".yaml");
         int metricsPort = ApicurioRegistryProcess.freePort();
         try (Admin admin = admin()) {
-            admin.createTopics(Stream.of(topic, base + ".scores.lexical", base + ".fused", base + ".dlq")
-                    .map(t -> new NewTopic(t, 3, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
+            List<String> topics = List.of(topic, base + ".scores.lexical", base + ".fused", base + ".dlq");
+            admin.createTopics(topics.stream().map(t -> new NewTopic(t, 3, (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
+            WritableTopics.await(admin, topics, java.time.Duration.ofSeconds(60)); // the producer writes at once: KAFKA-15591
         }
         Files.writeString(config, PipelineConfig.builder()
                 .applicationId(base)

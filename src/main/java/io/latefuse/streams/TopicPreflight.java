@@ -126,6 +126,8 @@ public final class TopicPreflight {
                     Thread.sleep(100);
                 }
             }
+            // An app or scorer that writes at once could otherwise lose its first records (see WritableTopics).
+            WritableTopics.await(admin, missing, java.time.Duration.ofSeconds(60));
         }
         return counts;
     }

@@ -133,8 +133,8 @@ class ProduceTailIT {
         assertThat(refused.stderr()).contains("Missing topics: " + prefix + "features.top_left, " + prefix + "features.bottom_right");
 
         try (Admin admin = env.admin()) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(prefix + "features.top_left", 1, (short) 1),
-                    new org.apache.kafka.clients.admin.NewTopic(prefix + "features.bottom_right", 1, (short) 1))).all().get();
+            KafkaEnvironment.createTopics(admin, List.of(new org.apache.kafka.clients.admin.NewTopic(prefix + "features.top_left", 1, (short) 1),
+                    new org.apache.kafka.clients.admin.NewTopic(prefix + "features.bottom_right", 1, (short) 1)));
         }
         assertThat(run("produce", "--config", configFile.toString(), "--features", features.toString(), "--rate", "50"))
                 .contains("Produced 3 features for 2 events");

@@ -128,7 +128,7 @@ class IntermediateFusionIT {
             for (PipelineConfig.ModalityConfig m : config.modalities()) {
                 topics.add(new NewTopic(m.featuresTopic(), 2, (short) 1));
             }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+            KafkaEnvironment.createTopics(admin, topics);
             TopicPreflight.check(admin, config, true, Optional.of(2), Optional.of((short) 1));
         }
         List<AutoCloseable> apps = new ArrayList<>();

@@ -66,7 +66,7 @@ class ScoreAndFuseIT {
                             + prefix + "dead-letters. Create them, or run with --create-topics.");
 
             // Another modality's scores topic exists with 4 partitions: created topics follow it.
-            admin.createTopics(List.of(new NewTopic(prefix + "scores.acoustic", 4, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            KafkaEnvironment.createTopics(admin, List.of(new NewTopic(prefix + "scores.acoustic", 4, (short) 1)));
             TopicPreflight.checkScorer(admin, config, "lexical", true);
             Map<String, Integer> partitions = new java.util.TreeMap<>();
             admin.describeTopics(admin.listTopics().names().get().stream().filter(t -> t.startsWith(prefix)).toList())
@@ -99,7 +99,7 @@ class ScoreAndFuseIT {
                 topics.add(new NewTopic(m.featuresTopic(), 2, (short) 1));
                 topics.add(new NewTopic(m.topic(), 2, (short) 1));
             }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+            KafkaEnvironment.createTopics(admin, topics);
             TopicPreflight.check(admin, config, true, Optional.of(2), Optional.of((short) 1));
         }
 

@@ -24,9 +24,19 @@ public interface KafkaEnvironment {
     default String createTopic(String prefix, int partitions) throws Exception {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            createTopics(admin, List.of(new NewTopic(name, partitions, (short) 1)));
         }
         return name;
+    }
+
+    /**
+     * Creates topics and returns once every partition takes writes: a test that produces at once would otherwise
+     * lose records to KAFKA-15591 (see {@link io.latefuse.streams.WritableTopics}).
+     */
+    static void createTopics(Admin admin, java.util.Collection<NewTopic> topics) throws Exception {
+        admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+        io.latefuse.streams.WritableTopics.await(admin, topics.stream().map(NewTopic::name).toList(),
+                java.time.Duration.ofSeconds(30));
     }
 
     /**

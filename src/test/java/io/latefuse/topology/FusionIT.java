@@ -97,7 +97,7 @@ class FusionIT {
             // 4 score topics with 3 partitions each; the preflight creates the output and dead-letter topics.
             List<NewTopic> topics = new ArrayList<>();
             config.inputTopics().forEach(t -> topics.add(new NewTopic(t, 3, (short) 1)));
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+            KafkaEnvironment.createTopics(admin, topics);
             assertThat(TopicPreflight.check(admin, config, true, Optional.of(3), Optional.of((short) 1))).isEqualTo(3);
         }
 
@@ -285,7 +285,7 @@ class FusionIT {
             for (int i = 0; i < config.inputTopics().size(); i++) {
                 topics.add(new NewTopic(config.inputTopics().get(i), i == 2 ? 2 : 3, (short) 1));
             }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+            KafkaEnvironment.createTopics(admin, topics);
             assertThatThrownBy(() -> TopicPreflight.check(admin, config, true, Optional.empty(), Optional.empty()))
                     .isInstanceOf(TopicPreflight.TopicCheckException.class)
                     .hasMessageContaining(config.inputTopics().get(0) + ": 3 partitions")
