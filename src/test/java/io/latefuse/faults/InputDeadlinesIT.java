@@ -106,12 +106,24 @@ class InputDeadlinesIT {
              KafkaConsumer<String, FusedPrediction> reader = reader(env, config.outputTopic(), rc)) {
             app.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            // Warm-up: a fresh app declares its first events up to 300 ms late while the JIT compiles its paths
+            // (seen here: 100-326 ms for the first 20, then 10-130 ms). The claim is about the app in service.
+            LiveScores warmUp = new LiveScores(env, MODALITIES, m -> prefix + "scores." + m, "warm-", 40, 20, 50, 3,
+                    (e, m) -> m == 2).start();
+            int warm = 0;
+            long warmUntil = System.currentTimeMillis() + 60_000;
+            while (warm < 40 && System.currentTimeMillis() < warmUntil) {
+                warm += reader.poll(Duration.ofMillis(20)).count();
+            }
+            warmUp.join(30_000);
+            assertThat(warm).as("warm-up predictions").isEqualTo(40);
             // 100 events at 20 per second; prosody's scorer never answers. The scores arrive within 50 ms of each
             // other, then the input goes idle until the next event.
             int events = 100;
             LiveScores live = new LiveScores(env, MODALITIES, m -> prefix + "scores." + m, "idle-", events, 20, 50, 7,
                     (e, m) -> m == 2).start();
             List<Long> latencies = new ArrayList<>();
+            List<Long> pastDeadline = new ArrayList<>();
             Map<String, Long> seen = new HashMap<>();
             long until = System.currentTimeMillis() + 60_000;
             while (seen.size() < events && System.currentTimeMillis() < until) {
@@ -123,20 +135,31 @@ class InputDeadlinesIT {
                     assertThat(seen.put(r.key(), received)).as("one prediction per event").isNull();
                     // From the event's start (its first score is written at or after it) to the prediction in hand.
                     latencies.add(received - p.getEventTime().toEpochMilli());
+                    // The app's own part: how long after the event's deadline it declared the event.
+                    assertThat(p.getDeadline().toEpochMilli() - p.getFirstArrival().toEpochMilli()).isEqualTo(500);
+                    pastDeadline.add(p.getEmittedAt().toEpochMilli() - p.getDeadline().toEpochMilli());
                 }
             }
             live.join(30_000);
             assertThat(seen).hasSize(events);
             latencies.sort(Long::compare);
+            pastDeadline.sort(Long::compare);
             long p50 = latencies.get(latencies.size() / 2);
             long p99 = latencies.get((int) Math.ceil(latencies.size() * 0.99) - 1);
+            long declaredP99 = pastDeadline.get((int) Math.ceil(pastDeadline.size() * 0.99) - 1);
             System.err.printf("InputDeadlinesIT idle input: DEGRADED after p50 %d ms, p99 %d ms, max %d ms from the event's "
-                    + "first score (max.wait 500 ms, punctuation 50 ms, commit 100 ms)%n", p50, p99,
-                    latencies.get(latencies.size() - 1));
+                    + "first score (max.wait 500 ms, punctuation 50 ms, commit 100 ms); declared p50 %d ms, p99 %d ms, "
+                    + "max %d ms after the deadline%n", p50, p99, latencies.get(latencies.size() - 1),
+                    pastDeadline.get(pastDeadline.size() / 2), declaredP99, pastDeadline.get(pastDeadline.size() - 1));
             assertThat(latencies.get(0)).as("never before max.wait").isGreaterThanOrEqualTo(500);
-            // max.wait + one punctuation, plus what delivery adds: a scorer latency up to 50 ms, the 100 ms
-            // exactly-once commit before a read_committed reader sees it, and a margin for a loaded 2-core runner.
-            assertThat(p99).isLessThanOrEqualTo(500 + 50 + 50 + 100 + 300);
+            assertThat(pastDeadline.get(0)).as("never declared before the deadline").isGreaterThanOrEqualTo(0);
+            // The claim: within one punctuation (50 ms) of the deadline, with a margin for a loaded 2-core runner.
+            assertThat(declaredP99).as("declared past the deadline, p99").isLessThanOrEqualTo(50 + 200);
+            // In the reader's hands: max.wait + one punctuation, plus what delivery adds (a scorer latency up to
+            // 50 ms, the 100 ms exactly-once commit before a read_committed reader sees it). The median holds it
+            // with a margin; the tail is the broker's and this machine's (a CI run saw a 400 ms stall).
+            assertThat(p50).isLessThanOrEqualTo(500 + 50 + 50 + 100 + 200);
+            assertThat(p99).isLessThanOrEqualTo(2_000);
         }
     }
 
