@@ -74,8 +74,9 @@ public final class WritableTopics {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new TopicPreflight.TopicCheckException("Partitions " + (pending == null ? topics : pending)
-                        + " have no leader that takes writes after " + timeout.toSeconds() + " s: " + lastError);
+                throw new TopicPreflight.TopicCheckException((pending == null ? "Topics " + topics
+                        + " cannot be described" : "Partitions " + pending + " have no leader that takes writes")
+                        + " after " + timeout.toSeconds() + " s: " + lastError);
             }
             Thread.sleep(100);
         }
