@@ -120,6 +120,12 @@ public final class ConfigKeys {
             scalar("punctuation.interval", "50ms", null, "How often due deadlines are checked. A DEGRADED prediction is "
                     + "emitted within 1.5 intervals of its deadline once the input is read, and seen by read_committed "
                     + "consumers after the next commit (see \"Deadlines and latency\")."),
+            scalar("max.holdback", "30s", null, "On the input clock: how long deadlines wait for an input partition whose "
+                    + "progress cannot be confirmed (its leader is down, the brokers do not answer its end offset, the "
+                    + "consumer has no position on it). Once its read mark has not moved for this long, deadlines up to "
+                    + "this long ago fire anyway, with a `degraded_reason` naming the partition and why, counted in "
+                    + "`latefuse_deadlines_unconfirmed_total`. A partition being read, however far behind, is never cut "
+                    + "short. At least 1s."),
             scalar("late.policy", "revise", null, "`revise` (emit revision+1 over everything present) or `drop` (dead "
                     + "letter, reason `late`)."),
             scalar("revision.policy", "always", null, "Under `late.policy: revise`: `always` (every late score "

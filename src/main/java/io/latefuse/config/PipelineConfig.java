@@ -23,6 +23,7 @@ public record PipelineConfig(
         Duration optionalWait,
         DeadlineClock deadlineClock,
         Duration punctuationInterval,
+        Duration maxHoldback,
         LatePolicy latePolicy,
         Revisions revisions,
         Duration lateRetention,

@@ -88,6 +88,10 @@ public final class PipelineConfigBuilder {
         return set("punctuation.interval", Durations.format(d));
     }
 
+    public PipelineConfigBuilder maxHoldback(Duration d) {
+        return set("max.holdback", Durations.format(d));
+    }
+
     public PipelineConfigBuilder deadlineClock(DeadlineClock clock) {
         return set("deadline.clock", clock.name().toLowerCase(Locale.ROOT));
     }

@@ -272,6 +272,11 @@ public final class PipelineConfigLoader {
             Duration maxWait = duration(tree, "max.wait", true);
             Duration optionalWait = duration(tree, "optional.wait", false);
             Duration punctuation = duration(tree, "punctuation.interval", true);
+            Duration maxHoldback = duration(tree, "max.holdback", true);
+            if (maxHoldback != null && maxHoldback.compareTo(Duration.ofSeconds(1)) < 0) {
+                problem("max.holdback", Durations.format(maxHoldback), "must be at least 1s: it bounds how long deadlines "
+                        + "wait for input whose progress cannot be confirmed, not how long they wait for a score");
+            }
             Duration retention = duration(tree, "late.retention", false);
             // Brokers refuse record timestamps more than log.message.timestamp.after.max.ms (1 h by default) ahead of
             // their clock; a score's event_time becomes the timestamp of changelog and output records.
@@ -333,7 +338,7 @@ public final class PipelineConfigLoader {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
-                    maxWait, optionalWait, clock, punctuation, late, revisions, retention, maxFuture, store, guarantee, standby,
+                    maxWait, optionalWait, clock, punctuation, maxHoldback, late, revisions, retention, maxFuture, store, guarantee, standby,
                     threads, commitInterval, brokerTimeout, onnx, points, http, kafka);
         }
 

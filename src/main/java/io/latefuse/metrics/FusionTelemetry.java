@@ -30,6 +30,7 @@ public final class FusionTelemetry {
     private final Counter duplicates;
     private final Counter late;
     private final Counter deadlineVisits;
+    private final Counter unconfirmed;
     /** Per task: how far behind the wall clock its input has been read, as its last deadline scan found it. */
     private final Map<String, Long> heldBack = new ConcurrentHashMap<>();
 
@@ -54,6 +55,9 @@ public final class FusionTelemetry {
                 .description("Scores that arrived after their event was emitted").register(registry);
         this.deadlineVisits = Counter.builder("latefuse.deadline.index.visits")
                 .description("Deadline index entries read by punctuations and record-driven checks").register(registry);
+        this.unconfirmed = Counter.builder("latefuse.deadlines.unconfirmed")
+                .description("DEGRADED predictions emitted after max.holdback, without their input confirmed read past "
+                        + "the deadline (a partition whose progress could not be confirmed)").register(registry);
         Gauge.builder("latefuse.input.holdback", heldBack, m -> m.values().stream().mapToLong(Long::longValue).max().orElse(0))
                 .description("How far behind the wall clock the input has been read, in the task furthest behind: "
                         + "deadlines on the input clock wait for it")
@@ -153,6 +157,11 @@ public final class FusionTelemetry {
 
     public void deadlineIndexVisited() {
         deadlineVisits.increment();
+    }
+
+    /** A DEGRADED prediction fired after max.holdback, without its input confirmed read past its deadline. */
+    public void deadlineUnconfirmed() {
+        unconfirmed.increment();
     }
 
     /** A task's deadline scan found its input read to {@code millis} behind the wall clock. */

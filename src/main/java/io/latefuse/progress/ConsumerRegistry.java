@@ -4,6 +4,7 @@ import org.apache.kafka.common.TopicPartition;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * The main consumers of one Kafka Streams instance, by the stream thread that polls each; and the
@@ -18,7 +19,27 @@ public final class ConsumerRegistry implements InputProgress {
         return configs.get(CONFIG_KEY) instanceof InputProgress p ? p : new ConsumerRegistry();
     }
     private final Map<Thread, TrackingConsumer> byThread = new ConcurrentHashMap<>();
+    private final LongSupplier wallClock;
+    private final BrokerClock brokerClock = new BrokerClock(10_000);
     private volatile EndOffsetProbe ends;
+
+    public ConsumerRegistry() {
+        this(System::currentTimeMillis);
+    }
+
+    /** @param wallClock this app's clock (a test's own) */
+    ConsumerRegistry(LongSupplier wallClock) {
+        this.wallClock = wallClock;
+    }
+
+    long wallClock() {
+        return wallClock.getAsLong();
+    }
+
+    /** How far the brokers' clock may run behind this app's, as the records read say. */
+    BrokerClock brokerClock() {
+        return brokerClock;
+    }
 
     /** Where the input's end offsets come from; until set, no partition counts as read to its end. */
     public void endOffsets(EndOffsetProbe probe) {
@@ -51,5 +72,22 @@ public final class ConsumerRegistry implements InputProgress {
         TrackingConsumer c = current();
         EndOffsetProbe probe = ends;
         return c == null ? UNKNOWN : c.readTo(partition, probe == null ? null : probe.latest(partition));
+    }
+
+    @Override
+    public String why(TopicPartition partition) {
+        TrackingConsumer c = current();
+        EndOffsetProbe probe = ends;
+        if (c == null) {
+            return "no consumer of this stream thread tracks it";
+        }
+        String consumer = c.why(partition, probe == null ? null : probe.latest(partition));
+        String brokers = probe == null ? null : probe.trouble(partition);
+        return brokers == null ? consumer : consumer + "; " + brokers;
+    }
+
+    @Override
+    public long now() {
+        return wallClock.getAsLong();
     }
 }

@@ -2,25 +2,37 @@ package io.latefuse.progress;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Asks the brokers, on its own thread, for the end offset of every input partition, once per interval. An answer
  * to a request sent at time T holds every record appended before T, so a consumer positioned at or past it has read
  * everything written before T. A consumer's own cached lag cannot say that: it is only as fresh as its last fetch
  * response, and goes stale while the broker is unreachable or the consumer is not fetching.
+ * <p>
+ * Each partition is answered on its own: one that cannot answer (its leader is down) keeps its last answer, and
+ * holds back only the deadlines of the task that reads it, while the others move on. A partition whose request is
+ * still out is not asked again until it is answered or fails, so a slow partition never delays the others.
  */
 public final class EndOffsetProbe implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EndOffsetProbe.class);
@@ -28,25 +40,79 @@ public final class EndOffsetProbe implements AutoCloseable {
     /** An end offset, and when the request that returned it was sent. */
     record End(long offset, long askedAtMs) {}
 
-    private final Admin admin;
+    /** What the probe asks the brokers: a seam, so that tests can answer per partition. */
+    interface Brokers extends AutoCloseable {
+        /** Every partition of the topics. */
+        List<TopicPartition> partitions(Collection<String> topics) throws Exception;
+
+        /** One answer per partition, each of which may fail on its own. */
+        Map<TopicPartition, KafkaFuture<ListOffsetsResultInfo>> endOffsets(Collection<TopicPartition> partitions);
+
+        @Override
+        void close();
+    }
+
+    /** Why a partition has no fresh answer: since when, and the last error. */
+    private record Trouble(long sinceMs, String error) {}
+
+    private final Brokers brokers;
     private final List<String> topics;
     private final Duration interval;
-    private final IsolationLevel isolation;
+    private final LongSupplier clock;
     private final Thread thread;
-    private volatile Map<TopicPartition, End> latest = Map.of();
+    private final Map<TopicPartition, End> latest = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Trouble> trouble = new ConcurrentHashMap<>();
+    private final Set<TopicPartition> asking = ConcurrentHashMap.newKeySet();
+    private volatile List<TopicPartition> partitions = List.of();
+    private volatile String describeError;
     private volatile boolean running = true;
+    private long lastFailureLog;
 
     /**
      * @param isolation read_committed under exactly-once (the end is then the last stable offset, as the main
      *                  consumer sees it), read_uncommitted otherwise
      */
     public EndOffsetProbe(Admin admin, List<String> topics, Duration interval, IsolationLevel isolation) {
-        this.admin = admin;
+        this(adminBrokers(admin, isolation, Duration.ofMillis(Math.max(2_000, interval.toMillis() * 40))), topics,
+                interval, System::currentTimeMillis);
+    }
+
+    EndOffsetProbe(Brokers brokers, List<String> topics, Duration interval, LongSupplier clock) {
+        this.brokers = brokers;
         this.topics = List.copyOf(topics);
         this.interval = interval;
-        this.isolation = isolation;
+        this.clock = clock;
         this.thread = new Thread(this::run, "latefuse-end-offsets");
         this.thread.setDaemon(true);
+    }
+
+    private static Brokers adminBrokers(Admin admin, IsolationLevel isolation, Duration requestTimeout) {
+        return new Brokers() {
+            @Override
+            public List<TopicPartition> partitions(Collection<String> topics) throws Exception {
+                Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+                return d.values().stream()
+                        .flatMap(t -> t.partitions().stream().map(p -> new TopicPartition(t.name(), p.partition())))
+                        .toList();
+            }
+
+            @Override
+            public Map<TopicPartition, KafkaFuture<ListOffsetsResultInfo>> endOffsets(Collection<TopicPartition> partitions) {
+                Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+                partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
+                ListOffsetsOptions options = new ListOffsetsOptions(isolation);
+                options.timeoutMs((int) requestTimeout.toMillis()); // a leaderless partition fails, and is asked again
+                var result = admin.listOffsets(request, options);
+                Map<TopicPartition, KafkaFuture<ListOffsetsResultInfo>> out = new HashMap<>();
+                partitions.forEach(tp -> out.put(tp, result.partitionResult(tp)));
+                return out;
+            }
+
+            @Override
+            public void close() {
+                admin.close(Duration.ofSeconds(5));
+            }
+        };
     }
 
     public EndOffsetProbe start() {
@@ -59,35 +125,26 @@ public final class EndOffsetProbe implements AutoCloseable {
         return latest.get(tp);
     }
 
+    /** Why the partition's end offset is not fresh, or null when its last request was answered. */
+    String trouble(TopicPartition tp) {
+        Trouble t = trouble.get(tp);
+        if (t == null && describeError != null) {
+            return "the input topics cannot be described (" + describeError + ")";
+        }
+        if (t == null) {
+            return null;
+        }
+        End last = latest.get(tp);
+        return "the brokers have not answered its end offset since " + Instant.ofEpochMilli(t.sinceMs())
+                + " (" + t.error() + ")" + (last == null ? "" : "; the last answer, " + last.offset() + ", was asked for at "
+                + Instant.ofEpochMilli(last.askedAtMs()));
+    }
+
     private void run() {
-        List<TopicPartition> partitions = List.of();
-        long lastFailureLog = 0;
         while (running) {
-            long asked = System.currentTimeMillis();
-            try {
-                if (partitions.isEmpty()) {
-                    partitions = partitions();
-                }
-                Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-                partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
-                Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> answer = admin
-                        .listOffsets(request, new ListOffsetsOptions(isolation)).all()
-                        .get(Math.max(1_000, interval.toMillis() * 10), TimeUnit.MILLISECONDS);
-                Map<TopicPartition, End> next = new HashMap<>();
-                answer.forEach((tp, info) -> next.put(tp, new End(info.offset(), asked)));
-                latest = next;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception e) {
-                // Unreachable or leaderless: the last answers stay as they were, so deadlines wait.
-                partitions = List.of();
-                if (asked - lastFailureLog > 30_000) {
-                    lastFailureLog = asked;
-                    log.warn("Cannot read the input's end offsets ({}); deadlines wait until they can be read", e.toString());
-                }
-            }
-            long sleep = asked + interval.toMillis() - System.currentTimeMillis();
+            long asked = clock.getAsLong();
+            askOnce();
+            long sleep = asked + interval.toMillis() - clock.getAsLong();
             if (sleep > 0) {
                 try {
                     Thread.sleep(sleep);
@@ -98,10 +155,77 @@ public final class EndOffsetProbe implements AutoCloseable {
         }
     }
 
-    private List<TopicPartition> partitions() throws Exception {
-        Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
-        return d.values().stream().flatMap(t -> t.partitions().stream().map(p -> new TopicPartition(t.name(), p.partition())))
-                .toList();
+    /**
+     * One round: asks for the end offset of every partition that has no request out. Answers land as they come;
+     * a failure is kept, per partition, for {@link #trouble}, and logged at most every 30 s.
+     */
+    void askOnce() {
+        long asked = clock.getAsLong();
+        if (partitions.isEmpty()) {
+            try {
+                partitions = brokers.partitions(topics);
+                describeError = null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                describeError = e.toString();
+                logFailure(asked, "Cannot describe the input topics " + topics + " (" + e + ")");
+                return;
+            }
+        }
+        List<TopicPartition> ask = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            if (asking.add(tp)) {
+                ask.add(tp);
+            }
+        }
+        if (ask.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, KafkaFuture<ListOffsetsResultInfo>> answers;
+        try {
+            answers = brokers.endOffsets(ask);
+        } catch (RuntimeException e) {
+            ask.forEach(tp -> failed(tp, asked, e));
+            ask.forEach(asking::remove);
+            return;
+        }
+        for (TopicPartition tp : ask) {
+            KafkaFuture<ListOffsetsResultInfo> answer = answers.get(tp);
+            if (answer == null) {
+                failed(tp, asked, new IllegalStateException("no answer for it"));
+                asking.remove(tp);
+                continue;
+            }
+            answer.whenComplete((info, error) -> {
+                if (error == null) {
+                    latest.merge(tp, new End(info.offset(), asked), (old, now) -> now.askedAtMs() >= old.askedAtMs() ? now : old);
+                    trouble.remove(tp);
+                } else {
+                    failed(tp, asked, error);
+                }
+                asking.remove(tp);
+            });
+        }
+    }
+
+    private void failed(TopicPartition tp, long asked, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        trouble.compute(tp, (k, old) -> new Trouble(old == null ? asked : old.sinceMs(), cause.toString()));
+        partitions = List.of(); // described again: the topic may have changed
+        Set<String> failing = new TreeSet<>();
+        trouble.keySet().forEach(p -> failing.add(p.toString()));
+        logFailure(asked, "Cannot read the end offsets of " + failing + " (" + cause + "); the deadlines of the tasks that "
+                + "read them wait, up to max.holdback");
+    }
+
+    private synchronized void logFailure(long now, String message) {
+        if (now - lastFailureLog > 30_000) {
+            lastFailureLog = now;
+            log.warn(message);
+        }
     }
 
     @Override
@@ -113,6 +237,6 @@ public final class EndOffsetProbe implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        admin.close(Duration.ofSeconds(5));
+        brokers.close();
     }
 }

@@ -19,6 +19,11 @@ public interface InputProgress {
      */
     long readTo(TopicPartition partition);
 
+    /** Why the partition is not read further than {@link #readTo} says, in words (for logs and degraded reasons). */
+    default String why(TopicPartition partition) {
+        return "its progress is not tracked";
+    }
+
     /**
      * The clock write times are capped at (a score cannot have been written after it was read): the wall clock, read
      * now rather than Kafka Streams' per-iteration cached time, which can lag behind and would make a write look

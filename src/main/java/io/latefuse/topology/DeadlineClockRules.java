@@ -19,11 +19,20 @@ import java.util.function.LongUnaryOperator;
 final class DeadlineClockRules {
     private final DeadlineClock clock;
     private final Duration maxWait;
+    private final Duration maxHoldback;
+    private final boolean readCommitted;
     private final InputProgress progress;
 
-    DeadlineClockRules(DeadlineClock clock, Duration maxWait, InputProgress progress) {
+    /**
+     * @param readCommitted whether the input is read with read_committed (exactly-once): a score in a transaction is
+     *                      then written when the transaction commits
+     */
+    DeadlineClockRules(DeadlineClock clock, Duration maxWait, Duration maxHoldback, boolean readCommitted,
+                       InputProgress progress) {
         this.clock = clock;
         this.maxWait = maxWait;
+        this.maxHoldback = maxHoldback;
+        this.readCommitted = readCommitted;
         this.progress = progress;
     }
 
@@ -80,14 +89,25 @@ final class DeadlineClockRules {
         return clock == DeadlineClock.INPUT ? arrival : wallNow;
     }
 
-    /** Why an event came out DEGRADED: which deadline passed, on which clock, with what read. */
-    String degradedReason(long deadline, long dueBy, List<String> missing) {
+    /**
+     * Why an event came out DEGRADED: which deadline passed, on which clock, with what read.
+     *
+     * @param unconfirmed on the input clock, the input partitions the deadline fired without waiting for (after
+     *                    {@code max.holdback}), each with why; empty when every partition was read past it
+     */
+    String degradedReason(long deadline, long dueBy, List<String> missing, List<String> unconfirmed) {
         String wait = Durations.format(maxWait);
         String never = "no score of " + String.join(", ", missing) + " was read";
+        String written = readCommitted ? " (a score in a transaction is written when it commits)" : "";
         return switch (clock) {
-            case INPUT -> never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
+            case INPUT -> unconfirmed.isEmpty()
+                    ? never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
                     + " after the first score was written), and every input partition was read past it (to "
-                    + Instant.ofEpochMilli(dueBy) + ")";
+                    + Instant.ofEpochMilli(dueBy) + ")" + written
+                    : never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
+                    + " after the first score was written); answered without waiting longer, since max.holdback "
+                    + Durations.format(maxHoldback) + " passed with these input partitions not confirmed read past it: "
+                    + String.join("; ", unconfirmed);
             case EVENT -> never + " before stream time passed " + Instant.ofEpochMilli(deadline)
                     + " (max.wait " + wait + " after event_time)";
             case PROCESSING_TIME -> never + " by " + Instant.ofEpochMilli(deadline) + " on the wall clock (max.wait "

@@ -83,7 +83,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.progress = progress;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
-        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), progress);
+        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), config.maxHoldback(),
+                !"at_least_once".equals(config.processingGuarantee()), progress);
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.stores = new EventStores(config.lateRetention().toMillis(), telemetry);
         this.punctuationMs = Math.max(1, config.punctuationInterval().toMillis());
@@ -98,7 +99,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.context = context;
         this.nextDue = 0;
         this.initializedAt = context.currentSystemTimeMs();
-        this.inputs = new TaskInputs(config, context.taskId().partition(), progress);
+        this.inputs = new TaskInputs(config, context.taskId().toString(), context.taskId().partition(), progress,
+                initializedAt);
         stores.init(context);
         context.schedule(config.punctuationInterval(), clock.punctuationType(), this::fireDueTimers);
     }
@@ -277,7 +279,14 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs());
             if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED) {
                 prediction.setDeadline(java.time.Instant.ofEpochMilli(state.getTimer()));
-                prediction.setDegradedReason(clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing()));
+                // On the input clock, a deadline past what was confirmed read fired after max.holdback.
+                List<String> unconfirmed = clock.waitsForInput() && state.getTimer() > inputs.confirmedReadTo()
+                        ? inputs.unconfirmed(state.getTimer()) : List.of();
+                if (!unconfirmed.isEmpty()) {
+                    telemetry.deadlineUnconfirmed();
+                }
+                prediction.setDegradedReason(clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing(),
+                        unconfirmed));
             }
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
@@ -460,7 +469,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (clock.waitsForInput()) {
             long wall = context.currentSystemTimeMs();
             // Nothing read yet from some partition (just started, restoring): held back since the task started.
-            telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(now, initializedAt));
+            telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(inputs.confirmedReadTo(), initializedAt));
         }
         List<EventState> toEmit = new ArrayList<>();
         for (DeadlineIndex.Entry due : stores.due(now)) {

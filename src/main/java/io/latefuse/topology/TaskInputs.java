@@ -1,32 +1,69 @@
 package io.latefuse.topology;
 
+import io.latefuse.config.Durations;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.progress.InputProgress;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * How far one task has read each of its input partitions, for the input deadline clock: the consumer's word on the
  * partitions that are caught up ({@link InputProgress}), and, for the others, the highest write time this task has
  * taken off each since it was initialized.
+ * <p>
+ * <b>The hold-back bound.</b> A partition whose progress cannot be confirmed (its leader is down, the brokers do not
+ * answer, the consumer has no position) would hold its task's deadlines forever. Once a partition's read mark has
+ * not moved for {@code max.holdback}, it counts as read to {@code max.holdback} before the wall clock: deadlines up
+ * to then fire anyway, {@link #unconfirmed} says which partitions they did not wait for and why, and one WARN is
+ * logged per episode (and one INFO when its progress is confirmed again). A partition that is being read, however far
+ * behind, moves its mark, so catching up on a backlog is never cut short.
  */
 final class TaskInputs {
+    private static final Logger log = LoggerFactory.getLogger(TaskInputs.class);
+
     private final InputProgress progress;
+    private final String task;
     /** This task's input partitions, by modality index. */
     private final TopicPartition[] inputs;
     /**
      * Per modality index: every record of this task's partition written up to this time has been read (the highest
      * write time read since init, less 1 ms).
      */
-    private final long[] readTo;
+    private final long[] taken;
+    private final long maxHoldbackMs;
+    /** Per modality index: the read mark at the last {@link #readTo}, as confirmed (no hold-back bound applied). */
+    private final long[] confirmed;
+    /** Per modality index: the highest read mark confirmed since init, and when it last rose (or init). */
+    private final long[] highest;
+    private final long[] roseAt;
+    /** Per modality index: whether deadlines go past it now, since its mark has not moved for max.holdback. */
+    private final boolean[] released;
+    private long confirmedReadTo = Long.MIN_VALUE;
 
-    /** A task that has read nothing yet: only a caught-up partition counts as read. */
-    TaskInputs(PipelineConfig config, int partition, InputProgress progress) {
+    /** A task that has read nothing yet, at wall-clock time {@code initializedAt}: only a caught-up partition counts as read. */
+    TaskInputs(PipelineConfig config, String task, int partition, InputProgress progress, long initializedAt) {
         this.progress = progress;
-        this.inputs = new TopicPartition[config.numModalities()];
-        this.readTo = new long[config.numModalities()];
-        for (int i = 0; i < inputs.length; i++) {
+        this.task = task;
+        this.maxHoldbackMs = config.maxHoldback().toMillis();
+        int n = config.numModalities();
+        this.inputs = new TopicPartition[n];
+        this.taken = new long[n];
+        this.confirmed = new long[n];
+        this.highest = new long[n];
+        this.roseAt = new long[n];
+        this.released = new boolean[n];
+        for (int i = 0; i < n; i++) {
             inputs[i] = new TopicPartition(config.modalities().get(i).topic(), partition);
-            readTo[i] = Long.MIN_VALUE;
+            taken[i] = Long.MIN_VALUE;
+            confirmed[i] = Long.MIN_VALUE;
+            highest[i] = Long.MIN_VALUE;
+            roseAt[i] = initializedAt;
         }
     }
 
@@ -46,15 +83,63 @@ final class TaskInputs {
      */
     void taken(int index, long offset, long writtenAt) {
         progress.seen(inputs[index], offset);
-        readTo[index] = Math.max(readTo[index], writtenAt - 1);
+        taken[index] = Math.max(taken[index], writtenAt - 1);
     }
 
-    /** The time up to which every input partition of the task has been read, at most {@code wallNow}. */
+    /**
+     * The time up to which deadlines may fire: every input partition of the task read up to it, at most
+     * {@code wallNow}; or, for a partition whose mark has not moved for {@code max.holdback}, {@code max.holdback}
+     * before {@code wallNow}.
+     */
     long readTo(long wallNow) {
         long to = wallNow;
+        long confirmedTo = wallNow;
+        long bound = wallNow - maxHoldbackMs;
         for (int i = 0; i < inputs.length; i++) {
-            to = Math.min(to, Math.max(progress.readTo(inputs[i]), readTo[i]));
+            long r = Math.max(progress.readTo(inputs[i]), taken[i]);
+            confirmed[i] = r;
+            if (r > highest[i]) {
+                highest[i] = r;
+                roseAt[i] = wallNow;
+            }
+            confirmedTo = Math.min(confirmedTo, r);
+            boolean stalled = wallNow - roseAt[i] >= maxHoldbackMs && r < bound;
+            if (stalled != released[i]) {
+                released[i] = stalled;
+                if (stalled) {
+                    log.warn("Task {}: input partition {} is not confirmed read past {} and its progress has not moved "
+                                    + "since {} ({}); deadlines stop waiting for it after max.holdback {} and come out "
+                                    + "DEGRADED saying so, until its progress is confirmed again", task, inputs[i],
+                            r == InputProgress.UNKNOWN ? "anything" : Instant.ofEpochMilli(r), Instant.ofEpochMilli(roseAt[i]),
+                            progress.why(inputs[i]), Durations.format(Duration.ofMillis(maxHoldbackMs)));
+                } else {
+                    log.info("Task {}: input partition {} is confirmed read to {} again; deadlines wait for it", task,
+                            inputs[i], Instant.ofEpochMilli(r));
+                }
+            }
+            to = Math.min(to, stalled ? bound : r);
         }
+        confirmedReadTo = confirmedTo;
         return to;
+    }
+
+    /** The time up to which every input partition was confirmed read at the last {@link #readTo}, without the bound. */
+    long confirmedReadTo() {
+        return confirmedReadTo;
+    }
+
+    /**
+     * The input partitions not confirmed read to {@code time} at the last {@link #readTo}, each with why: the ones a
+     * deadline at {@code time} fired without waiting for. Empty when it waited for all.
+     */
+    List<String> unconfirmed(long time) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < inputs.length; i++) {
+            if (confirmed[i] < time) {
+                out.add(inputs[i] + " (" + (confirmed[i] == InputProgress.UNKNOWN ? "read to nothing confirmed"
+                        : "confirmed read to " + Instant.ofEpochMilli(confirmed[i])) + ": " + progress.why(inputs[i]) + ")");
+            }
+        }
+        return out;
     }
 }

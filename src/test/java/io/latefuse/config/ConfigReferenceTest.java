@@ -65,7 +65,7 @@ class ConfigReferenceTest {
                 continue; // the onnx keys and the fusion levels past late need strategy onnx and a head file
             }
             String value = switch (k.name()) {
-                case "max.wait", "punctuation.interval", "late.retention", "event.time.max.future", "commit.interval",
+                case "max.wait", "punctuation.interval", "max.holdback", "late.retention", "event.time.max.future", "commit.interval",
                         "broker.connect.timeout" -> "7s";
                 case "optional.wait" -> "1s";
                 case "standby.replicas", "stream.threads" -> "2";

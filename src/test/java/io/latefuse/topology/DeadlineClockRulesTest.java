@@ -25,7 +25,8 @@ class DeadlineClockRulesTest {
     }
 
     private static DeadlineClockRules rules(DeadlineClock clock) {
-        return new DeadlineClockRules(clock, Duration.ofMillis(300), new ScriptedInputProgress(() -> WALL));
+        return new DeadlineClockRules(clock, Duration.ofMillis(300), Duration.ofSeconds(30), true,
+                new ScriptedInputProgress(() -> WALL));
     }
 
     @Test
@@ -40,7 +41,7 @@ class DeadlineClockRulesTest {
         assertThat(input.firstArrival(WRITTEN, WALL)).isEqualTo(WRITTEN);
         assertThat(input.arrival(c, WALL + 60_000)).as("a producer clock ahead is capped at now").isEqualTo(WALL);
         assertThat(input.waitsForInput()).isTrue();
-        assertThat(input.degradedReason(5_100, 5_200, List.of("visual")))
+        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of()))
                 .contains("no score of visual was read").contains("every input partition was read past it");
     }
 
@@ -55,7 +56,7 @@ class DeadlineClockRulesTest {
         assertThat(event.deadline(900, STREAM)).as("from event_time").isEqualTo(1_200);
         assertThat(event.firstArrival(STREAM, WALL)).as("when it was read").isEqualTo(WALL);
         assertThat(event.waitsForInput()).isFalse();
-        assertThat(event.degradedReason(1_200, STREAM, List.of("visual"))).contains("stream time passed");
+        assertThat(event.degradedReason(1_200, STREAM, List.of("visual"), List.of())).contains("stream time passed");
     }
 
     @Test
@@ -67,7 +68,7 @@ class DeadlineClockRulesTest {
         assertThat(processing.arrival(c, WRITTEN)).isEqualTo(WALL);
         assertThat(processing.deadline(STREAM, WALL)).isEqualTo(WALL + 300);
         assertThat(processing.firstArrival(WALL, WALL)).isEqualTo(WALL);
-        assertThat(processing.degradedReason(5_300, WALL, List.of("visual"))).contains("does not wait for unread input");
+        assertThat(processing.degradedReason(5_300, WALL, List.of("visual"), List.of())).contains("does not wait for unread input");
     }
 
     @Test

@@ -22,7 +22,7 @@ class TaskInputsTest {
     void aTaskIsReadToItsSlowestPartitionAndNeverPastTheWallClock() {
         long[] wall = {10_000};
         ScriptedInputProgress progress = new ScriptedInputProgress(() -> wall[0]);
-        TaskInputs inputs = new TaskInputs(CONFIG, 3, progress);
+        TaskInputs inputs = new TaskInputs(CONFIG, "0_3", 3, progress, wall[0]);
         assertThat(inputs.indexOf("t2")).isEqualTo(1);
         assertThat(inputs.indexOf("other")).isEqualTo(-1);
 
