@@ -62,6 +62,24 @@ class InputClockTest {
     }
 
     @Test
+    void aPartitionWhoseProgressCannotBeConfirmedHoldsDeadlinesAtMostMaxHoldbackAndIsNamed() {
+        try (FusionDriver d = new FusionDriver("max.holdback: 5s\n")) {
+            d.progress.behind(topic(d, "prosody")); // its leader is down: nothing can be confirmed read
+            d.sendAt(score("e1", "acoustic", 0.9f), T0);
+            d.sendAt(score("e1", "lexical", 0.8f), T0);
+            d.advanceWall(5_000);
+            assertThat(d.drain()).as("within max.holdback of the task's start: waits").isEmpty();
+            d.advanceWall(320); // the deadline (T0 + 300 ms) is now more than max.holdback ago
+            FusedPrediction p = single(d.drain());
+            assertThat(p.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+            assertThat(p.getMissing()).containsExactly("prosody", "visual");
+            assertThat(p.getDegradedReason()).contains("max.holdback 5s passed").contains(topic(d, "prosody") + "-0")
+                    .contains("the test holds it behind").doesNotContain("every input partition was read past it");
+            assertThat(d.telemetry.registry().get("latefuse.deadlines.unconfirmed").counter().count()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
     void aRecordReadPastTheDeadlineReleasesIt() {
         try (FusionDriver d = new FusionDriver("")) {
             d.progress.behind(topic(d, "prosody"));

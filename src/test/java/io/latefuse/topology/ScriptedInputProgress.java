@@ -41,6 +41,11 @@ final class ScriptedInputProgress implements InputProgress {
     }
 
     @Override
+    public String why(TopicPartition partition) {
+        return behind.containsKey(partition.topic()) ? "the test holds it behind" : "caught up";
+    }
+
+    @Override
     public long readTo(TopicPartition partition) {
         return behind.containsKey(partition.topic()) ? UNKNOWN : wallClock.getAsLong();
     }

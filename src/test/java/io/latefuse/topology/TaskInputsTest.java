@@ -46,4 +46,60 @@ class TaskInputsTest {
         progress.caughtUp("t2");
         assertThat(inputs.readTo(9_500)).isEqualTo(9_500);
     }
+
+    @Test
+    void aPartitionWhoseProgressCannotBeConfirmedHoldsDeadlinesForMaxHoldbackThenIsNamed() {
+        long[] wall = {100_000};
+        ScriptedInputProgress progress = new ScriptedInputProgress(() -> wall[0]);
+        PipelineConfig config = PipelineConfigLoader.parse("""
+                application.id: a
+                bootstrap.servers: b:9092
+                schema.registry.url: http://r
+                classes: [x, y]
+                modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
+                max.holdback: 10s
+                """, "test", Map.of());
+        TaskInputs inputs = new TaskInputs(config, "0_1", 1, progress, wall[0]);
+        progress.behind("t2"); // never confirmed: its leader is down since before the task started
+
+        wall[0] += 9_999;
+        assertThat(inputs.readTo(wall[0])).as("within max.holdback: waits").isEqualTo(Long.MIN_VALUE);
+        assertThat(inputs.unconfirmed(100_000)).singleElement().asString().contains("t2-1")
+                .contains("read to nothing confirmed").contains("the test holds it behind");
+
+        wall[0] += 1;
+        assertThat(inputs.readTo(wall[0])).as("max.holdback passed: deadlines up to 10 s ago fire").isEqualTo(100_000);
+        assertThat(inputs.confirmedReadTo()).isEqualTo(Long.MIN_VALUE);
+        wall[0] += 5_000;
+        assertThat(inputs.readTo(wall[0])).isEqualTo(105_000);
+
+        // Confirmed again: the bound is off, and deadlines wait for what is read.
+        progress.caughtUp("t2");
+        assertThat(inputs.readTo(wall[0])).isEqualTo(wall[0]);
+        assertThat(inputs.unconfirmed(wall[0])).isEmpty();
+    }
+
+    @Test
+    void aPartitionBeingReadIsNeverCutShortHoweverFarBehind() {
+        long[] wall = {100_000};
+        ScriptedInputProgress progress = new ScriptedInputProgress(() -> wall[0]);
+        PipelineConfig config = PipelineConfigLoader.parse("""
+                application.id: a
+                bootstrap.servers: b:9092
+                schema.registry.url: http://r
+                classes: [x, y]
+                modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
+                max.holdback: 10s
+                """, "test", Map.of());
+        TaskInputs inputs = new TaskInputs(config, "0_1", 1, progress, wall[0]);
+        progress.behind("t2");
+        // A backlog an hour old, read a record every 5 s: its mark moves, so it is waited for all along.
+        long written = 100_000 - 3_600_000;
+        for (int i = 0; i < 20; i++) {
+            wall[0] += 5_000;
+            written += 1_000;
+            inputs.taken(1, i, written);
+            assertThat(inputs.readTo(wall[0])).isEqualTo(written - 1);
+        }
+    }
 }
