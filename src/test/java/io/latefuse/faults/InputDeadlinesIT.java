@@ -224,17 +224,18 @@ class InputDeadlinesIT {
     }
 
     /** Reads the app's output as a downstream consumer would, reports it, and judges it. */
-    private static void judgeOutput(KafkaEnvironment env, String prefix, int events, String scenario) {
+    static Tally judgeOutput(KafkaEnvironment env, String prefix, int events, String scenario) {
         Tally t = Tally.of(CommittedReader.read(env, prefix + "fused", AvroDeserializer.specific(
                 FusedPrediction.class, SchemaRegistry.connect(RegistryConfig.of(env.registryUrl()))), events));
         System.err.printf("InputDeadlinesIT %s: %d events, %d COMPLETE, %d DEGRADED, %d revisions%n",
                 scenario, events, t.complete, t.degraded, t.revisions);
         t.explainDegraded(env, prefix);
         t.assertEveryEventOnceComplete(env, prefix, events);
+        return t;
     }
 
     /** Revision-0 predictions per event, by status, and revisions. */
-    private static final class Tally {
+    static final class Tally {
         final Map<String, Integer> revisionZero = new HashMap<>();
         int complete;
         int degraded;

@@ -27,6 +27,10 @@ public final class LiveScores {
     private final Thread thread;
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private volatile int sentEvents;
+    /** Under {@link #transactional}: how often the scorer commits, in ms; 0 for a plain producer. */
+    private volatile long commitEveryMs;
+    /** Under {@link #transactional}: when the transaction holding each score had committed, by "event/modality". */
+    private final Map<String, Long> committedAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One score due at a time. */
     private record Due(long atNanos, String eventId, String modality, Instant eventTime) {}
@@ -47,9 +51,21 @@ public final class LiveScores {
             }
         }
         thread = new Thread(() -> {
-            try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 2),
+            Map<String, Object> props = new java.util.HashMap<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 2));
+            long commitEvery = commitEveryMs;
+            if (commitEvery > 0) {
+                props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "live-scores-" + java.util.UUID.randomUUID());
+            }
+            try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(props,
                     new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
+                List<String> inTransaction = new java.util.ArrayList<>();
+                long nextCommit = Long.MAX_VALUE;
+                if (commitEvery > 0) {
+                    p.initTransactions();
+                    p.beginTransaction();
+                    nextCommit = System.nanoTime() + commitEvery * 1_000_000L;
+                }
                 Random rnd = new Random(seed);
                 PriorityQueue<Due> queue = new PriorityQueue<>((a, b) -> Long.compare(a.atNanos(), b.atNanos()));
                 long start = System.nanoTime();
@@ -59,7 +75,13 @@ public final class LiveScores {
                     long nextEventAt = next < events ? start + next * interval : Long.MAX_VALUE;
                     Due due = queue.peek();
                     long at = Math.min(nextEventAt, due == null ? Long.MAX_VALUE : due.atNanos());
-                    long wait = at - System.nanoTime();
+                    if (System.nanoTime() >= nextCommit) {
+                        commit(p, inTransaction);
+                        p.beginTransaction();
+                        nextCommit += commitEvery * 1_000_000L;
+                        continue;
+                    }
+                    long wait = Math.min(at, nextCommit) - System.nanoTime();
                     if (wait > 0) {
                         LockSupport.parkNanos(wait); // sleep, not spin: 2 cores
                         continue;
@@ -76,6 +98,9 @@ public final class LiveScores {
                         sentEvents = ++next;
                     } else {
                         queue.poll();
+                        if (commitEvery > 0) {
+                            inTransaction.add(due.eventId() + "/" + due.modality());
+                        }
                         p.send(new ProducerRecord<>(topicOf.apply(due.modality()), due.eventId(), ModalityScore.newBuilder()
                                 .setEventId(due.eventId()).setModality(due.modality()).setModel(due.modality())
                                 .setModelVersion("1").setScores(List.of(0.6f, 0.4f)).setScoreType(ScoreType.PROBABILITY)
@@ -86,11 +111,35 @@ public final class LiveScores {
                                 });
                     }
                 }
+                if (commitEvery > 0) {
+                    commit(p, inTransaction);
+                }
                 p.flush();
             } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
             }
         }, "live-scores");
+    }
+
+    /**
+     * Writes every score inside a transaction, committed every {@code commitEveryMs}, as an exactly-once scorer does
+     * (`latefuse score` commits every 100 ms). Call before {@link #start}.
+     */
+    public LiveScores transactional(long commitEveryMs) {
+        this.commitEveryMs = commitEveryMs;
+        return this;
+    }
+
+    /** When the transaction of a score had committed (wall clock, once commitTransaction returned), or null. */
+    public Long committedAt(String eventId, String modality) {
+        return committedAt.get(eventId + "/" + modality);
+    }
+
+    private void commit(KafkaProducer<String, ModalityScore> p, List<String> inTransaction) {
+        p.commitTransaction();
+        long done = System.currentTimeMillis();
+        inTransaction.forEach(k -> committedAt.put(k, done));
+        inTransaction.clear();
     }
 
     public LiveScores start() {

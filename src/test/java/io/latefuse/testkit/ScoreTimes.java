@@ -67,6 +67,11 @@ public final class ScoreTimes {
         return t;
     }
 
+    /** Whether a score of the event's {@code modality} was written. */
+    public boolean has(String eventId, String modality) {
+        return written.containsKey(eventId) && written.get(eventId).containsKey(modality);
+    }
+
     /** When the event's score of {@code modality} was written. */
     public long written(String eventId, String modality) {
         return written.get(eventId).get(modality);
