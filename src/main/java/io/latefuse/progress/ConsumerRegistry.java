@@ -20,7 +20,6 @@ public final class ConsumerRegistry implements InputProgress {
     }
     private final Map<Thread, TrackingConsumer> byThread = new ConcurrentHashMap<>();
     private final LongSupplier wallClock;
-    private final BrokerClock brokerClock = new BrokerClock(10_000);
     private volatile EndOffsetProbe ends;
 
     public ConsumerRegistry() {
@@ -34,11 +33,6 @@ public final class ConsumerRegistry implements InputProgress {
 
     long wallClock() {
         return wallClock.getAsLong();
-    }
-
-    /** How far the brokers' clock may run behind this app's, as the records read say. */
-    BrokerClock brokerClock() {
-        return brokerClock;
     }
 
     /** Where the input's end offsets come from; until set, no partition counts as read to its end. */
@@ -65,6 +59,21 @@ public final class ConsumerRegistry implements InputProgress {
         if (c != null) {
             c.seen(partition, offset);
         }
+    }
+
+    @Override
+    public void skipped(TopicPartition partition, long offset) {
+        TrackingConsumer c = current();
+        if (c != null) {
+            c.skipped(partition, offset);
+        }
+    }
+
+    @Override
+    public long progressedAt(TopicPartition partition) {
+        TrackingConsumer c = current();
+        EndOffsetProbe probe = ends;
+        return c == null ? UNKNOWN : c.progressedAt(partition, probe == null ? null : probe.latest(partition));
     }
 
     @Override

@@ -69,12 +69,16 @@ public final class EndOffsetProbe implements AutoCloseable {
     private long lastFailureLog;
 
     /**
-     * @param isolation read_committed under exactly-once (the end is then the last stable offset, as the main
-     *                  consumer sees it), read_uncommitted otherwise
+     * Asks for the high watermark (read_uncommitted), whatever the app reads with. Under exactly-once the app reads
+     * read_committed, and its consumer gets past an offset only once every transaction open before it has committed
+     * or aborted; so a position at or past the high watermark asked for at T means every record appended before T was
+     * read or aborted. The last stable offset would not do: one transaction left open (a scorer that crashed
+     * mid-transaction) freezes it, and every record after it, other producers' committed scores too, would count as
+     * read without being readable.
      */
-    public EndOffsetProbe(Admin admin, List<String> topics, Duration interval, IsolationLevel isolation) {
-        this(adminBrokers(admin, isolation, Duration.ofMillis(Math.max(2_000, interval.toMillis() * 40))), topics,
-                interval, System::currentTimeMillis);
+    public EndOffsetProbe(Admin admin, List<String> topics, Duration interval) {
+        this(adminBrokers(admin, IsolationLevel.READ_UNCOMMITTED, Duration.ofMillis(Math.max(2_000, interval.toMillis() * 40))),
+                topics, interval, System::currentTimeMillis);
     }
 
     EndOffsetProbe(Brokers brokers, List<String> topics, Duration interval, LongSupplier clock) {

@@ -10,8 +10,25 @@ public interface InputProgress {
     /** No time: where the partition stands is not known (just assigned, or nothing read yet). */
     long UNKNOWN = Long.MIN_VALUE;
 
-    /** The record at {@code offset} was taken off the input: processed, or dead-lettered. */
+    /** The record at {@code offset} was taken off the input: processed (and so was every record before it). */
     void seen(TopicPartition partition, long offset);
+
+    /**
+     * The record at {@code offset}, and only it, was taken off the input without being processed (dead-lettered by
+     * the deserialization handler, which Kafka Streams calls while the record before it may still wait to be
+     * processed).
+     */
+    default void skipped(TopicPartition partition, long offset) {
+    }
+
+    /**
+     * The wall-clock time of the latest evidence that the partition was being read: a record taken off it, or the
+     * partition found read to an end offset (the time that end was asked for); {@link #UNKNOWN} if none. A partition
+     * without fresh evidence for long is one whose progress cannot be confirmed.
+     */
+    default long progressedAt(TopicPartition partition) {
+        return UNKNOWN;
+    }
 
     /**
      * A time T such that everything appended to the partition before T has been read and taken off the input (up to

@@ -16,7 +16,6 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.metrics.KafkaMetric;
-import org.apache.kafka.common.record.TimestampType;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -49,6 +48,8 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     private final ConsumerRegistry registry;
     /** Per partition: what poll returned that was not taken off the input yet, as (offset, timestamp), in order. */
     private final Map<TopicPartition, ArrayDeque<long[]>> buffered = new HashMap<>();
+    /** Per partition: the wall-clock time a record of it was last taken off the input. */
+    private final Map<TopicPartition, Long> takenAt = new HashMap<>();
     private Thread owner;
 
     TrackingConsumer(Consumer<byte[], byte[]> delegate, ConsumerRegistry registry) {
@@ -63,8 +64,6 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             registry.register(owner, this);
         }
         ConsumerRecords<byte[], byte[]> records = delegate.poll(timeout);
-        long polledAt = registry.wallClock();
-        long behind = Long.MAX_VALUE;
         for (TopicPartition tp : records.partitions()) {
             List<ConsumerRecord<byte[], byte[]>> batch = records.records(tp);
             ArrayDeque<long[]> queue = buffered.computeIfAbsent(tp, k -> new ArrayDeque<>());
@@ -74,21 +73,49 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             }
             for (ConsumerRecord<byte[], byte[]> r : batch) {
                 queue.addLast(new long[] {r.offset(), r.timestamp()});
-                if (r.timestampType() == TimestampType.LOG_APPEND_TIME) {
-                    behind = Math.min(behind, polledAt - r.timestamp());
-                }
             }
-        }
-        if (behind != Long.MAX_VALUE) {
-            registry.brokerClock().observed(polledAt, behind);
         }
         return records;
     }
 
+    /** The record at {@code offset} was processed, and every one before it was taken off the input. */
     void seen(TopicPartition tp, long offset) {
         ArrayDeque<long[]> queue = buffered.get(tp);
         while (queue != null && !queue.isEmpty() && queue.peekFirst()[0] <= offset) {
             queue.pollFirst();
+        }
+        takenAt.put(tp, registry.wallClock());
+    }
+
+    /** The record at {@code offset} alone was taken off the input (dead-lettered before it was processed). */
+    void skipped(TopicPartition tp, long offset) {
+        ArrayDeque<long[]> queue = buffered.get(tp);
+        if (queue != null) {
+            queue.removeIf(e -> e[0] == offset);
+        }
+        takenAt.put(tp, registry.wallClock());
+    }
+
+    /**
+     * The wall-clock time of the latest evidence that the partition is being read: a record taken off it, or, when
+     * it is read to its end, the time that end was asked for. {@link InputProgress#UNKNOWN} without either.
+     */
+    long progressedAt(TopicPartition tp, EndOffsetProbe.End end) {
+        long taken = takenAt.getOrDefault(tp, InputProgress.UNKNOWN);
+        return caughtUp(tp, end) ? Math.max(taken, end.askedAtMs()) : taken;
+    }
+
+    /** Whether every record appended to the partition before {@code end} was asked for has been taken off the input. */
+    private boolean caughtUp(TopicPartition tp, EndOffsetProbe.End end) {
+        ArrayDeque<long[]> queue = buffered.get(tp);
+        if (end == null || (queue != null && !queue.isEmpty())) {
+            return false;
+        }
+        try {
+            // No position yet: position() would block to look it up.
+            return delegate.currentLag(tp).isPresent() && delegate.position(tp) >= end.offset();
+        } catch (IllegalStateException notAssigned) {
+            return false;
         }
     }
 
@@ -100,11 +127,11 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
 
     /**
      * A time T such that every record appended to the partition before T has been taken off the input, or
-     * {@link InputProgress#UNKNOWN}:
+     * {@link InputProgress#UNKNOWN}; never past the wall clock:
      * <ul>
-     *   <li>the time {@code end} was asked for, less how far the brokers' clock may run behind this app's
-     *       ({@link BrokerClock}), if this consumer is positioned at or past that end offset and every record it
-     *       polled from the partition has been taken off the input (read to the end);</li>
+     *   <li>the time {@code end} was asked for, if this consumer is positioned at or past that end offset (the high
+     *       watermark: a read_committed consumer gets there only once every transaction open before it has
+     *       committed or aborted) and every record it polled from the partition has been taken off the input;</li>
      *   <li>otherwise, if records polled from the partition wait in Kafka Streams' buffer, the timestamp of the first
      *       of them, less 1 ms: on a LogAppendTime topic everything before it in the log was appended earlier, and has
      *       been taken.</li>
@@ -113,23 +140,10 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     long readTo(TopicPartition tp, EndOffsetProbe.End end) {
         ArrayDeque<long[]> queue = buffered.get(tp);
         if (queue != null && !queue.isEmpty()) {
-            return queue.peekFirst()[1] - 1;
-        }
-        if (end == null) {
-            return InputProgress.UNKNOWN;
-        }
-        try {
-            if (delegate.currentLag(tp).isEmpty()) {
-                return InputProgress.UNKNOWN; // no position yet: position() would block to look it up
-            }
-            if (delegate.position(tp) < end.offset()) {
-                return InputProgress.UNKNOWN;
-            }
-        } catch (IllegalStateException notAssigned) {
-            return InputProgress.UNKNOWN;
+            return Math.min(queue.peekFirst()[1] - 1, registry.wallClock());
         }
         // A record appended in the very millisecond asked may not be in the answer.
-        return end.askedAtMs() - 1 - registry.brokerClock().behindMs();
+        return caughtUp(tp, end) ? end.askedAtMs() - 1 : InputProgress.UNKNOWN;
     }
 
     /** Why {@link #readTo} stops where it does, in words, for a log line or a degraded reason. */
@@ -148,7 +162,9 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             }
             long position = delegate.position(tp);
             if (position < end.offset()) {
-                return "the consumer is at offset " + position + ", before its end offset " + end.offset();
+                return "the consumer is at offset " + position + ", before its end offset " + end.offset()
+                        + " (records not read yet, or a transaction still open: a read_committed consumer reads no "
+                        + "further until it commits or aborts)";
             }
         } catch (IllegalStateException notAssigned) {
             return "it is not assigned to this stream thread's consumer";
@@ -157,7 +173,10 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     }
 
     private void forget(Collection<TopicPartition> partitions) {
-        partitions.forEach(buffered::remove);
+        partitions.forEach(tp -> {
+            buffered.remove(tp);
+            takenAt.remove(tp);
+        });
     }
 
     private void forgetFrom(TopicPartition tp, long offset) {
@@ -247,6 +266,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     @Override
     public void assign(Collection<TopicPartition> partitions) {
         buffered.keySet().retainAll(Set.copyOf(partitions));
+        takenAt.keySet().retainAll(Set.copyOf(partitions));
         delegate.assign(partitions);
     }
 
@@ -256,6 +276,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             delegate.unsubscribe(); // calls the rebalance listener for what it owned
         } finally {
             buffered.clear();
+            takenAt.clear();
         }
     }
 

@@ -45,8 +45,9 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
                     trouble.getMessage());
             return Response.fail();
         }
-        // Taken off the input, though never processed: the input deadline clock must not wait for it.
-        progress.seen(new TopicPartition(record.topic(), record.partition()), record.offset());
+        // Taken off the input, though never processed: the input deadline clock must not wait for it. Only this
+        // record: the one before it may still wait to be processed (Kafka Streams deserializes one ahead).
+        progress.skipped(new TopicPartition(record.topic(), record.partition()), record.offset());
         Response response = delegate.handleError(context, record, exception);
         DeadLetters.tag(response.deadLetterQueueRecords(),
                 DeadLetterReason.DESERIALIZATION, exception);

@@ -20,19 +20,12 @@ final class DeadlineClockRules {
     private final DeadlineClock clock;
     private final Duration maxWait;
     private final Duration maxHoldback;
-    private final boolean readCommitted;
     private final InputProgress progress;
 
-    /**
-     * @param readCommitted whether the input is read with read_committed (exactly-once): a score in a transaction is
-     *                      then written when the transaction commits
-     */
-    DeadlineClockRules(DeadlineClock clock, Duration maxWait, Duration maxHoldback, boolean readCommitted,
-                       InputProgress progress) {
+    DeadlineClockRules(DeadlineClock clock, Duration maxWait, Duration maxHoldback, InputProgress progress) {
         this.clock = clock;
         this.maxWait = maxWait;
         this.maxHoldback = maxHoldback;
-        this.readCommitted = readCommitted;
         this.progress = progress;
     }
 
@@ -98,12 +91,11 @@ final class DeadlineClockRules {
     String degradedReason(long deadline, long dueBy, List<String> missing, List<String> unconfirmed) {
         String wait = Durations.format(maxWait);
         String never = "no score of " + String.join(", ", missing) + " was read";
-        String written = readCommitted ? " (a score in a transaction is written when it commits)" : "";
         return switch (clock) {
             case INPUT -> unconfirmed.isEmpty()
                     ? never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
                     + " after the first score was written), and every input partition was read past it (to "
-                    + Instant.ofEpochMilli(dueBy) + ")" + written
+                    + Instant.ofEpochMilli(dueBy) + ")"
                     : never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
                     + " after the first score was written); answered without waiting longer, since max.holdback "
                     + Durations.format(maxHoldback) + " passed with these input partitions not confirmed read past it: "

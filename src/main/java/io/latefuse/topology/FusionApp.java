@@ -19,7 +19,6 @@ import io.latefuse.streams.RegistryConfigs;
 import io.latefuse.streams.StreamsLifecycle;
 import io.latefuse.streams.StreamsProperties;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -68,14 +67,10 @@ public final class FusionApp implements AutoCloseable {
         StreamsLifecycle.install(streams, "fusion", () -> { });
         if (config.deadlineClock() == PipelineConfig.DeadlineClock.INPUT) {
             // The end offsets a consumer's position is held against: asked of the brokers twice per punctuation
-            // interval, on the isolation level the main consumer reads with. Their age adds to a degraded
-            // emission's delay, so keep it under the interval.
+            // interval. Their age adds to a degraded emission's delay, so keep it under the interval.
             StreamsConfig streamsConfig = new StreamsConfig(props);
-            IsolationLevel isolation = StreamsConfig.AT_LEAST_ONCE.equals(config.processingGuarantee())
-                    ? IsolationLevel.READ_UNCOMMITTED : IsolationLevel.READ_COMMITTED;
             this.endOffsets = new EndOffsetProbe(Admin.create(streamsConfig.getAdminConfigs(config.applicationId() + "-end-offsets")),
-                    config.inputTopics(), java.time.Duration.ofMillis(Math.max(10, config.punctuationInterval().toMillis() / 2)),
-                    isolation);
+                    config.inputTopics(), java.time.Duration.ofMillis(Math.max(10, config.punctuationInterval().toMillis() / 2)));
             clients.progress().endOffsets(endOffsets);
         } else {
             this.endOffsets = null;

@@ -83,8 +83,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.progress = progress;
         this.fusion = fusion;
         this.validator = new ScoreValidator(config, fusion.strategy().embeddingSize());
-        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), config.maxHoldback(),
-                !"at_least_once".equals(config.processingGuarantee()), progress);
+        this.clock = new DeadlineClockRules(config.deadlineClock(), config.maxWait(), config.maxHoldback(), progress);
         this.optionalWaitMs = config.optionalWait().toMillis();
         this.stores = new EventStores(config.lateRetention().toMillis(), telemetry);
         this.punctuationMs = Math.max(1, config.punctuationInterval().toMillis());

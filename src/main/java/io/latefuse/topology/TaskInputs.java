@@ -18,11 +18,12 @@ import java.util.List;
  * taken off each since it was initialized.
  * <p>
  * <b>The hold-back bound.</b> A partition whose progress cannot be confirmed (its leader is down, the brokers do not
- * answer, the consumer has no position) would hold its task's deadlines forever. Once a partition's read mark has
- * not moved for {@code max.holdback}, it counts as read to {@code max.holdback} before the wall clock: deadlines up
- * to then fire anyway, {@link #unconfirmed} says which partitions they did not wait for and why, and one WARN is
- * logged per episode (and one INFO when its progress is confirmed again). A partition that is being read, however far
- * behind, moves its mark, so catching up on a backlog is never cut short.
+ * answer, the consumer has no position, a transaction stays open) would hold its task's deadlines forever. Once there
+ * has been no evidence for {@code max.holdback} that it is being read (no record taken off it, and not found read to
+ * a fresh end offset; {@link InputProgress#progressedAt}), it counts as read to {@code max.holdback} before the wall
+ * clock: deadlines up to then fire anyway, {@link #unconfirmed} says which partitions they did not wait for and why,
+ * and one WARN is logged per episode (and one INFO when its progress is confirmed again). A partition that is being
+ * read, however far behind, gives that evidence with every record, so catching up on a backlog is never cut short.
  */
 final class TaskInputs {
     private static final Logger log = LoggerFactory.getLogger(TaskInputs.class);
@@ -39,9 +40,8 @@ final class TaskInputs {
     private final long maxHoldbackMs;
     /** Per modality index: the read mark at the last {@link #readTo}, as confirmed (no hold-back bound applied). */
     private final long[] confirmed;
-    /** Per modality index: the highest read mark confirmed since init, and when it last rose (or init). */
-    private final long[] highest;
-    private final long[] roseAt;
+    /** Per modality index: the wall-clock time of the latest evidence that the partition is being read (or init). */
+    private final long[] progressedAt;
     /** Per modality index: whether deadlines go past it now, since its mark has not moved for max.holdback. */
     private final boolean[] released;
     private long confirmedReadTo = Long.MIN_VALUE;
@@ -55,15 +55,13 @@ final class TaskInputs {
         this.inputs = new TopicPartition[n];
         this.taken = new long[n];
         this.confirmed = new long[n];
-        this.highest = new long[n];
-        this.roseAt = new long[n];
+        this.progressedAt = new long[n];
         this.released = new boolean[n];
         for (int i = 0; i < n; i++) {
             inputs[i] = new TopicPartition(config.modalities().get(i).topic(), partition);
             taken[i] = Long.MIN_VALUE;
             confirmed[i] = Long.MIN_VALUE;
-            highest[i] = Long.MIN_VALUE;
-            roseAt[i] = initializedAt;
+            progressedAt[i] = initializedAt;
         }
     }
 
@@ -84,12 +82,13 @@ final class TaskInputs {
     void taken(int index, long offset, long writtenAt) {
         progress.seen(inputs[index], offset);
         taken[index] = Math.max(taken[index], writtenAt - 1);
+        progressedAt[index] = Math.max(progressedAt[index], progress.now());
     }
 
     /**
      * The time up to which deadlines may fire: every input partition of the task read up to it, at most
-     * {@code wallNow}; or, for a partition whose mark has not moved for {@code max.holdback}, {@code max.holdback}
-     * before {@code wallNow}.
+     * {@code wallNow}; or, for a partition with no evidence of being read for {@code max.holdback},
+     * {@code max.holdback} before {@code wallNow}.
      */
     long readTo(long wallNow) {
         long to = wallNow;
@@ -98,19 +97,17 @@ final class TaskInputs {
         for (int i = 0; i < inputs.length; i++) {
             long r = Math.max(progress.readTo(inputs[i]), taken[i]);
             confirmed[i] = r;
-            if (r > highest[i]) {
-                highest[i] = r;
-                roseAt[i] = wallNow;
-            }
+            progressedAt[i] = Math.max(progressedAt[i], progress.progressedAt(inputs[i]));
             confirmedTo = Math.min(confirmedTo, r);
-            boolean stalled = wallNow - roseAt[i] >= maxHoldbackMs && r < bound;
+            boolean stalled = wallNow - progressedAt[i] >= maxHoldbackMs && r < bound;
             if (stalled != released[i]) {
                 released[i] = stalled;
                 if (stalled) {
-                    log.warn("Task {}: input partition {} is not confirmed read past {} and its progress has not moved "
-                                    + "since {} ({}); deadlines stop waiting for it after max.holdback {} and come out "
-                                    + "DEGRADED saying so, until its progress is confirmed again", task, inputs[i],
-                            r == InputProgress.UNKNOWN ? "anything" : Instant.ofEpochMilli(r), Instant.ofEpochMilli(roseAt[i]),
+                    log.warn("Task {}: input partition {} is not confirmed read past {}, and nothing has shown it being "
+                                    + "read since {} ({}); deadlines stop waiting for it after max.holdback {} and come "
+                                    + "out DEGRADED saying so, until its progress is confirmed again", task, inputs[i],
+                            r == InputProgress.UNKNOWN ? "anything" : Instant.ofEpochMilli(r),
+                            Instant.ofEpochMilli(progressedAt[i]),
                             progress.why(inputs[i]), Durations.format(Duration.ofMillis(maxHoldbackMs)));
                 } else {
                     log.info("Task {}: input partition {} is confirmed read to {} again; deadlines wait for it", task,

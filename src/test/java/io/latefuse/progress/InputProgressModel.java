@@ -29,8 +29,11 @@ import java.util.TreeSet;
  * A model of what sits around the input-progress bookkeeping, driving the real {@link TrackingConsumer},
  * {@link ConsumerRegistry} and {@link EndOffsetProbe}:
  * <ul>
- *   <li>a broker: a log of append times per partition (offset = index), which answers end offsets per partition, late,
- *       or fails them, or holds them unanswered while a partition has no leader;</li>
+ *   <li>a broker: a log of append times per partition (offset = index), which answers end offsets (the high
+ *       watermark) per partition, late, or fails them, or holds them unanswered while a partition has no leader; and
+ *       another producer's transactions on it: while one is open, a read_committed consumer reads nothing from its
+ *       first record on (other producers' committed records after it too); committed, its records become readable;
+ *       aborted, they are skipped;</li>
  *   <li>Kafka's {@link MockConsumer} under the tracking consumer, fed from that log as a fetch would be;</li>
  *   <li>Kafka Streams, as the consumer's caller: per owned partition a buffer of records handed over, a frontier (the
  *       next offset not processed), commits, aborts (a dirty close and a seek back to the committed offset), and
@@ -61,6 +64,11 @@ final class InputProgressModel {
     final Map<TopicPartition, Long> committed = new HashMap<>();
     /** Partitions without a leader: their end-offset requests stay unanswered. */
     final Set<TopicPartition> leaderless = new HashSet<>();
+    /** Per partition, the first offset of another producer's open transaction: the last stable offset. */
+    final Map<TopicPartition, Long> openTransactionFrom = new HashMap<>();
+    /** Per partition, the offsets of the open transaction, and of aborted ones. */
+    final Map<TopicPartition, Set<Long>> inTransaction = new HashMap<>();
+    final Map<TopicPartition, Set<Long>> aborted = new HashMap<>();
     final List<String> history = new ArrayList<>();
 
     InputProgressModel() {
@@ -69,6 +77,8 @@ final class InputProgressModel {
         for (int p = 0; p < PARTITIONS; p++) {
             TopicPartition tp = tp(p);
             log.put(tp, new ArrayList<>());
+            inTransaction.put(tp, new HashSet<>());
+            aborted.put(tp, new HashSet<>());
             zero.put(tp, 0L);
             setCommitted(tp, 0L);
         }
@@ -129,7 +139,41 @@ final class InputProgressModel {
         history.add("append " + n + " to " + p);
     }
 
-    /** A fetch: up to {@code max} records of each owned partition from the consumer's position, then a poll. */
+    /** Another producer appends {@code n} records inside its transaction on the partition (opened if none is). */
+    void appendInTransaction(int p, int n) {
+        TopicPartition tp = tp(p);
+        openTransactionFrom.putIfAbsent(tp, (long) log.get(tp).size());
+        for (int i = 0; i < n; i++) {
+            inTransaction.get(tp).add((long) log.get(tp).size());
+            log.get(tp).add(now);
+        }
+        history.add("append " + n + " to " + p + " in a transaction");
+    }
+
+    void commitTransaction(int p) {
+        TopicPartition tp = tp(p);
+        openTransactionFrom.remove(tp);
+        inTransaction.get(tp).clear();
+        history.add("commit the transaction on " + p);
+    }
+
+    void abortTransaction(int p) {
+        TopicPartition tp = tp(p);
+        openTransactionFrom.remove(tp);
+        aborted.get(tp).addAll(inTransaction.get(tp));
+        inTransaction.get(tp).clear();
+        history.add("abort the transaction on " + p);
+    }
+
+    /** How far a read_committed consumer may read the partition: the last stable offset. */
+    long stable(TopicPartition tp) {
+        return openTransactionFrom.getOrDefault(tp, (long) log.get(tp).size());
+    }
+
+    /**
+     * A fetch: up to {@code max} readable records of each owned partition from the consumer's position, then a poll.
+     * Aborted records are skipped, and the position moves past them, as Kafka's consumer does.
+     */
     void poll(int max) {
         for (TopicPartition tp : owned) {
             if (leaderless.contains(tp)) {
@@ -137,7 +181,19 @@ final class InputProgressModel {
             }
             long position = mock.position(tp);
             List<Long> times = log.get(tp);
-            for (long o = position; o < Math.min(times.size(), position + max); o++) {
+            long stable = stable(tp);
+            long skip = position;
+            while (skip < stable && aborted.get(tp).contains(skip)) {
+                skip++;
+            }
+            if (skip > position) {
+                mock.seek(tp, skip); // the fetcher's own move past aborted records, which Kafka Streams never sees
+                position = skip;
+            }
+            for (long o = position; o < Math.min(stable, position + max); o++) {
+                if (aborted.get(tp).contains(o)) {
+                    continue;
+                }
                 mock.addRecord(new ConsumerRecord<>(TOPIC, tp.partition(), o, times.get((int) o),
                         TimestampType.LOG_APPEND_TIME, 0, 0, new byte[0], new byte[0], new RecordHeaders(), Optional.empty()));
             }
@@ -206,7 +262,7 @@ final class InputProgressModel {
             return; // another instance reads it only while this one does not own it
         }
         long size = log.get(tp).size();
-        setCommitted(tp, Math.max(committed.get(tp), (long) Math.floor(size * upTo)));
+        setCommitted(tp, Math.max(committed.get(tp), Math.min(stable(tp), (long) Math.floor(size * upTo))));
         history.add("processed elsewhere " + tp + " to " + committed.get(tp));
     }
 
@@ -238,11 +294,18 @@ final class InputProgressModel {
 
     // What is true.
 
-    /** The append time of the first record of the partition that this instance's processing has not covered, or null. */
+    /**
+     * The append time of the first record of the partition that this instance's processing has not covered (one in
+     * an open transaction included; an aborted one not), or null.
+     */
     Long firstUnprocessed(TopicPartition tp) {
         List<Long> times = log.get(tp);
-        long f = frontier.get(tp);
-        return f < times.size() ? times.get((int) f) : null;
+        for (long f = frontier.get(tp); f < times.size(); f++) {
+            if (!aborted.get(tp).contains(f)) {
+                return times.get((int) f);
+            }
+        }
+        return null;
     }
 
     long readTo(TopicPartition tp) {

@@ -29,8 +29,6 @@ public final class LiveScores {
     private volatile int sentEvents;
     /** Under {@link #transactional}: how often the scorer commits, in ms; 0 for a plain producer. */
     private volatile long commitEveryMs;
-    /** Under {@link #transactional}: when the transaction holding each score had committed, by "event/modality". */
-    private final Map<String, Long> committedAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One score due at a time. */
     private record Due(long atNanos, String eventId, String modality, Instant eventTime) {}
@@ -59,7 +57,6 @@ public final class LiveScores {
             }
             try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(props,
                     new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
-                List<String> inTransaction = new java.util.ArrayList<>();
                 long nextCommit = Long.MAX_VALUE;
                 if (commitEvery > 0) {
                     p.initTransactions();
@@ -76,7 +73,7 @@ public final class LiveScores {
                     Due due = queue.peek();
                     long at = Math.min(nextEventAt, due == null ? Long.MAX_VALUE : due.atNanos());
                     if (System.nanoTime() >= nextCommit) {
-                        commit(p, inTransaction);
+                        commit(p);
                         p.beginTransaction();
                         nextCommit += commitEvery * 1_000_000L;
                         continue;
@@ -98,9 +95,6 @@ public final class LiveScores {
                         sentEvents = ++next;
                     } else {
                         queue.poll();
-                        if (commitEvery > 0) {
-                            inTransaction.add(due.eventId() + "/" + due.modality());
-                        }
                         p.send(new ProducerRecord<>(topicOf.apply(due.modality()), due.eventId(), ModalityScore.newBuilder()
                                 .setEventId(due.eventId()).setModality(due.modality()).setModel(due.modality())
                                 .setModelVersion("1").setScores(List.of(0.6f, 0.4f)).setScoreType(ScoreType.PROBABILITY)
@@ -112,7 +106,7 @@ public final class LiveScores {
                     }
                 }
                 if (commitEvery > 0) {
-                    commit(p, inTransaction);
+                    commit(p);
                 }
                 p.flush();
             } catch (RuntimeException e) {
@@ -130,16 +124,8 @@ public final class LiveScores {
         return this;
     }
 
-    /** When the transaction of a score had committed (wall clock, once commitTransaction returned), or null. */
-    public Long committedAt(String eventId, String modality) {
-        return committedAt.get(eventId + "/" + modality);
-    }
-
-    private void commit(KafkaProducer<String, ModalityScore> p, List<String> inTransaction) {
+    private static void commit(KafkaProducer<String, ModalityScore> p) {
         p.commitTransaction();
-        long done = System.currentTimeMillis();
-        inTransaction.forEach(k -> committedAt.put(k, done));
-        inTransaction.clear();
     }
 
     public LiveScores start() {

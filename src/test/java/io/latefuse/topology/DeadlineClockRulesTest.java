@@ -25,7 +25,7 @@ class DeadlineClockRulesTest {
     }
 
     private static DeadlineClockRules rules(DeadlineClock clock) {
-        return new DeadlineClockRules(clock, Duration.ofMillis(300), Duration.ofSeconds(30), true,
+        return new DeadlineClockRules(clock, Duration.ofMillis(300), Duration.ofSeconds(30),
                 new ScriptedInputProgress(() -> WALL));
     }
 
@@ -42,12 +42,7 @@ class DeadlineClockRulesTest {
         assertThat(input.arrival(c, WALL + 60_000)).as("a producer clock ahead is capped at now").isEqualTo(WALL);
         assertThat(input.waitsForInput()).isTrue();
         assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of()))
-                .contains("no score of visual was read").contains("every input partition was read past it")
-                .contains("a score in a transaction is written when it commits");
-        DeadlineClockRules atLeastOnce = new DeadlineClockRules(DeadlineClock.INPUT, Duration.ofMillis(300),
-                Duration.ofSeconds(30), false, new ScriptedInputProgress(() -> WALL));
-        assertThat(atLeastOnce.degradedReason(5_100, 5_200, List.of("visual"), List.of()))
-                .as("read_uncommitted reads a transaction's scores as they are appended").doesNotContain("transaction");
+                .contains("no score of visual was read").contains("every input partition was read past it");
         assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of("t.visual-3 (why)")))
                 .contains("max.holdback 30s passed").contains("t.visual-3 (why)")
                 .doesNotContain("every input partition was read past it");

@@ -46,6 +46,11 @@ final class ScriptedInputProgress implements InputProgress {
     }
 
     @Override
+    public long progressedAt(TopicPartition partition) {
+        return behind.containsKey(partition.topic()) ? UNKNOWN : wallClock.getAsLong();
+    }
+
+    @Override
     public long readTo(TopicPartition partition) {
         return behind.containsKey(partition.topic()) ? UNKNOWN : wallClock.getAsLong();
     }
