@@ -118,7 +118,7 @@ public final class ConfigKeys {
                     + "read past the deadline; serving), `event` (event_time; replay and backfill) or `processing_time` "
                     + "(the first read's wall-clock time, whatever is unread). See \"Deadlines and latency\"."),
             scalar("punctuation.interval", "50ms", null, "How often due deadlines are checked. A DEGRADED prediction is "
-                    + "emitted within 1.5 intervals of its deadline once the input is read, and seen by read_committed "
+                    + "emitted within 2 intervals of its deadline once the input is read, and seen by read_committed "
                     + "consumers after the next commit (see \"Deadlines and latency\")."),
             scalar("max.holdback", "30s", null, "On the input clock: how long deadlines wait for an input partition whose "
                     + "progress cannot be confirmed (its leader is down, the brokers do not answer its end offset, the "

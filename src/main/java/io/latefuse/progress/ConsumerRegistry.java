@@ -40,6 +40,14 @@ public final class ConsumerRegistry implements InputProgress {
         this.ends = probe;
     }
 
+    /** Partitions were assigned to a stream thread's consumer. */
+    void assigned(java.util.Collection<TopicPartition> partitions) {
+        EndOffsetProbe probe = ends;
+        if (probe != null) {
+            probe.expect(partitions);
+        }
+    }
+
     void register(Thread thread, TrackingConsumer consumer) {
         byThread.put(thread, consumer);
     }

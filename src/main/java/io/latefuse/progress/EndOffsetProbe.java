@@ -37,7 +37,11 @@ import java.util.function.LongSupplier;
 public final class EndOffsetProbe implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EndOffsetProbe.class);
 
-    /** An end offset, and when the request that returned it was sent. */
+    /**
+     * An end offset, and the time it covers: when the request that returned it was sent, less the replication
+     * allowance. The high watermark leaves out a record the leader has appended (and stamped) until every in-sync
+     * replica has it; a record appended at least one probe interval before the question is taken to be in it.
+     */
     record End(long offset, long askedAtMs) {}
 
     /** What the probe asks the brokers: a seam, so that tests can answer per partition. */
@@ -59,11 +63,14 @@ public final class EndOffsetProbe implements AutoCloseable {
     private final List<String> topics;
     private final Duration interval;
     private final LongSupplier clock;
+    private final long replicationAllowanceMs;
     private final Thread thread;
     private final Map<TopicPartition, End> latest = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Trouble> trouble = new ConcurrentHashMap<>();
     private final Set<TopicPartition> asking = ConcurrentHashMap.newKeySet();
     private volatile List<TopicPartition> partitions = List.of();
+    /** Set when a partition the probe does not know is asked about, or a request failed: describe the topics again. */
+    private volatile boolean describeWanted;
     private volatile String describeError;
     private volatile boolean running = true;
     private long lastFailureLog;
@@ -86,6 +93,7 @@ public final class EndOffsetProbe implements AutoCloseable {
         this.topics = List.copyOf(topics);
         this.interval = interval;
         this.clock = clock;
+        this.replicationAllowanceMs = interval.toMillis();
         this.thread = new Thread(this::run, "latefuse-end-offsets");
         this.thread.setDaemon(true);
     }
@@ -94,7 +102,7 @@ public final class EndOffsetProbe implements AutoCloseable {
         return new Brokers() {
             @Override
             public List<TopicPartition> partitions(Collection<String> topics) throws Exception {
-                Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+                Map<String, TopicDescription> d = admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
                 return d.values().stream()
                         .flatMap(t -> t.partitions().stream().map(p -> new TopicPartition(t.name(), p.partition())))
                         .toList();
@@ -124,9 +132,25 @@ public final class EndOffsetProbe implements AutoCloseable {
         return this;
     }
 
-    /** The latest end offset known for the partition, or null. */
+    /** Partitions assigned to a stream thread: one the probe has not described makes it describe the topics again. */
+    void expect(Collection<TopicPartition> assigned) {
+        for (TopicPartition tp : assigned) {
+            if (topics.contains(tp.topic()) && !partitions.contains(tp)) {
+                describeWanted = true;
+            }
+        }
+    }
+
+    /**
+     * The latest end offset known for the partition, or null. A partition the probe has not described (one added to
+     * an input topic since) makes the next round describe the topics again.
+     */
     End latest(TopicPartition tp) {
-        return latest.get(tp);
+        End end = latest.get(tp);
+        if (end == null && topics.contains(tp.topic()) && !partitions.contains(tp)) {
+            describeWanted = true;
+        }
+        return end;
     }
 
     /** Why the partition's end offset is not fresh, or null when its last request was answered. */
@@ -165,7 +189,8 @@ public final class EndOffsetProbe implements AutoCloseable {
      */
     void askOnce() {
         long asked = clock.getAsLong();
-        if (partitions.isEmpty()) {
+        if (partitions.isEmpty() || describeWanted) {
+            describeWanted = false;
             try {
                 partitions = brokers.partitions(topics);
                 describeError = null;
@@ -173,9 +198,12 @@ public final class EndOffsetProbe implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
+                // The partitions described before are still asked for: one that fails holds back only itself.
                 describeError = e.toString();
                 logFailure(asked, "Cannot describe the input topics " + topics + " (" + e + ")");
-                return;
+                if (partitions.isEmpty()) {
+                    return;
+                }
             }
         }
         List<TopicPartition> ask = new ArrayList<>();
@@ -204,7 +232,8 @@ public final class EndOffsetProbe implements AutoCloseable {
             }
             answer.whenComplete((info, error) -> {
                 if (error == null) {
-                    latest.merge(tp, new End(info.offset(), asked), (old, now) -> now.askedAtMs() >= old.askedAtMs() ? now : old);
+                    latest.merge(tp, new End(info.offset(), asked - replicationAllowanceMs),
+                            (old, now) -> now.askedAtMs() >= old.askedAtMs() ? now : old);
                     trouble.remove(tp);
                 } else {
                     failed(tp, asked, error);
@@ -218,7 +247,7 @@ public final class EndOffsetProbe implements AutoCloseable {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
         trouble.compute(tp, (k, old) -> new Trouble(old == null ? asked : old.sinceMs(), cause.toString()));
-        partitions = List.of(); // described again: the topic may have changed
+        describeWanted = true; // described again: the topic may have changed
         Set<String> failing = new TreeSet<>();
         trouble.keySet().forEach(p -> failing.add(p.toString()));
         logFailure(asked, "Cannot read the end offsets of " + failing + " (" + cause + "); the deadlines of the tasks that "

@@ -201,6 +201,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 forget(partitions); // whatever was left from an earlier time this consumer had them is stale
+                registry.assigned(partitions); // a partition added to an input topic gets asked for its end offset
                 listener.onPartitionsAssigned(partitions);
             }
 
