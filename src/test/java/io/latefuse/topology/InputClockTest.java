@@ -192,6 +192,23 @@ class InputClockTest {
     }
 
     @Test
+    void aBrokerClockBehindByLessThanMaxWaitFiresTheDeadlineThatMuchEarlyAndNoEarlier() {
+        // The documented bound of skew: the broker stamps (LogAppendTime) 100 ms behind the app's clock, and the
+        // caught-up input counts as read to the app's clock. max.wait is 300 ms: the event is declared after 200 ms
+        // of the app's time, never sooner.
+        try (FusionDriver d = new FusionDriver("")) {
+            d.sendAt(score("e1", "acoustic", 0.9f), T0.minusMillis(100));
+            d.sendAt(score("e1", "lexical", 0.8f), T0.minusMillis(100));
+            d.advanceWall(195);
+            assertThat(d.drain()).as("before max.wait less the skew").isEmpty();
+            d.advanceWall(15);
+            FusedPrediction p = single(d.drain());
+            assertThat(p.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+            assertThat(p.getDeadline()).isEqualTo(T0.plusMillis(200));
+        }
+    }
+
+    @Test
     void aTimestampFarInThePastIsDegradedOnceTheInputIsReadAndOneFarAheadWaitsFromItsRead() {
         try (FusionDriver d = new FusionDriver("")) {
             d.sendAt(score("past", "acoustic", 0.9f), Instant.parse("2001-01-01T00:00:00Z"));
