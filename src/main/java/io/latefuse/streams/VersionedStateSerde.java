@@ -2,6 +2,7 @@ package io.latefuse.streams;
 
 import io.latefuse.registry.TrustedAvroClasses;
 import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
@@ -18,7 +19,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,9 +29,13 @@ import java.util.Map;
  * release can read what the one before it wrote, and refuses what it cannot read rather than mis-read it. No
  * registry: the state is private to the app.
  * <ul>
- *   <li>Format 3 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema.
- *       {@code EventState} gained the last prediction's {@code scores} and {@code degraded_reason}, for event
- *       lookup.</li>
+ *   <li>Format 4 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema, frozen as
+ *       {@code <Class>-v4.avsc} in the tests (a test fails when the class's schema drifts from it without a bump).
+ *       {@code EventState} has the last prediction's {@code decision}.</li>
+ *   <li>Format 3: {@code EventState} gained the last prediction's {@code scores} and {@code degraded_reason}, for
+ *       event lookup. It shipped in two layouts under one number: {@code EventState-v3.avsc}, and from a later commit
+ *       {@code EventState-v3-decision.avsc}, with {@code decision} appended. A format-3 value is read with the layout
+ *       that decodes it to its last byte.</li>
  *   <li>Format 2: the same framing; {@code EventState} gained {@code settled}. Writer schema
  *       {@code <Class>-v2.avsc}.</li>
  *   <li>Format 1: the same framing, before {@code settled}; the writer schema is kept as {@code io/latefuse/state/<Class>-v1.avsc}.</li>
@@ -43,12 +50,15 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
     /** The first byte of every versioned value. */
     static final byte MARKER = 0x01;
     /** The format this release writes. */
-    static final int CURRENT = 3;
+    static final int CURRENT = 4;
 
     private final String type;
     private final SpecificDatumWriter<T> writer;
-    /** Per format version this release reads: a reader from that version's writer schema to the current one. */
-    private final Map<Integer, SpecificDatumReader<T>> readers = new HashMap<>();
+    /**
+     * Per format version this release reads: readers from that version's writer schemas to the current one, in the
+     * order they are tried (more than one only where a format shipped in more than one layout).
+     */
+    private final Map<Integer, List<SpecificDatumReader<T>>> readers = new HashMap<>();
 
     public VersionedStateSerde(Class<T> type) {
         TrustedAvroClasses.trust(type);
@@ -56,16 +66,26 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
         SpecificData model = SpecificData.getForClass(type);
         Schema schema = model.getSchema(type);
         this.writer = new SpecificDatumWriter<>(schema, model);
-        readers.put(CURRENT, new SpecificDatumReader<>(schema, schema, model));
+        readers.put(CURRENT, List.of(new SpecificDatumReader<>(schema, schema, model)));
         for (int version = 0; version < CURRENT; version++) {
-            readers.put(version, new SpecificDatumReader<>(writerSchema(type, version), schema, model));
+            List<SpecificDatumReader<T>> layouts = new ArrayList<>();
+            layouts.add(new SpecificDatumReader<>(writerSchema(type, version, "", true), schema, model));
+            Schema later = writerSchema(type, version, "-decision", false);
+            if (later != null) {
+                layouts.add(new SpecificDatumReader<>(later, schema, model));
+            }
+            readers.put(version, List.copyOf(layouts));
         }
     }
 
-    private static Schema writerSchema(Class<?> type, int version) {
-        String resource = "/io/latefuse/state/" + type.getSimpleName() + "-v" + version + ".avsc";
+    /** A frozen writer schema, {@code <Class>-v<version><suffix>.avsc}; null if optional and absent. */
+    private static Schema writerSchema(Class<?> type, int version, String suffix, boolean required) {
+        String resource = "/io/latefuse/state/" + type.getSimpleName() + "-v" + version + suffix + ".avsc";
         try (InputStream in = VersionedStateSerde.class.getResourceAsStream(resource)) {
             if (in == null) {
+                if (!required) {
+                    return null;
+                }
                 throw new IllegalStateException("missing " + resource + ": the writer schema of "
                         + type.getSimpleName() + " state in format " + version);
             }
@@ -116,18 +136,28 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
                 throw new StateFormatException(type + " state in " + topic + " begins with byte " + (bytes[0] & 0xff)
                         + ": not a value latefuse wrote");
             }
-            SpecificDatumReader<T> reader = readers.get(version);
-            if (reader == null) {
+            List<SpecificDatumReader<T>> layouts = readers.get(version);
+            if (layouts == null) {
                 throw new StateFormatException(type + " state in " + topic + " is in format " + version
                         + ", written by a newer latefuse; this release reads formats 0 to " + CURRENT
                         + ". Run the newer release, or reset the application's state (README, \"State and upgrades\").");
             }
-            try {
-                return reader.read(null, DecoderFactory.get().binaryDecoder(bytes, offset, bytes.length - offset, null));
-            } catch (IOException | RuntimeException e) {
-                throw new StateFormatException(type + " state in " + topic + " (format " + version
-                        + ") cannot be read: " + e.getMessage(), e);
+            Exception last = null;
+            for (SpecificDatumReader<T> reader : layouts) {
+                try {
+                    BinaryDecoder in = DecoderFactory.get().binaryDecoder(bytes, offset, bytes.length - offset, null);
+                    T value = reader.read(null, in);
+                    if (layouts.size() == 1 || in.isEnd()) {
+                        return value;
+                    }
+                    last = new IOException("bytes left over after the " + reader.getSchema().getFields().size()
+                            + "-field layout");
+                } catch (IOException | RuntimeException e) {
+                    last = e;
+                }
             }
+            throw new StateFormatException(type + " state in " + topic + " (format " + version
+                    + ") cannot be read: " + last.getMessage(), last);
         };
     }
 

@@ -62,6 +62,44 @@ class VersionedStateSerdeTest {
         assertThat(read.getDegradedReason()).isNull();
     }
 
+    /** The emitted DEGRADED event both format-3 fixtures hold (decision only in the later layout). */
+    private static EventState format3Fixture(String decision) {
+        ModalityScore s = ModalityScore.newBuilder().setEventId("fixture-1").setModality("acoustic").setModel("m")
+                .setModelVersion("1").setScores(List.of(0.7f, 0.3f)).setScoreType(ScoreType.PROBABILITY)
+                .setEventTime(Instant.ofEpochMilli(1_767_225_600_000L)).build();
+        return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, 0,
+                new java.util.ArrayList<>(List.of(s)), false, List.of(0.7f, 0.3f), "no score of lexical was read",
+                decision);
+    }
+
+    @Test
+    void stateInFormat3RestoresInBothLayoutsItShippedWith() throws Exception {
+        // Format 3 shipped first without EventState.decision (f5eeeee), then with it appended under the same number
+        // (8538d7a): state of the first layout failed every task at init() with an EOFException. Both are fixtures.
+        byte[] first = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v3.bin"));
+        byte[] later = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v3-decision.bin"));
+        assertThat(first[1]).isEqualTo((byte) 3);
+        assertThat(later[1]).isEqualTo((byte) 3);
+        assertThat(serde.deserializer().deserialize("changelog", first)).isEqualTo(format3Fixture(null));
+        assertThat(serde.deserializer().deserialize("changelog", later)).isEqualTo(format3Fixture("accept"));
+    }
+
+    @Test
+    void theStateSchemasAreTheFrozenSchemasOfTheCurrentFormat() throws Exception {
+        // A field added to a state class (or to ModalityScore, which EventState holds) changes what the stores hold:
+        // bump VersionedStateSerde.CURRENT, keep the old layout as <Class>-v<n>.avsc with a fixture written in it,
+        // and freeze the new one here.
+        for (org.apache.avro.Schema current : List.of(EventState.getClassSchema(), ModalityFeatures.getClassSchema())) {
+            Path frozen = Path.of("src/test/resources/state/" + current.getName() + "-v" + VersionedStateSerde.CURRENT + ".avsc");
+            assertThat(frozen).as("the frozen layout of state format " + VersionedStateSerde.CURRENT).exists();
+            org.apache.avro.Schema was = new org.apache.avro.Schema.Parser().parse(frozen.toFile());
+            assertThat(org.apache.avro.SchemaNormalization.toParsingForm(current))
+                    .as(current.getName() + "'s layout differs from state format " + VersionedStateSerde.CURRENT
+                            + " as frozen in " + frozen + ": bump the format")
+                    .isEqualTo(org.apache.avro.SchemaNormalization.toParsingForm(was));
+        }
+    }
+
     @Test
     void everyValueCarriesTheCurrentFormatAndRoundTrips() {
         EventState emitted = fixture();
