@@ -85,6 +85,10 @@ class ScoreProducer:
             # Every score counts: wait for the in-sync replicas, and never write one twice.
             "acks": "all",
             "enable.idempotence": True,
+            # Place keys as Java's producers and Kafka Streams do (murmur2). librdkafka's default, consistent_random
+            # (CRC32), puts most event ids on another partition than latefuse score's records of the same event:
+            # they would never meet, and the fusion app dead-letters them as wrong_partition.
+            "partitioner": "murmur2_random",
         }
         conf.update(extra or {})
         self._producer = SerializingProducer(conf)

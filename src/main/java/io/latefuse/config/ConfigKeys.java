@@ -126,6 +126,11 @@ public final class ConfigKeys {
                     + "this long ago fire anyway, with a `degraded_reason` naming the partition and why, counted in "
                     + "`latefuse_deadlines_unconfirmed_total`. A partition being read, however far behind, is never cut "
                     + "short. At least 1s."),
+            scalar("input.partitioner", "murmur2", null, "How producers place an event's scores: `murmur2` (as Java "
+                    + "producers and Kafka Streams do; librdkafka clients need `partitioner: murmur2_random`), and a score "
+                    + "on another partition than its key maps to is dead-lettered as `wrong_partition`; or `custom` (your "
+                    + "own partitioner, which must still put every score of an event on the same partition number of "
+                    + "every input topic; not checked)."),
             scalar("late.policy", "revise", null, "`revise` (emit revision+1 over everything present) or `drop` (dead "
                     + "letter, reason `late`)."),
             scalar("revision.policy", "always", null, "Under `late.policy: revise`: `always` (every late score "

@@ -24,6 +24,7 @@ public record PipelineConfig(
         DeadlineClock deadlineClock,
         Duration punctuationInterval,
         Duration maxHoldback,
+        InputPartitioner inputPartitioner,
         LatePolicy latePolicy,
         Revisions revisions,
         Duration lateRetention,
@@ -63,6 +64,14 @@ public record PipelineConfig(
      * </ul>
      */
     public enum DeadlineClock { INPUT, EVENT, PROCESSING_TIME }
+
+    /**
+     * How producers place an event's scores on partitions. {@code MURMUR2}: as Java's producers and Kafka Streams do
+     * (librdkafka's {@code murmur2_random}); a score on another partition is dead-lettered as {@code wrong_partition}.
+     * {@code CUSTOM}: the producers' own partitioner, which must still put every score of an event on the same
+     * partition number of every input topic; not checked.
+     */
+    public enum InputPartitioner { MURMUR2, CUSTOM }
 
     /**
      * The learned fusion head for {@code strategy: onnx}: the model file, the names of its inputs and output

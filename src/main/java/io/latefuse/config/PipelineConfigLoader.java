@@ -296,6 +296,8 @@ public final class PipelineConfigLoader {
                 clock = enumValue(tree, "deadline.clock", DeadlineClock.class);
             }
             LatePolicy late = enumValue(tree, "late.policy", LatePolicy.class);
+            PipelineConfig.InputPartitioner partitioner = enumValue(tree, "input.partitioner",
+                    PipelineConfig.InputPartitioner.class);
             PipelineConfig.Revisions revisions = new PipelineConfig.Revisions(
                     enumValue(tree, "revision.policy", PipelineConfig.Revisions.Policy.class),
                     fraction(tree, "revision.min.delta"));
@@ -338,7 +340,7 @@ public final class PipelineConfigLoader {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
-                    maxWait, optionalWait, clock, punctuation, maxHoldback, late, revisions, retention, maxFuture, store, guarantee, standby,
+                    maxWait, optionalWait, clock, punctuation, maxHoldback, partitioner, late, revisions, retention, maxFuture, store, guarantee, standby,
                     threads, commitInterval, brokerTimeout, onnx, points, http, kafka);
         }
 

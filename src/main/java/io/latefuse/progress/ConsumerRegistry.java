@@ -19,6 +19,7 @@ public final class ConsumerRegistry implements InputProgress {
         return configs.get(CONFIG_KEY) instanceof InputProgress p ? p : new ConsumerRegistry();
     }
     private final Map<Thread, TrackingConsumer> byThread = new ConcurrentHashMap<>();
+    private final java.util.Set<String> createTimeTopics = ConcurrentHashMap.newKeySet();
     private final LongSupplier wallClock;
     private volatile EndOffsetProbe ends;
 
@@ -101,6 +102,21 @@ public final class ConsumerRegistry implements InputProgress {
         String consumer = c.why(partition, probe == null ? null : probe.latest(partition));
         String brokers = probe == null ? null : probe.trouble(partition);
         return brokers == null ? consumer : consumer + "; " + brokers;
+    }
+
+    @Override
+    public int partitionCount(String topic) {
+        TrackingConsumer c = current();
+        return c == null ? -1 : c.partitionCount(topic);
+    }
+
+    void sawCreateTime(String topic) {
+        createTimeTopics.add(topic);
+    }
+
+    @Override
+    public boolean createTime(String topic) {
+        return createTimeTopics.contains(topic);
     }
 
     @Override

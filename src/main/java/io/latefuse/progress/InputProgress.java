@@ -41,6 +41,16 @@ public interface InputProgress {
         return "its progress is not tracked";
     }
 
+    /** The partition count of an input topic, as this app's consumer knows it, or -1 if unknown. */
+    default int partitionCount(String topic) {
+        return -1;
+    }
+
+    /** Whether records of the topic were read stamped CreateTime (their producers' clocks). */
+    default boolean createTime(String topic) {
+        return false;
+    }
+
     /**
      * The clock write times are capped at (a score cannot have been written after it was read): the wall clock, read
      * now rather than Kafka Streams' per-iteration cached time, which can lag behind and would make a write look

@@ -50,6 +50,8 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     private final Map<TopicPartition, ArrayDeque<long[]>> buffered = new HashMap<>();
     /** Per partition: the wall-clock time a record of it was last taken off the input. */
     private final Map<TopicPartition, Long> takenAt = new HashMap<>();
+    /** Partition counts of the topics asked about, from the consumer's metadata. */
+    private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Thread owner;
 
     TrackingConsumer(Consumer<byte[], byte[]> delegate, ConsumerRegistry registry) {
@@ -73,6 +75,9 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             }
             for (ConsumerRecord<byte[], byte[]> r : batch) {
                 queue.addLast(new long[] {r.offset(), r.timestamp()});
+            }
+            if (batch.get(batch.size() - 1).timestampType() == org.apache.kafka.common.record.TimestampType.CREATE_TIME) {
+                registry.sawCreateTime(tp.topic());
             }
         }
         return records;
@@ -144,6 +149,26 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
         }
         // A record appended in the very millisecond asked may not be in the answer.
         return caughtUp(tp, end) ? end.askedAtMs() - 1 : InputProgress.UNKNOWN;
+    }
+
+    /**
+     * The topic's partition count from the consumer's metadata (cached: an input topic is subscribed, so its metadata
+     * is at hand), or -1 if it cannot be had.
+     */
+    int partitionCount(String topic) {
+        Integer n = partitionCounts.get(topic);
+        if (n == null) {
+            try {
+                List<PartitionInfo> infos = delegate.partitionsFor(topic, Duration.ofSeconds(5));
+                n = infos == null || infos.isEmpty() ? -1 : infos.size();
+            } catch (RuntimeException e) {
+                n = -1;
+            }
+            if (n > 0) {
+                partitionCounts.put(topic, n);
+            }
+        }
+        return n;
     }
 
     /** Why {@link #readTo} stops where it does, in words, for a log line or a degraded reason. */

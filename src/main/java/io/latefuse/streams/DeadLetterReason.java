@@ -23,6 +23,12 @@ public enum DeadLetterReason {
     OUT_OF_RANGE("out_of_range"),
     /** The fusion head takes embeddings, and the score has none. */
     MISSING_EMBEDDING("missing_embedding"),
+    /**
+     * The record sits on a partition other than the one its key maps to (murmur2 of the key, as Java producers and
+     * Kafka Streams place keys): it can never meet its event's other scores. Checked unless
+     * {@code input.partitioner: custom}.
+     */
+    WRONG_PARTITION("wrong_partition"),
     /** The event was already emitted and {@code late.policy=drop}. */
     LATE("late"),
     /**

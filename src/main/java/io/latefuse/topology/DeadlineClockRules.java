@@ -19,6 +19,10 @@ import java.util.function.LongUnaryOperator;
 final class DeadlineClockRules {
     private final DeadlineClock clock;
     private final Duration maxWait;
+    /** What "read past it" means when the input's timestamps are its producers'. */
+    static final String CREATE_TIME = "; on a CreateTime topic, by its producers' timestamps: a score held in its "
+            + "producer (retrying, or waiting for metadata) carries a time earlier than its append, and may still have "
+            + "been written after this";
     private final Duration maxHoldback;
     private final InputProgress progress;
 
@@ -88,14 +92,14 @@ final class DeadlineClockRules {
      * @param unconfirmed on the input clock, the input partitions the deadline fired without waiting for (after
      *                    {@code max.holdback}), each with why; empty when every partition was read past it
      */
-    String degradedReason(long deadline, long dueBy, List<String> missing, List<String> unconfirmed) {
+    String degradedReason(long deadline, long dueBy, List<String> missing, List<String> unconfirmed, boolean createTime) {
         String wait = Durations.format(maxWait);
         String never = "no score of " + String.join(", ", missing) + " was read";
         return switch (clock) {
             case INPUT -> unconfirmed.isEmpty()
                     ? never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
                     + " after the first score was written), and every input partition was read past it (to "
-                    + Instant.ofEpochMilli(dueBy) + ")"
+                    + Instant.ofEpochMilli(dueBy) + ")" + (createTime ? CREATE_TIME : "")
                     : never + " by the deadline " + Instant.ofEpochMilli(deadline) + " (max.wait " + wait
                     + " after the first score was written); answered without waiting longer, since max.holdback "
                     + Durations.format(maxHoldback) + " passed with these input partitions not confirmed read past it: "

@@ -132,6 +132,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             fireDueTimers(clockNow());
         }
         try {
+            if (meta != null && input >= 0) {
+                checkPartition(record.key(), topic, meta.partition());
+            }
             apply(record, topic);
         } catch (RuntimeException e) {
             stores.dropCache();
@@ -140,6 +143,29 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             if (meta != null && input >= 0) {
                 inputs.taken(input, meta.offset(), clock.writtenAt(record.timestamp()));
             }
+        }
+    }
+
+    /**
+     * A score on a partition other than the one its key maps to can never meet its event's other scores (they are on
+     * the key's partition, in another task): dead-lettered, naming both, unless {@code input.partitioner: custom}.
+     */
+    private void checkPartition(String key, String topic, int partition) {
+        if (key == null || config.inputPartitioner() == PipelineConfig.InputPartitioner.CUSTOM) {
+            return;
+        }
+        int partitions = progress.partitionCount(topic);
+        if (partitions <= 0) {
+            return;
+        }
+        int expected = org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+        if (expected != partition) {
+            throw new InvalidScoreException(DeadLetterReason.WRONG_PARTITION, "key '" + key + "' is on partition "
+                    + partition + " of " + topic + ", but maps to partition " + expected + " of its " + partitions
+                    + " (murmur2, as Java producers place keys): its event's other scores are there, so it can never "
+                    + "meet them. Set the producer's partitioner to murmur2 (librdkafka: partitioner=murmur2_random), "
+                    + "or input.partitioner: custom if your own partitioner co-partitions every input topic");
         }
     }
 
@@ -285,7 +311,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     telemetry.deadlineUnconfirmed();
                 }
                 prediction.setDegradedReason(clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing(),
-                        unconfirmed));
+                        unconfirmed, clock.waitsForInput() && inputs.createTime()));
             }
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());

@@ -120,6 +120,16 @@ final class TaskInputs {
         return to;
     }
 
+    /** Whether any input topic of the task was read stamped CreateTime (producers' clocks). */
+    boolean createTime() {
+        for (TopicPartition tp : inputs) {
+            if (progress.createTime(tp.topic())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The time up to which every input partition was confirmed read at the last {@link #readTo}, without the bound. */
     long confirmedReadTo() {
         return confirmedReadTo;

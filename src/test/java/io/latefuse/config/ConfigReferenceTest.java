@@ -77,6 +77,7 @@ class ConfigReferenceTest {
                 case "operating.points" -> points.toString();
                 case "store.type" -> "memory";
                 case "processing.guarantee" -> "at_least_once";
+                case "input.partitioner" -> "custom";
                 case "output.topic", "dead.letter.topic" -> "env-" + k.name();
                 case "schema.registry.ssl.truststore.location" -> "pom.xml"; // any readable file
                 case "schema.registry.ssl.truststore.type" -> "JKS";

@@ -41,9 +41,13 @@ class DeadlineClockRulesTest {
         assertThat(input.firstArrival(WRITTEN, WALL)).isEqualTo(WRITTEN);
         assertThat(input.arrival(c, WALL + 60_000)).as("a producer clock ahead is capped at now").isEqualTo(WALL);
         assertThat(input.waitsForInput()).isTrue();
-        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of()))
-                .contains("no score of visual was read").contains("every input partition was read past it");
-        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of("t.visual-3 (why)")))
+        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of(), false))
+                .contains("no score of visual was read").contains("every input partition was read past it")
+                .doesNotContain("CreateTime");
+        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of(), true))
+                .as("on a CreateTime topic, read past it only by the producers' timestamps")
+                .contains("on a CreateTime topic, by its producers' timestamps");
+        assertThat(input.degradedReason(5_100, 5_200, List.of("visual"), List.of("t.visual-3 (why)"), false))
                 .contains("max.holdback 30s passed").contains("t.visual-3 (why)")
                 .doesNotContain("every input partition was read past it");
     }
@@ -59,7 +63,7 @@ class DeadlineClockRulesTest {
         assertThat(event.deadline(900, STREAM)).as("from event_time").isEqualTo(1_200);
         assertThat(event.firstArrival(STREAM, WALL)).as("when it was read").isEqualTo(WALL);
         assertThat(event.waitsForInput()).isFalse();
-        assertThat(event.degradedReason(1_200, STREAM, List.of("visual"), List.of())).contains("stream time passed");
+        assertThat(event.degradedReason(1_200, STREAM, List.of("visual"), List.of(), false)).contains("stream time passed");
     }
 
     @Test
@@ -71,7 +75,7 @@ class DeadlineClockRulesTest {
         assertThat(processing.arrival(c, WRITTEN)).isEqualTo(WALL);
         assertThat(processing.deadline(STREAM, WALL)).isEqualTo(WALL + 300);
         assertThat(processing.firstArrival(WALL, WALL)).isEqualTo(WALL);
-        assertThat(processing.degradedReason(5_300, WALL, List.of("visual"), List.of())).contains("does not wait for unread input");
+        assertThat(processing.degradedReason(5_300, WALL, List.of("visual"), List.of(), false)).contains("does not wait for unread input");
     }
 
     @Test

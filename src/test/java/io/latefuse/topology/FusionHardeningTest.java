@@ -177,6 +177,43 @@ class FusionHardeningTest {
         assertThat(emitted).as("the emitted events, kept for late scores").containsExactlyInAnyOrder("e1", "e2");
     }
 
+    @Test
+    void aScoreOnAnotherPartitionThanItsKeyMapsToIsDeadLetteredNamingBoth() {
+        // The driver reads every topic as partition 0; the topic is said to have 4. A Python producer with librdkafka's
+        // default partitioner (CRC32) puts keys where Java's murmur2 does not: such a score can never meet its siblings.
+        String onZero = null;
+        String elsewhere = null;
+        for (int i = 0; onZero == null || elsewhere == null; i++) {
+            String id = "p-" + i;
+            int p = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                    id.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % 4;
+            if (p == 0 && onZero == null) {
+                onZero = id;
+            } else if (p != 0 && elsewhere == null) {
+                elsewhere = id;
+            }
+        }
+        try (FusionDriver d = new FusionDriver("")) {
+            d.config.inputTopics().forEach(t -> d.progress.partitionCounts.put(t, 4));
+            for (String m : List.of("acoustic", "lexical", "prosody")) {
+                d.sendAt(score(onZero, m, 0.9f), T0);
+            }
+            d.sendAt(score(elsewhere, "acoustic", 0.9f), T0);
+            assertThat(d.drain()).extracting(FusedPrediction::getEventId).containsExactly(onZero);
+            List<TestRecord<byte[], byte[]>> dead = d.drainDeadLetters();
+            assertThat(dead).singleElement().satisfies(r -> {
+                assertThat(header(r, DeadLetterReason.HEADER)).isEqualTo("wrong_partition");
+                assertThat(header(r, DeadLetterReason.DETAIL_HEADER)).contains("is on partition 0")
+                        .contains("maps to partition").contains("murmur2_random");
+            });
+        }
+        try (FusionDriver d = new FusionDriver("input.partitioner: custom\n")) {
+            d.config.inputTopics().forEach(t -> d.progress.partitionCounts.put(t, 4));
+            d.sendAt(score(elsewhere, "acoustic", 0.9f), T0);
+            assertThat(d.drainDeadLetters()).as("a custom partitioner is not checked").isEmpty();
+        }
+    }
+
     // 3. event_time far ahead of the clock.
     @Test
     void aFarFutureEventTimeIsDeadLetteredWithTheRecordsOwnTimestamp() {

@@ -15,6 +15,20 @@ final class ScriptedInputProgress implements InputProgress {
     private final LongSupplier wallClock;
     private final Map<String, Boolean> behind = new HashMap<>();
     final Map<TopicPartition, Long> seen = new HashMap<>();
+    /** Partition counts the test gives input topics (the driver reads every topic as partition 0). */
+    final Map<String, Integer> partitionCounts = new HashMap<>();
+    /** Topics the test says were read stamped CreateTime. */
+    final java.util.Set<String> createTime = new java.util.HashSet<>();
+
+    @Override
+    public int partitionCount(String topic) {
+        return partitionCounts.getOrDefault(topic, -1);
+    }
+
+    @Override
+    public boolean createTime(String topic) {
+        return createTime.contains(topic);
+    }
 
     ScriptedInputProgress(LongSupplier wallClock) {
         this.wallClock = wallClock;
