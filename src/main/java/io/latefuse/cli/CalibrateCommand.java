@@ -11,8 +11,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -41,7 +45,9 @@ final class CalibrateCommand implements Callable<Integer> {
         @Option(names = "--target-frr", description = "The false-reject rate to hold, in (0, 1): positives rejected.")
         Double frr;
 
-        @Option(names = "--target-far", description = "The false-accept rate to hold, in (0, 1): negatives accepted.")
+        @Option(names = "--target-far", description = "The false-accept rate to hold, in (0, 1): negatives accepted. "
+                + "Where more than that share of a subset's negatives score 1.0, no threshold holds it: the threshold "
+                + "is capped at 1.0, and calibrate names the subset and the rate 1.0 gives.")
         Double far;
     }
 
@@ -95,7 +101,12 @@ final class CalibrateCommand implements Callable<Integer> {
             }
         }
         OperatingPoints points = result.points();
-        points.write(out);
+        List<String> problems = writeChecked(points, cfg, out);
+        if (!problems.isEmpty()) {
+            spec.commandLine().getErr().println("latefuse calibrate: did not write " + out + ": run and evaluate would "
+                    + "refuse these operating points:\n  - " + String.join("\n  - ", problems));
+            return 1;
+        }
         stdout.printf(Locale.ROOT, "Operating point %s for %s (%s %s, positive class %s) on %d validation events:%n",
                 points.name(), points.strategy(), metric.name(), fmt(rate), positiveClass, events.size());
         stdout.printf(Locale.ROOT, "  %-40s %10s %8s%n", "present", "threshold", "events");
@@ -106,6 +117,39 @@ final class CalibrateCommand implements Callable<Integer> {
         result.notes().forEach(n -> stdout.println("  " + n));
         stdout.println("Wrote " + out + "; set operating.points: " + out + " in the pipeline config.");
         return 0;
+    }
+
+    /**
+     * Writes {@code points} to {@code out} only if the file, read back, passes the checks the config loader makes
+     * of {@code operating.points} ({@link OperatingPoints#read}, then {@link OperatingPoints#problems} against this
+     * pipeline): through a temporary file beside it, so a file that would be refused never replaces {@code out}.
+     *
+     * @return what is wrong with the file, each as one line; empty when it was written
+     */
+    static List<String> writeChecked(OperatingPoints points, PipelineConfig cfg, Path out) throws IOException {
+        // Not Files.createTempFile: its file is private to this user, and the points are read by run's user.
+        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + "." + ProcessHandle.current().pid()
+                + ".tmp");
+        try {
+            points.write(tmp);
+            List<String> problems;
+            try {
+                problems = OperatingPoints.read(tmp).problems(cfg.classes(), cfg.strategy(), cfg.modalityNames());
+            } catch (IOException | RuntimeException e) {
+                problems = List.of("cannot be read as latefuse calibrate's output: " + e.getMessage());
+            }
+            if (!problems.isEmpty()) {
+                return problems;
+            }
+            try {
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return List.of();
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     private static String fmt(double rate) {

@@ -55,6 +55,13 @@ public final class OperatingPointCalibration {
     /**
      * The threshold of every subset with at least {@code minEvents} events of the class the target counts
      * (positives for a false-reject rate, negatives for a false-accept rate), and the global one over all events.
+     *
+     * <p>A false-accept target cannot be held where more than {@code floor(target * n)} of the n negatives score
+     * 1.0 (or more): any threshold up to 1.0 accepts them. There the threshold is capped at 1.0, the
+     * one that accepts fewest, and a note names the subset (or the global threshold), the target and the rate 1.0
+     * gives instead. The subset keeps 1.0 as its own rather than falling back to the global threshold: the global
+     * one is at most 1.0, so it would accept those negatives and perhaps more. Every threshold returned is
+     * therefore in [0, 1], as {@link OperatingPoints#problems} asks, for probabilities in [0, 1].
      */
     public static Result calibrate(PipelineConfig config, List<Scored> validation, OperatingPoints.Metric metric,
                                    double target, String positiveClass, String name, int minEvents) {
@@ -69,6 +76,10 @@ public final class OperatingPointCalibration {
         List<OperatingPoints.Subset> subsets = new ArrayList<>();
         List<OperatingPoints.Fallback> fallbacks = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        if (global > 1) {
+            notes.add("Global threshold: " + unheld(validation, metric, target));
+            global = 1;
+        }
         Map<Long, List<Scored>> groups = byMask(validation);
         for (Map.Entry<Long, List<Scored>> g : groups.entrySet()) {
             List<String> present = names(config, g.getKey());
@@ -79,7 +90,12 @@ public final class OperatingPointCalibration {
                 notes.add("Subset " + present + ": " + reason + "; it uses the global threshold");
                 continue;
             }
-            subsets.add(new OperatingPoints.Subset(present, threshold(g.getValue(), metric, target), g.getValue().size()));
+            double t = threshold(g.getValue(), metric, target);
+            if (t > 1) {
+                notes.add("Subset " + present + ": " + unheld(g.getValue(), metric, target));
+                t = 1;
+            }
+            subsets.add(new OperatingPoints.Subset(present, t, g.getValue().size()));
         }
         if (config.numModalities() <= 12) { // past that, subsets are too many to list
             for (long mask = 1; mask < (1L << config.numModalities()); mask++) {
@@ -96,7 +112,9 @@ public final class OperatingPointCalibration {
     /**
      * The threshold that holds {@code target} on {@code events}: for a false-reject rate, the lowest probability
      * that rejects at most that share of the positives; for a false-accept rate, the lowest that accepts at most
-     * that share of the negatives. NaN when there are none to count.
+     * that share of the negatives. NaN when there are none to count. Above 1 (the float after the score) when more
+     * than that share of the negatives score 1.0: no probability holds the target then, and {@link #calibrate}
+     * caps it.
      */
     static double threshold(List<Scored> events, OperatingPoints.Metric metric, double target) {
         boolean frr = metric == OperatingPoints.Metric.FRR;
@@ -171,6 +189,22 @@ public final class OperatingPointCalibration {
 
     private static List<String> names(PipelineConfig config, long mask) {
         return new Presence(config).names(mask, true);
+    }
+
+    /** Why a false-accept target cannot be held on {@code events}, and what the threshold capped at 1.0 gives. */
+    private static String unheld(List<Scored> events, OperatingPoints.Metric metric, double target) {
+        boolean frr = metric == OperatingPoints.Metric.FRR;
+        int counted = 0;
+        int accepted = 0;
+        for (Scored s : events) {
+            if (s.positive() == frr) {
+                counted++;
+                accepted += s.p() >= 1f ? 1 : 0;
+            }
+        }
+        return String.format(java.util.Locale.ROOT, "the %s target %s cannot be held: %d of the %d %s score 1.0, "
+                        + "which any threshold up to 1.0 accepts; the threshold is capped at 1.0, where the %s is %.4f",
+                metric.name(), target, accepted, counted, counted(metric), metric.name(), (double) accepted / counted);
     }
 
     private static String counted(OperatingPoints.Metric metric) {
