@@ -26,10 +26,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /** Chooses max.wait from the input topics: how late each modality's score comes after its event's first. */
@@ -37,7 +35,8 @@ import java.util.concurrent.Callable;
         description = {"Read the input topics' record timestamps (no fusion) and print, per modality, the arrival "
                 + "delay after each event's first score (p50, p90, p99, p99.9), the share of events it never came for, "
                 + "and the completeness and wait each candidate max.wait gives; then the least max.wait for "
-                + "--target-completeness."})
+                + "--target-completeness. Optional modalities (required: false) are shown apart and do not drive the "
+                + "advice: the app awaits them only while a required one is missing, then for at most optional.wait."})
 final class AdviseCommand implements Callable<Integer> {
     /** max.wait is advised in steps of this. */
     static final long STEP_MS = 10;
@@ -53,7 +52,7 @@ final class AdviseCommand implements Callable<Integer> {
     Duration since;
 
     @Option(names = "--target-completeness", defaultValue = "0.99",
-            description = "The share of events, in (0, 1), that should have every score that came by max.wait (default ${DEFAULT-VALUE}).")
+            description = "The share of events, in (0, 1), that should have every required score that came by max.wait (default ${DEFAULT-VALUE}).")
     double target;
 
     @Option(names = "--candidates", split = ",", converter = DurationFlag.class,
@@ -85,20 +84,25 @@ final class AdviseCommand implements Callable<Integer> {
                     + " written since " + from + " (--since " + Durations.format(since) + "): nothing to advise from");
         }
         long horizon = Math.max(cfg.maxWait().toMillis(), candidates.stream().mapToLong(Duration::toMillis).max().orElse(0));
-        ArrivalDelays d = new ArrivalDelays(cfg.modalityNames(), written, horizon);
+        List<Boolean> required = cfg.modalities().stream().map(PipelineConfig.ModalityConfig::required).toList();
+        long optionalWait = cfg.optionalWait() == null ? 0 : cfg.optionalWait().toMillis();
+        ArrivalDelays d = new ArrivalDelays(cfg.modalityNames(), required, optionalWait, written, horizon);
         if (d.events() == 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "all " + d.leftOut() + " events since " + from
                     + " were first seen within " + horizon + " ms of the last score read, so their slow scores may not "
                     + "be written yet: read a longer stretch (--since)");
         }
         long advised = d.recommend(target, STEP_MS);
-        String table = table(cfg, d, from, horizon, advised);
+        String table = ArrivalDelayReport.table(d, from, horizon, candidates.stream().map(Duration::toMillis).toList(),
+                cfg.maxWait().toMillis(), advised, target);
         stdout.print(table);
         if (report != null) {
             Files.createDirectories(report);
             long xMax = Math.max(advised, Math.max(cfg.maxWait().toMillis(), 1));
             for (int m = 0; m < cfg.numModalities(); m++) {
-                xMax = Math.max(xMax, d.quantile(m, 0.999));
+                if (d.required(m)) { // an optional modality's tail waits for nothing: it would only stretch the axis
+                    xMax = Math.max(xMax, d.quantile(m, 0.999));
+                }
             }
             Path page = report.resolve("report.html");
             Files.writeString(page, ArrivalDelayReport.html("max.wait for " + cfg.applicationId(), d,
@@ -167,49 +171,5 @@ final class AdviseCommand implements Callable<Integer> {
             }
         }
         return written;
-    }
-
-    private String table(PipelineConfig cfg, ArrivalDelays d, Instant from, long horizon, long advised) {
-        StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "Arrival delay after each event's first score, over %,d events first "
-                + "seen since %s (%,d left out: first seen within %d ms of the last score read):%n", d.events(), from,
-                d.leftOut(), horizon));
-        out.append(String.format(Locale.ROOT, "  %-14s %9s %9s %9s %9s %11s%n", "modality", "p50", "p90", "p99", "p99.9",
-                "never came"));
-        for (int m = 0; m < cfg.numModalities(); m++) {
-            out.append(String.format(Locale.ROOT, "  %-14s %9s %9s %9s %9s %10.1f%%%n", cfg.modalityNames().get(m),
-                    ms(d.quantile(m, 0.5)), ms(d.quantile(m, 0.9)), ms(d.quantile(m, 0.99)), ms(d.quantile(m, 0.999)),
-                    100 * d.neverShare(m)));
-        }
-        TreeSet<Long> waits = new TreeSet<>();
-        candidates.forEach(c -> waits.add(c.toMillis()));
-        waits.add(cfg.maxWait().toMillis());
-        waits.add(advised);
-        out.append(String.format(Locale.ROOT, "Completeness by max.wait (of the scores that came; whole events: every "
-                + "score that came) and the mean wait it costs an event:%n"));
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-10s %13s", "max.wait", "whole events"));
-        cfg.modalityNames().forEach(m -> head.append(String.format(Locale.ROOT, " %10s", m)));
-        out.append(head).append(String.format(Locale.ROOT, " %10s%n", "mean wait"));
-        for (long w : waits) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-10s %12.2f%%", w + " ms", 100 * d.completeness(w)));
-            for (int m = 0; m < cfg.numModalities(); m++) {
-                row.append(String.format(Locale.ROOT, " %9.2f%%", 100 * d.completeness(m, w)));
-            }
-            String note = w == advised ? "  <- advised" : w == cfg.maxWait().toMillis() ? "  <- max.wait now" : "";
-            out.append(row).append(String.format(Locale.ROOT, " %7.0f ms%s%n", d.meanWait(w), note));
-        }
-        out.append(String.format(Locale.ROOT, "Advised max.wait for %.1f%% completeness: %d ms (max.wait is now %s).%n",
-                100 * target, advised, Durations.format(cfg.maxWait())));
-        for (int m = 0; m < cfg.numModalities(); m++) {
-            if (d.neverShare(m) > 0) {
-                out.append(String.format(Locale.ROOT, "  %s never came for %.1f%% of events: no max.wait waits for "
-                        + "those, and each waits out its deadline.%n", cfg.modalityNames().get(m), 100 * d.neverShare(m)));
-            }
-        }
-        return out.toString();
-    }
-
-    private static String ms(long v) {
-        return v < 0 ? "-" : v + " ms";
     }
 }

@@ -254,6 +254,80 @@ class PythonClientsIT {
     }
 
     /** One line of the producer's input, with the classes given in the other order than the pipeline's. */
+    @Test
+    void javaAndPythonScorersOfOneEventMeetOnSixPartitionsAndAScoreOnTheWrongPartitionIsDeadLettered(
+            KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = "pymix" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        PipelineConfig config = env.pipeline("pymix", prefix, """
+                classes: [directed, undirected]
+                modalities: [{name: acoustic}, {name: lexical}]
+                max.wait: 5s
+                """);
+        try (Admin admin = env.admin()) {
+            TopicPreflight.check(admin, config, true, Optional.of(6), Optional.of((short) 1));
+        }
+        int events = 200;
+        RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, dir.toString()));
+             var java = new org.apache.kafka.clients.producer.KafkaProducer<String, ModalityScore>(Map.of(
+                     org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers()),
+                     new org.apache.kafka.common.serialization.StringSerializer(),
+                     new io.latefuse.registry.AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
+            app.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            // acoustic from Python's example producer, lexical from a Java producer.
+            StringBuilder lines = new StringBuilder();
+            for (int e = 0; e < events; e++) {
+                lines.append(line("mix-" + e, "acoustic", 0.8, t));
+            }
+            Run produced = run(List.of(python, EXAMPLES.resolve("latefuse_scores.py").toString(),
+                    "--bootstrap-servers", env.bootstrapServers(), "--schema-registry-url", env.registryUrl(),
+                    "--topic-prefix", prefix, "--classes", String.join(",", CLASSES)), lines.toString());
+            assertThat(produced.exit()).as(produced.err()).isZero();
+            for (int e = 0; e < events; e++) {
+                String id = "mix-" + e;
+                java.send(new org.apache.kafka.clients.producer.ProducerRecord<>(prefix + "scores.lexical", id,
+                        ModalityScore.newBuilder().setEventId(id).setModality("lexical").setModel("java")
+                                .setModelVersion("1").setScores(List.of(0.6f, 0.4f))
+                                .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY).setEventTime(t).build())).get();
+            }
+            // And one lexical score put on the wrong partition on purpose.
+            String stray = "mix-stray";
+            int right = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                    stray.getBytes(StandardCharsets.UTF_8))) % 6;
+            java.send(new org.apache.kafka.clients.producer.ProducerRecord<>(prefix + "scores.lexical", (right + 1) % 6,
+                    stray, ModalityScore.newBuilder().setEventId(stray).setModality("lexical").setModel("java")
+                            .setModelVersion("1").setScores(List.of(0.6f, 0.4f))
+                            .setScoreType(io.latefuse.avro.ScoreType.PROBABILITY).setEventTime(t).build())).get();
+
+            // Python placed every key where Java does.
+            for (ConsumerRecord<String, byte[]> r : CommittedReader.read(env, prefix + "scores.acoustic",
+                    new ByteArrayDeserializer(), events)) {
+                assertThat(r.partition()).as(r.key()).isEqualTo(org.apache.kafka.common.utils.Utils.toPositive(
+                        org.apache.kafka.common.utils.Utils.murmur2(r.key().getBytes(StandardCharsets.UTF_8))) % 6);
+            }
+            Map<String, List<FusedPrediction>> byId = new HashMap<>();
+            for (ConsumerRecord<String, FusedPrediction> r : CommittedReader.read(env, config.outputTopic(),
+                    AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)), events)) {
+                byId.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
+            }
+            assertThat(byId).as("every event answered, the stray one not").hasSize(events);
+            byId.forEach((id, ps) -> assertThat(ps).as(id).singleElement()
+                    .satisfies(p -> assertThat(p.getStatus().name()).isEqualTo("COMPLETE")));
+            List<ConsumerRecord<String, byte[]>> dead = CommittedReader.read(env, config.deadLetterTopic(),
+                    new ByteArrayDeserializer(), 1);
+            assertThat(dead).singleElement().satisfies(r -> {
+                assertThat(r.key()).isEqualTo(stray);
+                assertThat(new String(r.headers().lastHeader(DeadLetterReason.HEADER).value(), StandardCharsets.UTF_8))
+                        .isEqualTo("wrong_partition");
+                assertThat(new String(r.headers().lastHeader(DeadLetterReason.DETAIL_HEADER).value(),
+                        StandardCharsets.UTF_8)).contains("is on partition " + (right + 1) % 6)
+                        .contains("maps to partition " + right);
+            });
+        }
+    }
+
     private static String line(String id, String modality, double directed, Instant t) throws IOException {
         Map<String, Object> scores = new java.util.LinkedHashMap<>();
         scores.put("undirected", 1 - directed);
