@@ -55,7 +55,7 @@ public class EmittedStateBenchmark {
             }
         }
         state = new EventState("ev-123456", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_303L, 0, arrivals,
-                event.equals("settled"), null, null, null);
+                event.equals("settled"), null, null, null, null);
         if (entry.equals("lookup")) {
             state.setScores(List.of(0.82f, 0.18f));
             if (event.equals("degraded")) {

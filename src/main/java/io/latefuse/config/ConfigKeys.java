@@ -142,7 +142,8 @@ public final class ConfigKeys {
             scalar("late.retention", "10m", null, "How long emitted events are remembered to recognise late arrivals and "
                     + "duplicates: at least this, at most one eighth longer (they expire a segment at a time). After it, a "
                     + "score for the event starts a new one. An event answered with every modality keeps no scores; a "
-                    + "later score for it is a duplicate."),
+                    + "later score for it is a duplicate, or, of a modality added to the config since, dead-lettered as "
+                    + "`late`."),
             scalar("event.time.max.future", "5m", null, "A score whose `event_time` is further ahead of the app's clock goes "
                     + "to the dead-letter topic as `out_of_range`. Keep it well under the brokers' "
                     + "`log.message.timestamp.after.max.ms` (1 h by default), or the changelog and output writes of such "

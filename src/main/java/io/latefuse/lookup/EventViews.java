@@ -35,8 +35,13 @@ final class EventViews {
 
     /** An event in the {@code emitted} store. */
     EventView emitted(EventState s, String owner, int partition) {
-        // A settled event was answered with every modality, and keeps no scores: every modality is present.
-        long mask = s.getSettled() ? presence.all() : presence.mask(s);
+        // What the last prediction emitted was made with (format 5). Before it: a settled event was answered with
+        // every modality and keeps no scores; otherwise its scores say.
+        long mask = s.getEmittedWith() != null ? maskOf(s.getEmittedWith())
+                : s.getSettled() ? presence.all() : presence.mask(s);
+        // Under revision.policy on_change, scores fused into no emitted revision yet.
+        List<String> held = s.getEmittedWith() == null ? List.of()
+                : presence.names(presence.mask(s) & ~mask, true);
         if (s.getRevision() == FusionProcessor.DEAD_LETTERED) {
             return new EventView(s.getEventId(), EventView.State.DEAD_LETTERED, present(mask), missing(mask),
                     iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, "its fusion failed: its scores went "
@@ -55,6 +60,11 @@ final class EventViews {
             reason = String.join(", ", missing(mask)) + " never read by the deadline (this event was emitted by a "
                     + "release that did not keep the reason)";
         }
+        if (!held.isEmpty()) {
+            String note = "held, not emitted: " + String.join(", ", held) + " (read after revision " + s.getRevision()
+                    + ", it changed the prediction too little for a revision under revision.policy on_change)";
+            reason = reason == null ? note : reason + "; " + note;
+        }
         return new EventView(s.getEventId(), EventView.State.EMITTED, present(mask), missing(mask),
                 iso(s.getFirstArrival()), iso(s.getTimer()), clock(), s.getRevision(), prediction, reason, owner,
                 partition);
@@ -68,6 +78,17 @@ final class EventViews {
                         + Durations.format(config.lateRetention()) + " (late.retention) ago";
         return new EventView(id, EventView.State.UNKNOWN, null, null, null, null, null, null, null, reason, owner,
                 partition);
+    }
+
+    private long maskOf(List<String> modalities) {
+        long m = 0;
+        for (String name : modalities) {
+            int i = config.modalityIndex(name);
+            if (i >= 0) {
+                m |= 1L << i;
+            }
+        }
+        return m;
     }
 
     private List<String> present(long mask) {

@@ -29,9 +29,10 @@ import java.util.Map;
  * release can read what the one before it wrote, and refuses what it cannot read rather than mis-read it. No
  * registry: the state is private to the app.
  * <ul>
- *   <li>Format 4 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema, frozen as
- *       {@code <Class>-v4.avsc} in the tests (a test fails when the class's schema drifts from it without a bump).
- *       {@code EventState} has the last prediction's {@code decision}.</li>
+ *   <li>Format 5 (this release): {@code 0x01}, the format version, then Avro binary in the class's schema, frozen as
+ *       {@code <Class>-v5.avsc} in the tests (a test fails when the class's schema drifts from it without a bump).
+ *       {@code EventState} gained {@code emitted_with}: the modalities the last prediction emitted was made with.</li>
+ *   <li>Format 4: {@code EventState} has the last prediction's {@code decision}.</li>
  *   <li>Format 3: {@code EventState} gained the last prediction's {@code scores} and {@code degraded_reason}, for
  *       event lookup. It shipped in two layouts under one number: {@code EventState-v3.avsc}, and from a later commit
  *       {@code EventState-v3-decision.avsc}, with {@code decision} appended. A format-3 value is read with the layout
@@ -50,7 +51,7 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
     /** The first byte of every versioned value. */
     static final byte MARKER = 0x01;
     /** The format this release writes. */
-    static final int CURRENT = 4;
+    static final int CURRENT = 5;
 
     private final String type;
     private final SpecificDatumWriter<T> writer;

@@ -196,7 +196,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             long eventTime = score.getEventTime().toEpochMilli();
             long deadline = clock.deadline(eventTime, now);
             long firstArrival = clock.firstArrival(now, context.currentSystemTimeMs());
-            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false, null, null, null);
+            state = new EventState(id, eventTime, firstArrival, deadline, -1, new ArrayList<>(), false, null, null, null,
+                    null);
             stores.created(id, deadline);
             nextDue = Math.min(nextDue, deadline);
         } else if ((fusion.presentMask(state) & bit) != 0) {
@@ -226,7 +227,19 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
 
     private void lateArrival(EventStores.Emitted entry, ModalityScore score, long bit, long timestamp) {
         EventState done = entry.state();
-        if (done.getSettled() || (fusion.presentMask(done) & bit) != 0) {
+        if (done.getSettled()) {
+            List<String> with = done.getEmittedWith();
+            if (with == null || with.contains(score.getModality())) {
+                telemetry.duplicate(); // answered with this modality already
+                return;
+            }
+            // Settled under a config without this modality: no scores are kept to fuse a revision with.
+            throw new InvalidScoreException(DeadLetterReason.LATE, "event " + done.getEventId() + " was answered "
+                    + "(revision " + done.getRevision() + ") with every modality the config had then ("
+                    + String.join(", ", with) + ") and keeps no scores to fuse again; this score of modality '"
+                    + score.getModality() + "', added to the config since, cannot revise it");
+        }
+        if ((fusion.presentMask(done) & bit) != 0) {
             telemetry.duplicate();
             return;
         }
@@ -266,6 +279,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         done.setRevision(revision);
         done.setScores(revised.getScores());
         done.setDecision(revised.getDecision());
+        done.setEmittedWith(new ArrayList<>(revised.getPresent()));
         stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
     }
 
@@ -319,6 +333,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state.setScores(prediction.getScores());
             state.setDegradedReason(prediction.getDegradedReason());
             state.setDecision(prediction.getDecision());
+            state.setEmittedWith(new ArrayList<>(prediction.getPresent()));
         } else {
             log.warn("Event {}: fusion failed ({}); its {} score(s) go to the dead-letter topic as {}", id,
                     fused.failure(), state.getArrivals().size(), DeadLetterReason.FUSION_FAILED.code());
@@ -342,7 +357,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
                 state.getRevision(), new ArrayList<>(), true, state.getScores(), state.getDegradedReason(),
-                state.getDecision());
+                state.getDecision(), state.getEmittedWith());
     }
 
     /** One event's fusion: its result, or why it failed. */

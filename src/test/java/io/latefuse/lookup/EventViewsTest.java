@@ -34,7 +34,7 @@ class EventViewsTest {
                     .setScores(List.of(0.7f, 0.3f)).setScoreType(ScoreType.PROBABILITY)
                     .setEventTime(Instant.ofEpochMilli(T)).build());
         }
-        return new EventState("e", T, T + 3, T + 503, revision, arrivals, settled, null, null, null);
+        return new EventState("e", T, T + 3, T + 503, revision, arrivals, settled, null, null, null, null);
     }
 
     @Test
@@ -104,5 +104,20 @@ class EventViewsTest {
         EventView unknown = views.unknown("x", "h:1", 1);
         assertThat(unknown.state()).isEqualTo(EventView.State.UNKNOWN);
         assertThat(unknown.reason()).contains("10m (late.retention)");
+    }
+
+    @Test
+    void aScoreHeldUnderOnChangeIsNotShownAsPresentButListedApart() {
+        // Revision 0 went out DEGRADED without lexical; lexical came later and changed too little for a revision
+        // (revision.policy on_change), so it sits in the state but in no prediction consumers have.
+        EventState s = state(0, false, "acoustic", "lexical");
+        s.setEmittedWith(List.of("acoustic"));
+        s.setScores(List.of(0.7f, 0.3f));
+        s.setDegradedReason("no score of lexical was read by the deadline");
+        EventView v = views.emitted(s, "h:1", 0);
+        assertThat(v.present()).containsExactly("acoustic");
+        assertThat(v.missing()).containsExactly("lexical", "visual");
+        assertThat(v.prediction().status()).isEqualTo("DEGRADED");
+        assertThat(v.reason()).contains("no score of lexical was read").contains("held, not emitted: lexical");
     }
 }

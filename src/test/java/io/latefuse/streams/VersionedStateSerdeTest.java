@@ -29,7 +29,7 @@ class VersionedStateSerdeTest {
                 .setModelVersion("3").setScores(List.of(1.5f, -0.5f)).setScoreType(ScoreType.LOGIT)
                 .setEventTime(Instant.ofEpochMilli(1_767_225_600_040L)).build();
         return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, -1,
-                new java.util.ArrayList<>(List.of(a, b)), false, null, null, null);
+                new java.util.ArrayList<>(List.of(a, b)), false, null, null, null, null);
     }
 
     @Test
@@ -69,7 +69,7 @@ class VersionedStateSerdeTest {
                 .setEventTime(Instant.ofEpochMilli(1_767_225_600_000L)).build();
         return new EventState("fixture-1", 1_767_225_600_000L, 1_767_225_600_003L, 1_767_225_600_503L, 0,
                 new java.util.ArrayList<>(List.of(s)), false, List.of(0.7f, 0.3f), "no score of lexical was read",
-                decision);
+                decision, null);
     }
 
     @Test
@@ -82,6 +82,15 @@ class VersionedStateSerdeTest {
         assertThat(later[1]).isEqualTo((byte) 3);
         assertThat(serde.deserializer().deserialize("changelog", first)).isEqualTo(format3Fixture(null));
         assertThat(serde.deserializer().deserialize("changelog", later)).isEqualTo(format3Fixture("accept"));
+    }
+
+    @Test
+    void stateInFormat4RestoresWithoutWhatItsLastPredictionWasMadeWith() throws Exception {
+        byte[] format4 = Files.readAllBytes(Path.of("src/test/resources/state/event-state-v4.bin"));
+        assertThat(format4[1]).isEqualTo((byte) 4);
+        EventState read = serde.deserializer().deserialize("changelog", format4);
+        assertThat(read).isEqualTo(format3Fixture("accept"));
+        assertThat(read.getEmittedWith()).isNull();
     }
 
     @Test

@@ -368,7 +368,7 @@ class FusionHardeningTest {
         }
         // 1,000 events arrive and 990 of them are emitted: the store's history is mostly deletions.
         for (int i = 0; i < 1_000; i++) {
-            pending.put("e" + i, new EventState("e" + i, 0L, 0L, 0L, -1, new ArrayList<>(), false, null, null, null));
+            pending.put("e" + i, new EventState("e" + i, 0L, 0L, 0L, -1, new ArrayList<>(), false, null, null, null, null));
         }
         for (int i = 0; i < 990; i++) {
             pending.delete("e" + i);

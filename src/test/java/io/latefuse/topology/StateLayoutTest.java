@@ -14,6 +14,7 @@ import java.util.Map;
 import static io.latefuse.topology.FusionDriver.T0;
 import static io.latefuse.topology.FusionDriver.score;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The state layout: a deadline index that is derived from {@code pending} and rebuilt, emitted events that expire
@@ -78,6 +79,54 @@ class StateLayoutTest {
         assertThat(h.predictions()).extracting(FusedPrediction::getRevision).containsExactly(0, 1);
         assertThat(h.deadLetters()).isEmpty();
         assertThat(h.telemetry.registry().get("latefuse.duplicates").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aLateScoreOfAModalityAddedSinceTheEventWasSettledIsDeadLetteredAndADuplicateIsNot() {
+        // Settled under a config of three modalities: answered with every one of them, it keeps no scores.
+        PipelineConfig three = PipelineConfigLoader.parse(FusionDriver.BASE.formatted("layout")
+                .replace("  - {name: visual, required: false}\n", ""), "test", Map.of());
+        ProcessorHarness before = new ProcessorHarness(three);
+        for (String m : List.of("acoustic", "lexical", "prosody")) {
+            before.process(score("e1", m, 0.9f));
+        }
+        try (var it = before.emitted.all()) {
+            assertThat(it.next().value).satisfies(s -> {
+                assertThat(s.getSettled()).isTrue();
+                assertThat(s.getEmittedWith()).containsExactly("acoustic", "lexical", "prosody");
+            });
+        }
+        before.processor.close();
+        // The config adds visual: its late score cannot revise the event, and says so instead of being a duplicate.
+        ProcessorHarness after = new ProcessorHarness(config("10m"), before);
+        assertThatThrownBy(() -> after.process(score("e1", "visual", 0.9f)))
+                .isInstanceOfSatisfying(io.latefuse.streams.InvalidScoreException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(io.latefuse.streams.DeadLetterReason.LATE);
+                    assertThat(e.getMessage()).contains("modality 'visual', added to the config since")
+                            .contains("(acoustic, lexical, prosody)");
+                });
+        after.process(score("e1", "acoustic", 0.1f)); // a true duplicate
+        assertThat(after.telemetry.registry().get("latefuse.duplicates").counter().count()).isEqualTo(1);
+        assertThat(after.predictions()).isEmpty();
+    }
+
+    @Test
+    void underOnChangeTheEmittedEntryKeepsWhatTheLastEmittedPredictionWasMadeWith() {
+        PipelineConfig onChange = PipelineConfigLoader.parse(FusionDriver.BASE.formatted("layout")
+                + "revision.policy: on_change\nrevision.min.delta: 0.5\n", "test", Map.of());
+        ProcessorHarness h = new ProcessorHarness(onChange);
+        h.process(score("e1", "acoustic", 0.9f));
+        h.process(score("e1", "prosody", 0.9f));
+        h.setWall(1_000);
+        h.punctuate(); // revision 0: DEGRADED, lexical missing
+        h.process(score("e1", "lexical", 0.9f)); // agrees: changes too little, no revision
+        assertThat(h.predictions()).extracting(FusedPrediction::getRevision).containsExactly(0);
+        try (var it = h.emitted.all()) {
+            assertThat(it.next().value).satisfies(s -> {
+                assertThat(s.getArrivals()).hasSize(3);
+                assertThat(s.getEmittedWith()).containsExactly("acoustic", "prosody");
+            });
+        }
     }
 
     @Test
@@ -167,7 +216,8 @@ class StateLayoutTest {
         // the timer, and a FORGET entry in its changelogged 'deadlines' index, which this release no longer reads.
         long emittedAt = T0.toEpochMilli() - 60_000;
         EventState old = new EventState("old", T0.toEpochMilli(), emittedAt - 300, emittedAt + 600_000, 0,
-                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))), false, null, null, null);
+                new ArrayList<>(List.of(score("old", "acoustic", 0.9f), score("old", "lexical", 0.8f))), false, null, null, null,
+                null);
         h.legacyFinished.put("old", old);
         h.processor.close();
         h.processor.init(h.context);
