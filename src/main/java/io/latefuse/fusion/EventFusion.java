@@ -72,6 +72,11 @@ public final class EventFusion {
     }
 
     /** A bit per modality index: which have arrived. Scores of a modality the config does not have count for none. */
+    /** Which modalities an event has, which are required, and their names. */
+    public Presence presence() {
+        return presence;
+    }
+
     public long presentMask(EventState state) {
         return presence.mask(state);
     }

@@ -105,9 +105,9 @@ public final class ConsumerRegistry implements InputProgress {
     }
 
     @Override
-    public int partitionCount(String topic) {
+    public int partitionCount(String topic, boolean fresh) {
         TrackingConsumer c = current();
-        return c == null ? -1 : c.partitionCount(topic);
+        return c == null ? -1 : c.partitionCount(topic, fresh);
     }
 
     void sawCreateTime(String topic) {

@@ -43,6 +43,11 @@ public interface InputProgress {
 
     /** The partition count of an input topic, as this app's consumer knows it, or -1 if unknown. */
     default int partitionCount(String topic) {
+        return partitionCount(topic, false);
+    }
+
+    /** The same, asked of the consumer's metadata again if {@code fresh} (not from what was counted before). */
+    default int partitionCount(String topic, boolean fresh) {
         return -1;
     }
 

@@ -155,8 +155,8 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
      * The topic's partition count from the consumer's metadata (cached: an input topic is subscribed, so its metadata
      * is at hand), or -1 if it cannot be had.
      */
-    int partitionCount(String topic) {
-        Integer n = partitionCounts.get(topic);
+    int partitionCount(String topic, boolean fresh) {
+        Integer n = fresh ? null : partitionCounts.get(topic);
         if (n == null) {
             try {
                 List<PartitionInfo> infos = delegate.partitionsFor(topic, Duration.ofSeconds(5));
@@ -226,6 +226,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 forget(partitions); // whatever was left from an earlier time this consumer had them is stale
+                partitionCounts.clear(); // partitions added to a topic come with a rebalance: count them again
                 registry.assigned(partitions); // a partition added to an input topic gets asked for its end offset
                 listener.onPartitionsAssigned(partitions);
             }

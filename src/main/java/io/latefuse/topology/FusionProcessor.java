@@ -154,12 +154,16 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (key == null || config.inputPartitioner() == PipelineConfig.InputPartitioner.CUSTOM) {
             return;
         }
+        int hash = org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)));
         int partitions = progress.partitionCount(topic);
+        if (partitions > 0 && hash % partitions != partition) {
+            partitions = progress.partitionCount(topic, true); // counted before partitions were added?
+        }
         if (partitions <= 0) {
             return;
         }
-        int expected = org.apache.kafka.common.utils.Utils.toPositive(
-                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+        int expected = hash % partitions;
         if (expected != partition) {
             throw new InvalidScoreException(DeadLetterReason.WRONG_PARTITION, "key '" + key + "' is on partition "
                     + partition + " of " + topic + ", but maps to partition " + expected + " of its " + partitions
@@ -242,6 +246,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if ((fusion.presentMask(done) & bit) != 0) {
             telemetry.duplicate();
             return;
+        }
+        if (done.getEmittedWith() == null && done.getRevision() >= 0) {
+            // Emitted before format 5, when every late score made a revision: what it holds is what its last
+            // prediction was made with. Said now, before a score that may be held joins them.
+            done.setEmittedWith(new ArrayList<>(fusion.presence().names(fusion.presentMask(done), true)));
         }
         if (done.getRevision() == DEAD_LETTERED) {
             throw new InvalidScoreException(DeadLetterReason.FUSION_FAILED, "event " + done.getEventId()

@@ -21,7 +21,7 @@ final class ScriptedInputProgress implements InputProgress {
     final java.util.Set<String> createTime = new java.util.HashSet<>();
 
     @Override
-    public int partitionCount(String topic) {
+    public int partitionCount(String topic, boolean fresh) {
         return partitionCounts.getOrDefault(topic, -1);
     }
 
