@@ -78,18 +78,22 @@ public final class ConsumerRegistry implements InputProgress {
         }
     }
 
+    /** The partition's latest end offset, or null (none yet, or no probe). */
+    private EndOffsetProbe.End end(TopicPartition partition) {
+        EndOffsetProbe probe = ends;
+        return probe == null ? null : probe.latest(partition);
+    }
+
     @Override
     public long progressedAt(TopicPartition partition) {
         TrackingConsumer c = current();
-        EndOffsetProbe probe = ends;
-        return c == null ? UNKNOWN : c.progressedAt(partition, probe == null ? null : probe.latest(partition));
+        return c == null ? UNKNOWN : c.progressedAt(partition, end(partition));
     }
 
     @Override
     public long readTo(TopicPartition partition) {
         TrackingConsumer c = current();
-        EndOffsetProbe probe = ends;
-        return c == null ? UNKNOWN : c.readTo(partition, probe == null ? null : probe.latest(partition));
+        return c == null ? UNKNOWN : c.readTo(partition, end(partition));
     }
 
     @Override
@@ -99,7 +103,7 @@ public final class ConsumerRegistry implements InputProgress {
         if (c == null) {
             return "no consumer of this stream thread tracks it";
         }
-        String consumer = c.why(partition, probe == null ? null : probe.latest(partition));
+        String consumer = c.why(partition, end(partition));
         String brokers = probe == null ? null : probe.trouble(partition);
         return brokers == null ? consumer : consumer + "; " + brokers;
     }

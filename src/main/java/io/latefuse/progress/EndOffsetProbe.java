@@ -135,10 +135,15 @@ public final class EndOffsetProbe implements AutoCloseable {
     /** Partitions assigned to a stream thread: one the probe has not described makes it describe the topics again. */
     void expect(Collection<TopicPartition> assigned) {
         for (TopicPartition tp : assigned) {
-            if (topics.contains(tp.topic()) && !partitions.contains(tp)) {
+            if (undescribed(tp)) {
                 describeWanted = true;
             }
         }
+    }
+
+    /** A partition of an input topic that the last describe did not list. */
+    private boolean undescribed(TopicPartition tp) {
+        return topics.contains(tp.topic()) && !partitions.contains(tp);
     }
 
     /**
@@ -147,7 +152,7 @@ public final class EndOffsetProbe implements AutoCloseable {
      */
     End latest(TopicPartition tp) {
         End end = latest.get(tp);
-        if (end == null && topics.contains(tp.topic()) && !partitions.contains(tp)) {
+        if (end == null && undescribed(tp)) {
             describeWanted = true;
         }
         return end;

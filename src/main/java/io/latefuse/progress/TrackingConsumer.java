@@ -53,6 +53,14 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
     /** Partition counts of the topics asked about, from the consumer's metadata. */
     private final Map<String, Integer> partitionCounts = new HashMap<>();
     private Thread owner;
+    /** For a subscription without a listener of its own: the bookkeeping still follows its partitions. */
+    private static final ConsumerRebalanceListener NO_LISTENER = new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) { }
+    };
 
     TrackingConsumer(Consumer<byte[], byte[]> delegate, ConsumerRegistry registry) {
         this.delegate = delegate;
@@ -249,13 +257,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
 
     @Override
     public void subscribe(Collection<String> topics) {
-        delegate.subscribe(topics, tracked(new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
-
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) { }
-        }));
+        delegate.subscribe(topics, tracked(NO_LISTENER));
     }
 
     @Override
@@ -265,13 +267,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
 
     @Override
     public void subscribe(Pattern pattern) {
-        subscribe(pattern, new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
-
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) { }
-        });
+        subscribe(pattern, NO_LISTENER);
     }
 
     @Override
@@ -281,13 +277,7 @@ public final class TrackingConsumer implements Consumer<byte[], byte[]> {
 
     @Override
     public void subscribe(SubscriptionPattern pattern) {
-        subscribe(pattern, new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
-
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) { }
-        });
+        subscribe(pattern, NO_LISTENER);
     }
 
     @Override

@@ -248,8 +248,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             return;
         }
         if (done.getEmittedWith() == null && done.getRevision() >= 0) {
-            // Emitted before format 5, when every late score made a revision: what it holds is what its last
-            // prediction was made with. Said now, before a score that may be held joins them.
+            // Null: the last prediction was made with every score the event holds. Said now, before a score that
+            // revision.policy on_change may hold joins them.
             done.setEmittedWith(new ArrayList<>(fusion.presence().names(fusion.presentMask(done), true)));
         }
         if (done.getRevision() == DEAD_LETTERED) {
@@ -288,7 +288,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         done.setRevision(revision);
         done.setScores(revised.getScores());
         done.setDecision(revised.getDecision());
-        done.setEmittedWith(new ArrayList<>(revised.getPresent()));
+        done.setEmittedWith(null); // made with every score it holds
         stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
     }
 
@@ -342,7 +342,6 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             state.setScores(prediction.getScores());
             state.setDegradedReason(prediction.getDegradedReason());
             state.setDecision(prediction.getDecision());
-            state.setEmittedWith(new ArrayList<>(prediction.getPresent()));
         } else {
             log.warn("Event {}: fusion failed ({}); its {} score(s) go to the dead-letter topic as {}", id,
                     fused.failure(), state.getArrivals().size(), DeadLetterReason.FUSION_FAILED.code());
@@ -364,9 +363,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (state.getRevision() < 0 || !fusion.allPresent(fusion.presentMask(state))) {
             return state;
         }
+        // It keeps no scores, so it names the modalities it was answered with: a score of one added to the config
+        // later is told apart from a duplicate.
         return new EventState(state.getEventId(), state.getEventTime(), state.getFirstArrival(), state.getTimer(),
                 state.getRevision(), new ArrayList<>(), true, state.getScores(), state.getDegradedReason(),
-                state.getDecision(), state.getEmittedWith());
+                state.getDecision(), new ArrayList<>(fusion.presence().names(fusion.presentMask(state), true)));
     }
 
     /** One event's fusion: its result, or why it failed. */

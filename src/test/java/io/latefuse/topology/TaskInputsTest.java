@@ -17,6 +17,14 @@ class TaskInputsTest {
             classes: [x, y]
             modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
             """, "test", Map.of());
+    private static final PipelineConfig HOLDBACK_10S = PipelineConfigLoader.parse("""
+            application.id: a
+            bootstrap.servers: b:9092
+            schema.registry.url: http://r
+            classes: [x, y]
+            modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
+            max.holdback: 10s
+            """, "test", Map.of());
 
     @Test
     void aTaskIsReadToItsSlowestPartitionAndNeverPastTheWallClock() {
@@ -51,14 +59,7 @@ class TaskInputsTest {
     void aPartitionWhoseProgressCannotBeConfirmedHoldsDeadlinesForMaxHoldbackThenIsNamed() {
         long[] wall = {100_000};
         ScriptedInputProgress progress = new ScriptedInputProgress(() -> wall[0]);
-        PipelineConfig config = PipelineConfigLoader.parse("""
-                application.id: a
-                bootstrap.servers: b:9092
-                schema.registry.url: http://r
-                classes: [x, y]
-                modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
-                max.holdback: 10s
-                """, "test", Map.of());
+        PipelineConfig config = HOLDBACK_10S;
         TaskInputs inputs = new TaskInputs(config, "0_1", 1, progress, wall[0]);
         progress.behind("t2"); // never confirmed: its leader is down since before the task started
 
@@ -83,14 +84,7 @@ class TaskInputsTest {
     void aPartitionBeingReadIsNeverCutShortHoweverFarBehind() {
         long[] wall = {100_000};
         ScriptedInputProgress progress = new ScriptedInputProgress(() -> wall[0]);
-        PipelineConfig config = PipelineConfigLoader.parse("""
-                application.id: a
-                bootstrap.servers: b:9092
-                schema.registry.url: http://r
-                classes: [x, y]
-                modalities: [{name: m1, topic: t1}, {name: m2, topic: t2}]
-                max.holdback: 10s
-                """, "test", Map.of());
+        PipelineConfig config = HOLDBACK_10S;
         TaskInputs inputs = new TaskInputs(config, "0_1", 1, progress, wall[0]);
         progress.behind("t2");
         // A backlog an hour old, read a record every 5 s: its mark moves, so it is waited for all along.
