@@ -16,7 +16,7 @@ import java.util.Optional;
  * embedding output, an embedding [B, E] too (written as {@code ModalityScore.embedding}, for intermediate and hybrid
  * fusion). Pure apart from the model; the scorer topology feeds it micro-batches.
  */
-public final class ModalityScorer implements AutoCloseable {
+public final class ModalityScorer implements BatchScorer, AutoCloseable {
     private final String modality;
     private final OnnxModel model;
     private final String input;
@@ -86,11 +86,18 @@ public final class ModalityScorer implements AutoCloseable {
         }
     }
 
+    @Override
     public String modality() {
         return modality;
     }
 
+    @Override
+    public String describe() {
+        return "model " + modelName + " (" + model.version() + ")";
+    }
+
     /** The feature length the model takes. */
+    @Override
     public int features() {
         return features;
     }
@@ -105,6 +112,7 @@ public final class ModalityScorer implements AutoCloseable {
     }
 
     /** Scores one micro-batch of already validated features. */
+    @Override
     public List<ModalityScore> score(List<ModalityFeatures> batch) {
         float[] x = new float[batch.size() * features];
         for (int row = 0; row < batch.size(); row++) {

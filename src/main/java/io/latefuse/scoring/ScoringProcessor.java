@@ -3,7 +3,10 @@ package io.latefuse.scoring;
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.streams.DeadLetterReason;
+import io.latefuse.streams.DeadLetters;
+import io.latefuse.streams.EventTimeBound;
 import io.latefuse.streams.InvalidScoreException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -12,8 +15,11 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,28 +28,52 @@ import java.util.List;
  * Scores features in micro-batches. Records wait in a changelogged buffer store, not in memory, so that under
  * exactly-once a commit never acknowledges input whose scores were not yet written. The buffer is scored when it
  * holds {@code batchSize} records, and at least every {@code linger}.
+ * <p>
+ * Bad input costs only itself, as in the fusion app:
+ * <ul>
+ *   <li>A record that cannot be scored or whose score could not be written (wrong modality or length, a value that is
+ *       not finite, an {@code event_time} outside {@link EventTimeBound}) is refused at the door: the processing
+ *       handler dead-letters its original bytes and it never enters the buffer.</li>
+ *   <li>At a flush, the buffer is checked again (it may hold what an older release accepted), and a batch the model
+ *       fails on is scored record by record, so that only the records the model fails on alone are dead-lettered; a
+ *       record the model scores as NaN or infinite is dead-lettered as {@code not_finite}. Those dead letters leave
+ *       the buffer before anything is forwarded: the buffer then holds only records whose scores are forwarded, and
+ *       they are deleted once forwarded (at-least-once keeps a score over losing it).</li>
+ * </ul>
+ * Dead letters written at a flush carry the features as they would be written to the features topic (its subject's
+ * schema), with the {@code latefuse.topic} header naming that topic, for replay.
  */
-final class ScoringProcessor implements Processor<String, ModalityFeatures, String, ModalityScore> {
-    private final ModalityScorer scorer;
+final class ScoringProcessor implements Processor<String, ModalityFeatures, String, Object> {
+    private static final Logger log = LoggerFactory.getLogger(ScoringProcessor.class);
+
+    private final BatchScorer scorer;
     private final int batchSize;
     private final Duration linger;
+    private final EventTimeBound eventTimes;
+    private final String featuresTopic;
 
-    private ProcessorContext<String, ModalityScore> context;
+    private ProcessorContext<String, Object> context;
     private KeyValueStore<Bytes, ModalityFeatures> buffer;
     private long nextSeq;
     private int buffered;
 
-    ScoringProcessor(ModalityScorer scorer, int batchSize, Duration linger) {
+    /** A buffered record the flush gives up on, and why. */
+    private record Letter(Bytes key, ModalityFeatures features, DeadLetterReason reason, String detail) {}
+
+    ScoringProcessor(BatchScorer scorer, int batchSize, Duration linger, EventTimeBound eventTimes, String featuresTopic) {
         this.scorer = scorer;
         this.batchSize = batchSize;
         this.linger = linger;
+        this.eventTimes = eventTimes;
+        this.featuresTopic = featuresTopic;
     }
 
     @Override
-    public void init(ProcessorContext<String, ModalityScore> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.buffer = context.getStateStore(ScoringTopology.BUFFER_STORE);
-        // After a restart the buffer holds what was restored from its changelog: continue after it.
+        // After a restart the buffer holds what was restored from its changelog: continue after it. (An in-memory
+        // store of at most batchSize entries, so reading it whole is cheap.)
         try (KeyValueIterator<Bytes, ModalityFeatures> it = buffer.all()) {
             while (it.hasNext()) {
                 nextSeq = ByteBuffer.wrap(it.next().key.get()).getLong() + 1;
@@ -56,35 +86,46 @@ final class ScoringProcessor implements Processor<String, ModalityFeatures, Stri
     @Override
     public void process(Record<String, ModalityFeatures> record) {
         ModalityFeatures f = record.value();
-        validate(record.key(), f);
+        InvalidScoreException invalid = check(record.key(), f);
+        if (invalid != null) {
+            throw invalid;
+        }
         buffer.put(Bytes.wrap(ByteBuffer.allocate(8).putLong(nextSeq++).array()), f);
         if (++buffered >= batchSize) {
             flush();
         }
     }
 
-    private void validate(String key, ModalityFeatures f) {
+    /** Why a record cannot be scored and written, or null. */
+    private InvalidScoreException check(String key, ModalityFeatures f) {
         if (f == null) {
-            throw new InvalidScoreException(DeadLetterReason.MISSING_VALUE, "null features (tombstone) for key '" + key + "'");
+            return new InvalidScoreException(DeadLetterReason.MISSING_VALUE, "null features (tombstone) for key '" + key + "'");
         }
         if (key == null || !key.equals(f.getEventId())) {
-            throw new InvalidScoreException(DeadLetterReason.KEY_MISMATCH, "record key '" + key
+            return new InvalidScoreException(DeadLetterReason.KEY_MISMATCH, "record key '" + key
                     + "' differs from event_id '" + f.getEventId() + "'");
         }
         if (!scorer.modality().equals(f.getModality())) {
-            throw new InvalidScoreException(DeadLetterReason.MODALITY_TOPIC_MISMATCH, "event " + f.getEventId()
+            return new InvalidScoreException(DeadLetterReason.MODALITY_TOPIC_MISMATCH, "event " + f.getEventId()
                     + ": features of modality '" + f.getModality() + "' on the " + scorer.modality() + " features topic");
         }
         if (f.getValues().size() != scorer.features()) {
-            throw new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + f.getEventId() + ", modality "
+            return new InvalidScoreException(DeadLetterReason.WRONG_LENGTH, "event " + f.getEventId() + ", modality "
                     + f.getModality() + ": " + f.getValues().size() + " feature values, the model takes " + scorer.features());
         }
         for (int i = 0; i < f.getValues().size(); i++) {
             if (!Float.isFinite(f.getValues().get(i))) {
-                throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + f.getEventId() + ", modality "
+                return new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + f.getEventId() + ", modality "
                         + f.getModality() + ": values[" + i + "] is " + f.getValues().get(i));
             }
         }
+        // The score is written with event_time as its timestamp: one Kafka refuses would fail the whole batch.
+        String time = eventTimes.problem(f.getEventTime(), context.currentSystemTimeMs());
+        if (time != null) {
+            return new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + f.getEventId() + ", modality "
+                    + f.getModality() + ": " + time);
+        }
+        return null;
     }
 
     private void flush() {
@@ -93,19 +134,106 @@ final class ScoringProcessor implements Processor<String, ModalityFeatures, Stri
         }
         List<Bytes> keys = new ArrayList<>(buffered);
         List<ModalityFeatures> batch = new ArrayList<>(buffered);
+        List<Letter> letters = new ArrayList<>();
         try (KeyValueIterator<Bytes, ModalityFeatures> it = buffer.all()) {
             while (it.hasNext()) {
                 KeyValue<Bytes, ModalityFeatures> e = it.next();
-                keys.add(e.key);
-                batch.add(e.value);
+                InvalidScoreException invalid = check(e.value == null ? null : e.value.getEventId(), e.value);
+                if (invalid != null) {
+                    letters.add(new Letter(e.key, e.value, invalid.reason(), invalid.getMessage()));
+                } else {
+                    keys.add(e.key);
+                    batch.add(e.value);
+                }
             }
         }
-        List<ModalityScore> scores = scorer.score(batch);
+        List<ModalityScore> scores = scoreEach(keys, batch, letters);
+        // The buffer's state first: what is dead-lettered leaves it before anything is forwarded.
+        for (Letter letter : letters) {
+            buffer.delete(letter.key());
+        }
+        for (Letter letter : letters) {
+            deadLetter(letter);
+        }
         for (ModalityScore s : scores) {
             // Scores carry their event's time, whether scored on arrival or by the linger punctuator.
-            context.forward(new Record<>(s.getEventId(), s, s.getEventTime().toEpochMilli()));
+            context.forward(new Record<>(s.getEventId(), s, s.getEventTime().toEpochMilli()), ScoringTopology.SINK);
         }
         keys.forEach(buffer::delete);
         buffered = 0;
+    }
+
+    /**
+     * Scores {@code batch} (whose buffer keys are {@code keys}); if the model fails on it, record by record. What
+     * cannot be scored, or scores as NaN or infinite, moves from {@code keys} and {@code batch} to {@code letters}.
+     */
+    private List<ModalityScore> scoreEach(List<Bytes> keys, List<ModalityFeatures> batch, List<Letter> letters) {
+        if (batch.isEmpty()) {
+            return List.of();
+        }
+        List<ModalityScore> scores;
+        try {
+            scores = scorer.score(batch);
+        } catch (RuntimeException batchFailure) {
+            log.warn("{} failed on a batch of {} records ({}); scoring them one by one", scorer.describe(), batch.size(),
+                    batchFailure.toString());
+            scores = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                ModalityFeatures f = batch.get(i);
+                try {
+                    scores.add(scorer.score(List.of(f)).get(0));
+                } catch (RuntimeException e) {
+                    scores.add(null);
+                    letters.add(new Letter(keys.get(i), f, DeadLetterReason.PROCESSING_ERROR, "event " + f.getEventId()
+                            + ", modality " + f.getModality() + ": " + scorer.describe() + " failed on it: " + e));
+                }
+            }
+        }
+        List<ModalityScore> kept = new ArrayList<>(scores.size());
+        List<Bytes> keptKeys = new ArrayList<>(scores.size());
+        for (int i = 0; i < scores.size(); i++) {
+            ModalityScore s = scores.get(i);
+            if (s == null) {
+                continue;
+            }
+            String notFinite = notFinite(s);
+            if (notFinite != null) {
+                ModalityFeatures f = batch.get(i);
+                letters.add(new Letter(keys.get(i), f, DeadLetterReason.NOT_FINITE, "event " + f.getEventId()
+                        + ", modality " + f.getModality() + ": " + scorer.describe() + " gave it " + notFinite));
+                continue;
+            }
+            kept.add(s);
+            keptKeys.add(keys.get(i));
+        }
+        keys.clear();
+        keys.addAll(keptKeys);
+        return kept;
+    }
+
+    private static String notFinite(ModalityScore s) {
+        for (int c = 0; c < s.getScores().size(); c++) {
+            if (!Float.isFinite(s.getScores().get(c))) {
+                return "scores " + s.getScores() + " (scores[" + c + "] is " + s.getScores().get(c) + ")";
+            }
+        }
+        List<Float> e = s.getEmbedding();
+        for (int k = 0; e != null && k < e.size(); k++) {
+            if (!Float.isFinite(e.get(k))) {
+                return "an embedding whose value [" + k + "] is " + e.get(k);
+            }
+        }
+        return null;
+    }
+
+    private void deadLetter(Letter letter) {
+        log.debug("Dead letter ({}): {}", letter.reason().code(), letter.detail());
+        RecordHeaders headers = new RecordHeaders();
+        DeadLetters.tag(headers, letter.reason(), letter.detail());
+        headers.add(DeadLetterReason.TOPIC_HEADER, featuresTopic.getBytes(StandardCharsets.UTF_8));
+        ModalityFeatures f = letter.features();
+        long timestamp = context.currentSystemTimeMs();
+        context.forward(new Record<String, Object>(f == null ? null : f.getEventId(), f, timestamp, headers),
+                ScoringTopology.DEAD_LETTER_SINK);
     }
 }

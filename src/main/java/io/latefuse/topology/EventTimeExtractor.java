@@ -1,5 +1,6 @@
 package io.latefuse.topology;
 
+import io.latefuse.streams.EventTimeBound;
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

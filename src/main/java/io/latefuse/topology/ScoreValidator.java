@@ -1,5 +1,6 @@
 package io.latefuse.topology;
 
+import io.latefuse.streams.EventTimeBound;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.ScoreType;
 import io.latefuse.config.PipelineConfig;
@@ -128,16 +129,10 @@ public final class ScoreValidator {
     }
 
     private int validEventTime(ModalityScore score, String id, String modality, int m, long wallNowMs) {
-        long eventTime = score.getEventTime().toEpochMilli();
-        if (eventTime < 0) {
+        String problem = eventTimes.problem(score.getEventTime(), wallNowMs);
+        if (problem != null) {
             throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
-                    + ": event_time " + score.getEventTime() + " is before 1970");
-        }
-        if (!eventTimes.accepts(eventTime, wallNowMs)) {
-            throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
-                    + ": event_time " + score.getEventTime() + " is more than event.time.max.future ("
-                    + io.latefuse.config.Durations.format(config.eventTimeMaxFuture()) + ") ahead of the clock ("
-                    + java.time.Instant.ofEpochMilli(wallNowMs) + ")");
+                    + ": " + problem);
         }
         return m;
     }
