@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * resolved against the reader's schema (the generated class's, or a given one), so BACKWARD-evolved data reads fine.
  * <p>
  * Errors that are the record's fault (wrong magic byte, truncated payload, an id the registry says it does not have,
- * a schema that is not Avro, corrupt body) raise {@link SerializationException} with a message that says which. Any
+ * a schema that is not Avro or that Avro cannot parse, corrupt body) raise {@link SerializationException} with a message that says which. Any
  * other registry failure (unreachable, 5xx, 401/403, a 404 that is not Confluent's "schema not found", an answer that
  * is not JSON) raises {@link SchemaRegistryException} instead: it is not the record's fault and must not send it to a
  * dead-letter topic.
@@ -93,8 +93,8 @@ public class AvroDeserializer<T> implements Deserializer<T> {
             writer = registry.schemaById(id);
         } catch (SchemaRegistryException e) {
             if (e.blamesRecord()) {
-                String why = e.errorCode() == SchemaRegistryException.NOT_AVRO ? e.getMessage()
-                        : "the schema registry has no such schema (error_code " + e.errorCode() + ")";
+                String why = e.errorCode() == SchemaRegistryException.SCHEMA_NOT_FOUND
+                        ? "the schema registry has no such schema (error_code " + e.errorCode() + ")" : e.getMessage();
                 throw new SerializationException("Unknown schema id " + id + " on topic '" + topic + "': " + why, e);
             }
             throw e; // the registry's trouble, not the record's: the caller retries

@@ -16,8 +16,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -35,6 +37,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
     private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_REFERENCE_DEPTH = 32;
+    private static final int MAX_REDIRECTS = 5;
 
     private final RegistryConfig config;
     private final HttpClient http;
@@ -46,7 +50,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
         this.config = config;
         HttpClient.Builder http = HttpClient.newBuilder()
                 .connectTimeout(config.requestTimeout())
-                .followRedirects(HttpClient.Redirect.NORMAL);
+                // Redirects are followed here, not by the JDK, which would send the credentials to any origin.
+                .followRedirects(HttpClient.Redirect.NEVER);
         if (config.truststore() != null) {
             http.sslContext(trusting(config));
         }
@@ -71,11 +76,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
                     config.truststore().toString(), "cannot be read as a " + config.truststoreType() + " truststore with "
                     + RegistryConfig.TRUSTSTORE_PASSWORD + " (" + e.getClass().getSimpleName() + ")");
         }
-    }
-
-    /** {@code url} without any user info, for messages. */
-    static String withoutUserInfo(String url) {
-        return url.replaceFirst("^(https?://)[^/@]*@", "$1");
     }
 
     @Override
@@ -134,7 +134,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
             throw new SchemaRegistryException("Schema id " + id + " is a " + type + " schema; latefuse reads Avro", 200,
                     SchemaRegistryException.NOT_AVRO);
         }
-        Schema schema = parse(answer.path("schema").asText(null), "GET /schemas/ids/" + id);
+        Schema schema = parseWriter(answer, "schema id " + id);
         schemasById.put(id, schema);
         return schema;
     }
@@ -142,7 +142,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
     @Override
     public RegisteredSchema latest(String subject) {
         JsonNode answer = send("GET", "/subjects/" + enc(subject) + "/versions/latest", null);
-        Schema schema = parse(answer.path("schema").asText(null), "GET /subjects/" + subject + "/versions/latest");
+        Schema schema = parseWriter(answer, "the latest schema of subject " + subject);
         int id = answer.path("id").asInt();
         remember(subject, schema, id);
         return new RegisteredSchema(subject, answer.path("version").asInt(), id, schema);
@@ -204,15 +204,57 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
         return JSON.createObjectNode().put("schemaType", "AVRO").put("schema", schema.toString());
     }
 
-    private static Schema parse(String text, String what) {
+    /**
+     * A schema the registry holds (an answer with {@code schema} and maybe {@code references}), parsed as Confluent's
+     * clients parse a schema they read rather than register: defaults are not validated. Confluent's registry accepts
+     * an invalid default unless told not to, and a writer's defaults never matter to a reader. The schemas it
+     * references (Confluent schema references) are fetched and parsed first, into the same names.
+     * A schema Avro still refuses, or a reference the registry does not have, is the record's fault
+     * ({@link SchemaRegistryException#UNPARSEABLE}); trouble reaching the registry is not.
+     */
+    private Schema parseWriter(JsonNode answer, String what) {
+        Schema.Parser parser = new Schema.Parser().setValidateDefaults(false);
+        addReferences(parser, answer.path("references"), what, new HashSet<>(), 0);
+        return parse(parser, answer.path("schema").asText(null), what);
+    }
+
+    private void addReferences(Schema.Parser parser, JsonNode references, String what, Set<String> seen, int depth) {
+        for (JsonNode ref : references) {
+            String subject = ref.path("subject").asText(null);
+            int version = ref.path("version").asInt(-1);
+            if (subject == null || !seen.add(subject + "/" + version)) {
+                continue;
+            }
+            String name = "reference " + ref.path("name").asText("?") + " (subject " + subject + ", version " + version + ")";
+            if (depth >= MAX_REFERENCE_DEPTH) {
+                throw new SchemaRegistryException(what + ": its references nest deeper than " + MAX_REFERENCE_DEPTH
+                        + " at " + name, 200, SchemaRegistryException.UNPARSEABLE);
+            }
+            JsonNode referenced;
+            try {
+                referenced = send("GET", "/subjects/" + enc(subject) + "/versions/" + version, null);
+            } catch (SchemaRegistryException e) {
+                if (e.isNotFound() && (e.errorCode() == SchemaRegistryException.SUBJECT_NOT_FOUND
+                        || e.errorCode() == SchemaRegistryException.VERSION_NOT_FOUND)) {
+                    throw new SchemaRegistryException(what + ": the registry does not have its " + name + " (error_code "
+                            + e.errorCode() + ")", e.httpStatus(), SchemaRegistryException.UNPARSEABLE);
+                }
+                throw e;
+            }
+            addReferences(parser, referenced.path("references"), what, seen, depth + 1);
+            parse(parser, referenced.path("schema").asText(null), what + ", " + name);
+        }
+    }
+
+    private static Schema parse(Schema.Parser parser, String text, String what) {
         if (text == null) {
             throw new SchemaRegistryException(what + ": the answer has no 'schema' field", 200, -1);
         }
         try {
-            return new Schema.Parser().parse(text);
+            return parser.parse(text);
         } catch (RuntimeException e) {
-            throw new SchemaRegistryException(what + ": the registry returned a schema Avro cannot parse: " + e.getMessage(),
-                    200, -1, e);
+            throw new SchemaRegistryException(what + ": Avro cannot parse the schema the registry holds: " + e.getMessage(),
+                    200, SchemaRegistryException.UNPARSEABLE, e);
         }
     }
 
@@ -240,7 +282,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
                 }
                 last = e;
                 if (attempt + 1 < attempts) {
-                    log.debug("Schema registry {} {} failed ({}); retrying in {} ms", method, withoutUserInfo(base) + path,
+                    log.debug("Schema registry {} {} failed ({}); retrying in {} ms", method, RegistryConfig.redact(base) + path,
                             e.getMessage(), backoff.toMillis());
                     sleep(backoff);
                     backoff = backoff.multipliedBy(2).compareTo(config.maxBackoff()) > 0
@@ -253,29 +295,39 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
     }
 
     private JsonNode sendOnce(String url, String method, String path, JsonNode body) {
-        URI uri = URI.create(url + path);
-        String base = withoutUserInfo(url);
-        HttpRequest.Builder req = HttpRequest.newBuilder(uri)
-                .timeout(config.requestTimeout())
-                .header("Accept", CONTENT_TYPE + ", application/json");
-        if (authorization != null) {
-            req.header("Authorization", authorization);
-        }
-        if (body == null) {
-            req.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            req.header("Content-Type", CONTENT_TYPE)
-               .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
-        }
+        URI uri = URI.create(RegistryConfig.withoutUserInfo(url) + path);
+        String base = RegistryConfig.redact(url);
         HttpResponse<String> resp;
-        try {
-            resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new SchemaRegistryException("Schema registry at " + base + " is unreachable (" + method + " " + path
-                    + "): " + describe(e) + ". Check " + RegistryConfig.URL + ".", -1, -1, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SchemaRegistryException("Interrupted while calling the schema registry at " + base, -1, -1, e);
+        for (int redirects = 0; ; redirects++) {
+            resp = exchange(uri, base, method, path, body);
+            int status = resp.statusCode();
+            if (!REDIRECTS.contains(status)) {
+                break;
+            }
+            URI next = resp.headers().firstValue("Location").map(uri::resolve).orElse(null);
+            if (next == null) {
+                break; // a 3xx without a place to go: reported below as the answer it is
+            }
+            if (!sameOrigin(uri, next) && authorization != null) {
+                throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " redirected (HTTP "
+                        + status + ") to another origin, " + origin(next) + "; latefuse does not send the registry's "
+                        + "credentials anywhere but " + RegistryConfig.URL + ": set it to the registry's own address",
+                        status, status);
+            }
+            if ("https".equals(uri.getScheme()) && !"https".equals(next.getScheme())) {
+                throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " redirected (HTTP "
+                        + status + ") from https to " + origin(next) + "; latefuse does not follow a redirect to plain http",
+                        status, status);
+            }
+            if (redirects >= MAX_REDIRECTS) {
+                throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " redirected more than "
+                        + MAX_REDIRECTS + " times", status, status);
+            }
+            if (status == 303 || (status == 301 || status == 302) && method.equals("POST")) {
+                method = "GET";
+                body = null;
+            }
+            uri = next;
         }
         int status = resp.statusCode();
         JsonNode json = readJson(resp.body());
@@ -299,6 +351,46 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
         String message = json.path("message").asText("");
         throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " failed with HTTP " + status
                 + ", error_code " + code + ": " + message + credentials, status, code);
+    }
+
+    /** One HTTP request to {@code uri}, with the registry's credentials. */
+    private HttpResponse<String> exchange(URI uri, String base, String method, String path, JsonNode body) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri)
+                .timeout(config.requestTimeout())
+                .header("Accept", CONTENT_TYPE + ", application/json");
+        if (authorization != null) {
+            req.header("Authorization", authorization);
+        }
+        if (body == null) {
+            req.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            req.header("Content-Type", CONTENT_TYPE)
+               .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+        }
+        try {
+            return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new SchemaRegistryException("Schema registry at " + base + " is unreachable (" + method + " " + path
+                    + "): " + describe(e) + ". Check " + RegistryConfig.URL + ".", -1, -1, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryException("Interrupted while calling the schema registry at " + base, -1, -1, e);
+        }
+    }
+
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(String.valueOf(b.getScheme()))
+                && a.getHost().equalsIgnoreCase(String.valueOf(b.getHost())) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+    }
+
+    private static String origin(URI u) {
+        return u.getScheme() + "://" + u.getHost() + (u.getPort() >= 0 ? ":" + u.getPort() : "");
     }
 
     private static JsonNode readJson(String text) {
@@ -344,6 +436,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
 
     @Override
     public String toString() {
-        return "HttpSchemaRegistryClient" + config.urls().stream().map(HttpSchemaRegistryClient::withoutUserInfo).toList();
+        return "HttpSchemaRegistryClient" + config.urls().stream().map(RegistryConfig::redact).toList();
     }
 }

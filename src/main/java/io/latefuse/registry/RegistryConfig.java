@@ -3,6 +3,7 @@ package io.latefuse.registry;
 import org.apache.kafka.common.config.ConfigException;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,13 +62,18 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
             if (u.startsWith(InMemorySchemaRegistry.SCHEME)) {
                 continue;
             }
+            String problem;
             try {
-                URI uri = URI.create(u);
-                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                    throw new IllegalArgumentException("needs http:// or https:// and a host");
-                }
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(URL, u, "not a valid registry URL (" + e.getMessage() + ")");
+                URI uri = new URI(u);
+                problem = !"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null
+                        ? "needs http:// or https:// and a host" : null;
+            } catch (URISyntaxException e) {
+                problem = e.getReason() + " at index " + e.getIndex(); // the reason alone: getMessage() repeats the URL
+            }
+            if (problem != null) {
+                String hint = u.indexOf('@') > u.indexOf("://") ? "; a user:password in the URL must be percent-encoded "
+                        + "(@ as %40, # as %23, / as %2F, ? as %3F, a space as %20), or set " + USER_INFO + " instead" : "";
+                throw new ConfigException(URL, redact(u), "not a valid registry URL (" + problem + ")" + hint);
             }
         }
         if (basicAuthUserInfo != null && !basicAuthUserInfo.contains(":")) {
@@ -83,6 +89,32 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
             truststoreType = "PKCS12";
         }
         urls = List.copyOf(urls);
+    }
+
+    /**
+     * {@code url} with its user info, if any, replaced by {@code ***}, for messages and logs: everything between
+     * {@code ://} and the last {@code @}, since an unencoded password may itself hold {@code /}, {@code ?}, {@code #} or
+     * {@code @} (a path holding {@code @} is masked too: better too much than a password).
+     */
+    public static String redact(String url) {
+        if (url == null) {
+            return null;
+        }
+        int start = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        return start < 0 || at < start ? url : url.substring(0, start + 3) + "***@" + url.substring(at + 1);
+    }
+
+    /** {@code url} (one this config accepted) without its user info: the base URL requests go to. */
+    static String withoutUserInfo(String url) {
+        String userInfo;
+        try {
+            userInfo = new URI(url).getRawUserInfo();
+        } catch (URISyntaxException e) {
+            return redact(url);
+        }
+        int start = url.indexOf("://") + 3;
+        return userInfo == null ? url : url.substring(0, start) + url.substring(start + userInfo.length() + 1);
     }
 
     /** Defaults for a single URL. */
@@ -108,9 +140,12 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
         if (userInfo == null) {
             userInfo = string(props, "schema.registry." + USER_INFO, null);
         }
-        if (userInfo == null && "URL".equalsIgnoreCase(source)) {
-            URI first = URI.create(urls.get(0));
-            userInfo = first.getUserInfo();
+        if (userInfo == null && "URL".equalsIgnoreCase(source) && !urls.isEmpty()) {
+            try {
+                userInfo = new URI(urls.get(0)).getUserInfo();
+            } catch (URISyntaxException e) {
+                userInfo = null; // the constructor refuses the URL, without repeating it
+            }
         }
         return new RegistryConfig(urls, userInfo,
                 (int) number(props, MAX_RETRIES, 3),

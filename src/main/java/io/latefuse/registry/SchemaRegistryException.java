@@ -14,6 +14,11 @@ public class SchemaRegistryException extends RuntimeException {
     public static final int INVALID_SCHEMA = 42201;
     /** latefuse's own code: the registry holds the id, but its schema is Protobuf or JSON Schema, not Avro. */
     public static final int NOT_AVRO = -2;
+    /**
+     * latefuse's own code: the registry returned a schema (or a schema it references) that Avro refuses, or it does
+     * not have a schema the writer's schema references. Nothing retried would change that.
+     */
+    public static final int UNPARSEABLE = -3;
 
     private final int httpStatus;
     private final int errorCode;
@@ -44,11 +49,12 @@ public class SchemaRegistryException extends RuntimeException {
 
     /**
      * Whether the record that named this schema id is at fault: the registry answered, in Confluent's protocol, that
-     * it has no such schema (error_code 40403), or the schema is not Avro. Everything else (unreachable, 5xx, 401,
+     * it has no such schema (error_code 40403), the schema is not Avro, or Avro cannot parse it or what it references
+     * ({@link #UNPARSEABLE}). Everything else (unreachable, 5xx, 401,
      * 403, a 404 without Confluent's error code, an answer that is not JSON) is trouble with the registry or its
      * settings, and the record must be retried rather than dead-lettered.
      */
     public boolean blamesRecord() {
-        return (httpStatus == 404 && errorCode == SCHEMA_NOT_FOUND) || errorCode == NOT_AVRO;
+        return (httpStatus == 404 && errorCode == SCHEMA_NOT_FOUND) || errorCode == NOT_AVRO || errorCode == UNPARSEABLE;
     }
 }

@@ -37,8 +37,9 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
 
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        SchemaRegistryException trouble = Causes.find(exception, SchemaRegistryException.class, e -> !e.blamesRecord());
-        if (trouble != null) {
+        // The outermost registry failure decides: one that blames the record may wrap the answer it was made from.
+        SchemaRegistryException trouble = Causes.find(exception, SchemaRegistryException.class);
+        if (trouble != null && !trouble.blamesRecord()) {
             // Not the record's fault (see SchemaRegistryException#blamesRecord): retry it rather than dead-letter it.
             log.error("Schema registry failure while reading {}-{}@{} (not the record's fault); failing the stream "
                     + "thread so the record is retried: {}", context.topic(), context.partition(), context.offset(),

@@ -62,6 +62,7 @@ class RegistryTroubleIsRetriedTest {
     @CsvSource(delimiter = '|', value = {
             "404 | {\"error_code\":40403,\"message\":\"Schema 7 not found\"}           | RESUME",
             "200 | {\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\";\"} | RESUME",
+            "200 | {\"schema\":\"{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"X\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\",\\\"type\\\":\\\"strng\\\"}]}\"} | RESUME",
             "404 | {\"error_code\":40401,\"message\":\"Subject not found\"}            | FAIL",
             "404 | <html><body>Not Found</body></html>                                | FAIL",
             "401 | {\"error_code\":401,\"message\":\"Unauthorized\"}                  | FAIL",
