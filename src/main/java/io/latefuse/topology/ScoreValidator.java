@@ -11,8 +11,6 @@ import java.util.List;
 
 /** Checks one score record against the config. Pure; throws {@link InvalidScoreException} naming the culprit. */
 public final class ScoreValidator {
-    /** How far a PROBABILITY vector's sum may stray from 1 (float32 softmax outputs sum to 1 within 1e-6). */
-    static final double SUM_TOLERANCE = 1e-3;
 
     private final PipelineConfig config;
     private final java.util.OptionalInt embeddingSize;
@@ -63,22 +61,12 @@ public final class ScoreValidator {
                     + ": scores has " + scores.size() + " values, expected " + config.numClasses() + " (one per class: "
                     + String.join(", ", config.classes()) + ")");
         }
-        double sum = 0;
-        for (int c = 0; c < scores.size(); c++) {
-            float v = scores.get(c);
-            if (!Float.isFinite(v)) {
-                throw new InvalidScoreException(DeadLetterReason.NOT_FINITE, "event " + id + ", modality " + modality
-                        + ": scores[" + c + "] (" + config.classes().get(c) + ") is " + v);
-            }
-            if (score.getScoreType() == ScoreType.PROBABILITY && (v < 0f || v > 1f)) {
-                throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
-                        + ": scores[" + c + "] = " + v + " is not a probability in [0, 1]");
-            }
-            sum += v;
-        }
-        if (score.getScoreType() == ScoreType.PROBABILITY && Math.abs(sum - 1) > SUM_TOLERANCE) {
-            throw new InvalidScoreException(DeadLetterReason.OUT_OF_RANGE, "event " + id + ", modality " + modality
-                    + ": PROBABILITY scores sum to " + (float) sum + ", not 1");
+        io.latefuse.fusion.ScoreRules.Problem broken =
+                io.latefuse.fusion.ScoreRules.check(scores, score.getScoreType(), config.classes());
+        if (broken != null) {
+            throw new InvalidScoreException(broken.rule() == io.latefuse.fusion.ScoreRules.Broken.NOT_FINITE
+                    ? DeadLetterReason.NOT_FINITE : DeadLetterReason.OUT_OF_RANGE,
+                    "event " + id + ", modality " + modality + ": " + broken.text());
         }
         Float confidence = score.getConfidence();
         if (confidence != null) {

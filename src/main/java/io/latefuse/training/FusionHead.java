@@ -8,6 +8,10 @@ import io.latefuse.fusion.OnnxGraphs;
  * and arithmetic as the ONNX graph it exports to (in float32, as ONNX Runtime computes them).
  */
 public record FusionHead(int modalities, int classes, float[][] weights, float[] bias) {
+    public FusionHead {
+        HeadWeights.requireFinite("weights", weights);
+        HeadWeights.requireFinite("bias", bias);
+    }
 
     public static int featureCount(int n, int c) {
         return n * c + n + n * c * n;

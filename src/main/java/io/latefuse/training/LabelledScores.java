@@ -215,6 +215,11 @@ public final class LabelledScores {
                         throw new DataFileException(where + ": " + s.getScores().size() + " scores, expected "
                                 + config.numClasses());
                     }
+                    io.latefuse.fusion.ScoreRules.Problem broken =
+                            io.latefuse.fusion.ScoreRules.check(s.getScores(), s.getScoreType(), config.classes());
+                    if (broken != null) {
+                        throw new DataFileException(where + ", modality " + s.getModality() + ": " + broken.text());
+                    }
                     Event e = byId.computeIfAbsent(s.getEventId(),
                             id -> new Event(id, label, new float[config.numModalities()][], new float[config.numModalities()][],
                                     new float[config.numModalities()][]));
@@ -352,6 +357,12 @@ public final class LabelledScores {
                                 + " is partly empty; leave all of its cells empty when it is missing");
                     }
                     if (empty == 0) {
+                        io.latefuse.fusion.ScoreRules.Problem broken = io.latefuse.fusion.ScoreRules.check(
+                                floats(s), io.latefuse.avro.ScoreType.PROBABILITY, config.classes());
+                        if (broken != null) {
+                            throw new DataFileException(file + " line " + lineNo + ", modality "
+                                    + config.modalityNames().get(i) + ": " + broken.text());
+                        }
                         scores[i] = s;
                         any = true;
                     }

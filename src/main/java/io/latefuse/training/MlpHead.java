@@ -15,6 +15,12 @@ import java.util.List;
  * @param w2 [hidden][classes]
  */
 public record MlpHead(float[][] w1, float[] b1, float[][] w2, float[] b2) {
+    public MlpHead {
+        HeadWeights.requireFinite("w1", w1);
+        HeadWeights.requireFinite("b1", b1);
+        HeadWeights.requireFinite("w2", w2);
+        HeadWeights.requireFinite("b2", b2);
+    }
 
     public int inputs() {
         return w1.length;

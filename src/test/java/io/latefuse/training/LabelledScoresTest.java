@@ -216,6 +216,45 @@ class LabelledScoresTest {
         assertThat(events.get(1).label()).isEqualTo(1);
     }
 
+    /** Issue 27, item 6: one rule set (the fusion app's) for scores in CSV and Avro, naming the record. */
+    @Test
+    void avroAndCsvScoresMeetTheRulesTheAppHoldsScoresTo(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("train.avro");
+        Object[][] bad = {
+                {List.of(Float.NaN, 0.2f), ScoreType.PROBABILITY, "scores[0] (directed) is NaN"},
+                {List.of(0.5f, Float.POSITIVE_INFINITY), ScoreType.LOGIT, "scores[1] (undirected) is Infinity"},
+                {List.of(1.5f, -0.5f), ScoreType.PROBABILITY, "scores[0] (directed) = 1.5 is not a probability in [0, 1]"},
+                {List.of(0.5f, 0.2f), ScoreType.PROBABILITY, "PROBABILITY scores sum to 0.7, not 1"},
+        };
+        for (Object[] b : bad) {
+            @SuppressWarnings("unchecked")
+            List<Float> values = (List<Float>) b[0];
+            try (DataFileWriter<LabelledModalityScore> w = new DataFileWriter<>(new SpecificDatumWriter<>(LabelledModalityScore.class))) {
+                w.create(LabelledModalityScore.getClassSchema(), f.toFile());
+                w.append(new LabelledModalityScore("directed", score("u1", "acoustic", List.of(0.8f, 0.2f), ScoreType.PROBABILITY), null));
+                w.append(new LabelledModalityScore("undirected", score("u2", "lexical", values, (ScoreType) b[1]), null));
+            }
+            assertThatThrownBy(() -> LabelledScores.read(f, DDSD)).as("%s", b[0])
+                    .isInstanceOf(DataFileException.class)
+                    .hasMessageContaining("train.avro record 2 (event u2), modality lexical: " + b[2]);
+        }
+        Path csv = dir.resolve("train.csv");
+        String header = String.join(",", LabelledScores.header(DDSD));
+        Files.writeString(csv, header + "\nu1,directed,0.9,0.1,,,,,,\nu2,directed,0.5,0.2,,,,,,\n");
+        assertThatThrownBy(() -> LabelledScores.read(csv, DDSD)).isInstanceOf(DataFileException.class)
+                .hasMessageContaining("train.csv line 3, modality acoustic: PROBABILITY scores sum to 0.7, not 1");
+    }
+
+    @Test
+    void aHeadWhoseWeightsAreNotFiniteIsNeverMade() {
+        float[][] w = new float[FusionHead.featureCount(2, 2)][2];
+        w[3][1] = Float.NaN;
+        assertThatThrownBy(() -> new FusionHead(2, 2, w, new float[2]))
+                .hasMessageContaining("weights[3][1] is NaN").hasMessageContaining("not written");
+        assertThatThrownBy(() -> new MlpHead(new float[][] {{0f}}, new float[] {Float.POSITIVE_INFINITY},
+                new float[][] {{0f, 0f}}, new float[2])).hasMessageContaining("b1[0][0] is Infinity");
+    }
+
     private static ModalityScore score(String id, String m, List<Float> s, ScoreType t) {
         return ModalityScore.newBuilder().setEventId(id).setModality(m).setModel(m).setModelVersion("1").setScores(s)
                 .setScoreType(t).setEventTime(Instant.EPOCH).build();
