@@ -17,8 +17,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Serves {@code /metrics} (Prometheus text: latefuse's meters, Kafka Streams' client metrics, JVM metrics),
@@ -27,32 +25,31 @@ import java.util.concurrent.Executors;
  * <p>
  * It binds its port before it serves: the app advertises the bound port to the other instances
  * ({@code application.server}), so the port must be known, and a busy one must fail, before the app is built.
+ * <p>
+ * Clients get what {@link HttpLimits} grants: a request must arrive within a time, and {@code /health} is answered
+ * on threads that neither slow lookups nor clients that stall mid-request can hold for long, so that a liveness
+ * probe is answered while the rest is busy (see {@link ExchangeThreads}).
  */
 public final class MetricsServer implements AutoCloseable {
-    /**
-     * Requests in flight at once. More than one: an event lookup may wait on another instance (its owner) while
-     * that instance's lookup waits on this one, and a scrape must not queue behind either.
-     */
-    private static final int THREADS = 4;
-
     private final HttpServer server;
-    private final ExecutorService executor;
+    private final ExchangeThreads threads;
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private KafkaStreamsMetrics streamsMetrics;
 
-    private MetricsServer(HttpServer server) {
+    private MetricsServer(HttpServer server, HttpLimits limits) {
         this.server = server;
-        this.executor = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "latefuse-http");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
+        this.threads = new ExchangeThreads(limits);
+        server.setExecutor(threads);
     }
 
     /** Binds {@code address:port} (port 0: any free one), serving nothing yet. */
     public static MetricsServer bind(String address, int port) throws IOException {
-        return new MetricsServer(listen(address, port));
+        return bind(address, port, HttpLimits.DEFAULT);
+    }
+
+    /** Binds {@code address:port} (port 0: any free one), serving nothing yet, to clients within {@code limits}. */
+    public static MetricsServer bind(String address, int port, HttpLimits limits) throws IOException {
+        return new MetricsServer(listen(address, port), limits);
     }
 
     private static HttpServer listen(String address, int port) throws IOException {
@@ -66,7 +63,7 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Binds every address on {@code port} and serves the metrics and health of {@code streams} at once. */
     public MetricsServer(int port, PrometheusMeterRegistry registry, KafkaStreams streams) throws IOException {
-        this(listen("0.0.0.0", port));
+        this(listen("0.0.0.0", port), HttpLimits.DEFAULT);
         start(registry, streams, Map.of());
     }
 
@@ -79,14 +76,16 @@ public final class MetricsServer implements AutoCloseable {
         gc.bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
-        server.createContext("/health", ex -> {
+        server.createContext("/metrics", threads.onWorkers(ex ->
+                respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
+        // On the threads that read requests: its answer is immediate and small, and slow answers never hold them.
+        server.createContext("/health", threads.atOnce(ex -> {
             KafkaStreams.State state = streams.state();
             boolean up = state == KafkaStreams.State.RUNNING;
             respond(ex, up ? 200 : 503, "application/json", "{\"status\":\"" + (up ? "UP" : "DOWN")
                     + "\",\"streams\":\"" + state + "\"}");
-        });
-        routes.forEach(server::createContext);
+        }));
+        routes.forEach((path, handler) -> server.createContext(path, threads.onWorkers(handler)));
         server.start();
     }
 
@@ -106,7 +105,7 @@ public final class MetricsServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        executor.shutdownNow();
+        threads.close();
         if (streamsMetrics != null) {
             streamsMetrics.close();
         }
