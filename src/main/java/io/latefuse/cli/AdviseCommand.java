@@ -47,7 +47,7 @@ final class AdviseCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--since", defaultValue = "1h", converter = DurationFlag.class,
+    @Option(names = "--since", defaultValue = "1h", converter = DurationFlag.AtLeastOneMillisecond.class,
             description = "Read the scores written in this last stretch of time (default ${DEFAULT-VALUE}).")
     Duration since;
 
@@ -67,13 +67,7 @@ final class AdviseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(target > 0 && target < 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--target-completeness " + target
-                    + " is not a share in (0, 1)");
-        }
-        if (since.isZero() || since.isNegative()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--since must be longer than 0");
-        }
+        OptionChecks.of(spec).within("--target-completeness", 0, false, 1, false);
         PipelineConfig cfg = PipelineConfigLoader.load(configOption.path());
         BrokerCheck.await(cfg);
         Instant from = Instant.now().minus(since);

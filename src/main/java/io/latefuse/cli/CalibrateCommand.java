@@ -68,15 +68,10 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).within("--target-frr", 0, false, 1, false).within("--target-far", 0, false, 1, false)
+                .atLeast("--min-events", 1);
         OperatingPoints.Metric metric = target.frr != null ? OperatingPoints.Metric.FRR : OperatingPoints.Metric.FAR;
         double rate = target.frr != null ? target.frr : target.far;
-        String flag = "--target-" + metric.name().toLowerCase(Locale.ROOT);
-        if (!(rate > 0 && rate < 1)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), flag + " " + rate + " is not a rate in (0, 1)");
-        }
-        if (minEvents < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--min-events " + minEvents + " must be at least 1");
-        }
         PipelineConfig cfg = PipelineConfigLoader.load(configOption.path());
         if (cfg.numClasses() != 2) {
             throw new CommandLine.ParameterException(spec.commandLine(), "operating points make a binary decision, but "

@@ -16,6 +16,7 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,14 +27,18 @@ import java.util.concurrent.Callable;
 
 /**
  * What happened to one event, for a person: asks a running fusion app's {@code /events/{event_id}} (any instance;
- * it routes to the owner) and prints the answer. Exit code 0 when the event is known, 1 when it is not, 2 for a
- * refused token, 3 when the app cannot answer.
+ * it routes to the owner) and prints the answer. Exit code 0 when the event is known; 1 when the app answered that
+ * it is not, and only then; 2 for bad usage (a malformed {@code --url}) or a refused token; 3 when no latefuse app
+ * answered at {@code --url}: nothing listens there, it answered with an error status, or what it answered is not
+ * an event lookup (a plain-text 404 from another server, say). 3, as for "no broker" elsewhere: there is nothing
+ * latefuse to ask at that address, and the fix is the same whether the port is closed or something else holds it.
  */
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Say what a running fusion app knows of one event: pending or emitted, what arrived and what is "
                 + "missing, its deadline, its last prediction and, if degraded, why.",
-                "Exit code 0 when the event is known, 1 when it is not, 2 when the token is refused, 3 when the app "
-                        + "cannot answer."})
+                "Exit codes: 0 the event is known; 1 the app answered that it is not; 2 bad usage (a malformed --url) "
+                        + "or the token refused (http.token); 3 no latefuse app answered at --url: nothing listening, "
+                        + "an error status, or an answer that is not an event lookup's."})
 final class ExplainCommand implements Callable<Integer> {
     static final int UNKNOWN_EVENT = 1;
     static final int REFUSED = 2;
@@ -66,7 +71,7 @@ final class ExplainCommand implements Callable<Integer> {
         PipelineConfig config = PipelineConfigLoader.load(configOption.path());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        URI target = URI.create(url.replaceAll("/+$", "") + EventsEndpoint.PATH + EventLookup.encode(eventId));
+        URI target = target();
         HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET();
         if (!config.http().token().isEmpty()) {
             request.header("Authorization", "Bearer " + config.http().token());
@@ -90,27 +95,80 @@ final class ExplainCommand implements Callable<Integer> {
             }
             Thread.sleep(retryMs);
         }
-        if (json) {
-            out.println(response.body());
-        }
         switch (response.statusCode()) {
             case 200, 404 -> {
-                EventView view = JSON.readValue(response.body(), EventView.class);
-                if (!json) {
+                EventView view = eventView(response.body());
+                if (view == null) {
+                    err.println("No latefuse app answered at " + url + ": GET " + target.getRawPath() + " got "
+                            + whatCameBack(response) + ", not an event lookup: is --url the fusion app's --metrics-port?");
+                    return UNAVAILABLE;
+                }
+                if (json) {
+                    out.println(response.body());
+                } else {
                     describe(view, config, out);
                 }
                 return view.state() == EventView.State.UNKNOWN ? UNKNOWN_EVENT : 0;
             }
             case 401 -> {
+                if (json) {
+                    out.println(response.body());
+                }
                 err.println("The fusion app at " + url + " refused the token: set http.token (or LATEFUSE_HTTP_TOKEN) "
                         + "to the app's");
                 return REFUSED;
             }
             default -> {
+                if (json) {
+                    out.println(response.body());
+                }
                 err.println("The fusion app at " + url + " answered " + response.statusCode() + ": " + error(response.body()));
                 return UNAVAILABLE;
             }
         }
+    }
+
+    /** {@code --url} with the event's path; a malformed one is a usage error (exit code 2). */
+    private URI target() {
+        String base = url.strip().replaceAll("/+$", "");
+        String problem;
+        try {
+            URI u = new URI(base);
+            problem = !"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())
+                    ? "not an http:// or https:// URL" : u.getHost() == null ? "has no host" : null;
+            if (problem == null) {
+                URI target = URI.create(base + EventsEndpoint.PATH + EventLookup.encode(eventId));
+                HttpRequest.newBuilder(target); // what the client refuses, refused here
+                return target;
+            }
+        } catch (URISyntaxException e) {
+            problem = "not a URL (" + e.getMessage() + ")";
+        } catch (IllegalArgumentException e) {
+            problem = "not a URL the HTTP client takes (" + e.getMessage() + ")";
+        }
+        throw new CommandLine.ParameterException(spec.commandLine(), "--url '" + url + "': " + problem
+                + "; give the fusion app's HTTP server, e.g. http://localhost:9404");
+    }
+
+    /** The body as an event lookup's answer, or null when it is not one: not JSON, or no event_id and state. */
+    static EventView eventView(String body) {
+        try {
+            JsonNode node = JSON.readTree(body);
+            if (node == null || !node.isObject() || !node.path("event_id").isTextual() || !node.path("state").isTextual()) {
+                return null;
+            }
+            return JSON.treeToValue(node, EventView.class);
+        } catch (IOException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** An answer, as one line: its status, content type and the start of its body. */
+    private static String whatCameBack(HttpResponse<String> response) {
+        String body = response.body() == null ? "" : response.body().strip().replaceAll("\\s+", " ");
+        return response.statusCode() + response.headers().firstValue("Content-Type").map(t -> " (" + t + ")").orElse("")
+                + (body.isEmpty() ? " with an empty body"
+                : " \"" + (body.length() > 200 ? body.substring(0, 200) + "..." : body) + "\"");
     }
 
     private static String error(String body) {

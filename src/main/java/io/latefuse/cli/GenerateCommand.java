@@ -32,10 +32,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The file to write: .csv, or .avro for an Avro data file of LabelledModalityScore.")
     Path out;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     enum Generator { ddsd }
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).atLeast("--events", 1);
         ConfigOption.Loaded loaded = configOption.load("ddsd.yaml");
         PipelineConfig cfg = loaded.config();
         ScoreStream.requireDdsd(cfg, loaded.source());

@@ -15,6 +15,7 @@ import io.latefuse.training.FeatureRows;
 import io.latefuse.training.LabelledScores;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -28,15 +29,20 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Produces ModalityScore records to the score topics: from the synthetic DDSD generator (with its missing and late
  * modalities) or from a labelled CSV. Each record carries the true label in {@code attributes.label}, so that
- * downstream tools can score the predictions.
+ * downstream tools can score the predictions. Every send is followed to its acknowledgement ({@link Deliveries}):
+ * the count printed is of records the broker acknowledged, and the first failed send stops the command, exit code 1.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true,
-        description = "Produce scores to the modality topics, from the synthetic DDSD generator or a labelled CSV; or "
-                + "features to the features topics, for the scorers.")
+        description = {"Produce scores to the modality topics, from the synthetic DDSD generator or a labelled CSV; or "
+                + "features to the features topics, for the scorers.",
+                "Prints how many records the broker acknowledged. When a send fails (the producer retries what can be "
+                        + "retried, until delivery.timeout.ms), sends no more: names the topic and the cause, counts "
+                        + "those sent, acknowledged and failed, and exits with code 1."})
 final class ProduceCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -74,29 +80,35 @@ final class ProduceCommand implements Callable<Integer> {
             description = "Share of events that get one invalid (NaN) score, to exercise the dead-letter path (default ${DEFAULT-VALUE}).")
     double badRate;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).atLeast("--events", 0).greaterThan("--rate", 0).atLeast("--late-delay", 0)
+                .within("--bad-rate", 0, true, 1, true);
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        if (rate <= 0) {
-            throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
-        }
         if (source.features != null) {
             return produceFeatures(cfg, FeatureRows.read(source.features, cfg));
         }
         Iterator<ScoreStream.Event> input = events(cfg);
         requireTopics(cfg, cfg.inputTopics(), "Start `latefuse run --create-topics` first, or create them; a broker "
                 + "that auto-creates topics would give them its own partition count");
-        long[] done;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(producerProps(cfg), new StringSerializer(),
                      new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
-            ScoreStream stream = new ScoreStream(cfg, producer,
-                    lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
-            done = stream.run(input, events, rate, () -> false, e -> { });
+            return produceScores(cfg, producer, input);
         }
-        System.out.printf("Produced %d scores for %d events%n", done[1], done[0]);
-        return 0;
+    }
+
+    /** Sends the events' scores through {@code producer}; says what became of them. The exit code: 0, or 1 if a send failed. */
+    int produceScores(PipelineConfig cfg, Producer<String, ModalityScore> producer, Iterator<ScoreStream.Event> input)
+            throws InterruptedException {
+        ScoreStream stream = new ScoreStream(cfg, producer,
+                lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
+        ScoreStream.Result done = stream.run(input, events, rate, () -> false, e -> { });
+        return report("scores", done.events(), done.scores());
     }
 
     /** Sends each event's features to its modalities' features topics, {@code --rate} events per second. */
@@ -105,35 +117,65 @@ final class ProduceCommand implements Callable<Integer> {
         rows.forEach(r -> modalities.addAll(r.features().keySet()));
         List<String> topics = modalities.stream().map(m -> cfg.modalities().get(cfg.modalityIndex(m)).featuresTopic()).toList();
         requireTopics(cfg, topics, "Start `latefuse score --create-topics` for each modality first, or create them");
-        long limit = events == 0 ? rows.size() : Math.min(events, rows.size());
-        long intervalNanos = (long) (1e9 / rate);
-        long start = System.nanoTime();
-        long sent = 0;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaProducer<String, ModalityFeatures> producer = new KafkaProducer<>(producerProps(cfg),
                      new StringSerializer(), new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
-            for (int i = 0; i < limit; i++) {
-                long wait = start + i * intervalNanos - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-                FeatureRows.Event e = rows.get(i);
-                java.time.Instant now = java.time.Instant.now();
-                for (java.util.Map.Entry<String, float[]> f : e.features().entrySet()) {
-                    List<Float> values = new java.util.ArrayList<>(f.getValue().length);
-                    for (float v : f.getValue()) {
-                        values.add(v);
-                    }
-                    producer.send(new ProducerRecord<>(cfg.modalities().get(cfg.modalityIndex(f.getKey())).featuresTopic(),
-                            e.eventId(), ModalityFeatures.newBuilder().setEventId(e.eventId()).setModality(f.getKey())
-                                    .setValues(values).setEventTime(now).build()));
-                    sent++;
-                }
-            }
-            producer.flush();
+            return produceFeatures(cfg, producer, rows);
         }
-        System.out.printf("Produced %d features for %d events%n", sent, limit);
-        return 0;
+    }
+
+    /**
+     * Sends the rows' features through {@code producer}, paced by the clock, until one fails; says what became of
+     * them. The exit code: 0, or 1 if a send failed.
+     */
+    int produceFeatures(PipelineConfig cfg, Producer<String, ModalityFeatures> producer, List<FeatureRows.Event> rows)
+            throws InterruptedException {
+        long limit = events == 0 ? rows.size() : Math.min(events, rows.size());
+        Deliveries deliveries = new Deliveries();
+        Pacer pacer = new Pacer(rate, System.nanoTime());
+        long n = 0;
+        for (; n < limit && !deliveries.failed(); n++) {
+            long wait = pacer.dueAt(n) - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            FeatureRows.Event e = rows.get((int) n);
+            java.time.Instant now = java.time.Instant.now();
+            for (java.util.Map.Entry<String, float[]> f : e.features().entrySet()) {
+                if (deliveries.failed()) {
+                    break;
+                }
+                List<Float> values = new java.util.ArrayList<>(f.getValue().length);
+                for (float v : f.getValue()) {
+                    values.add(v);
+                }
+                deliveries.send(producer, new ProducerRecord<>(cfg.modalities().get(cfg.modalityIndex(f.getKey())).featuresTopic(),
+                        e.eventId(), ModalityFeatures.newBuilder().setEventId(e.eventId()).setModality(f.getKey())
+                                .setValues(values).setEventTime(now).build()));
+            }
+        }
+        producer.flush();
+        return report("features", n, deliveries.counts());
+    }
+
+    /**
+     * What the sends came to: when the broker acknowledged every record, how many, and exit code 0; else one line on
+     * stderr naming the first failure's topic and cause, with the counts, and exit code 1.
+     */
+    int report(String what, long events, Deliveries.Counts c) {
+        if (c.allAcknowledged()) {
+            spec.commandLine().getOut().printf("Produced %d %s for %d events%n", c.acknowledged(), what, events);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        Deliveries.Failure f = c.failure();
+        String counts = c.sent() + " " + what + " sent, " + c.acknowledged() + " acknowledged, " + c.failed() + " failed"
+                + (c.unconfirmed() > 0 ? ", " + c.unconfirmed() + " unconfirmed" : "");
+        spec.commandLine().getErr().println("latefuse produce: " + (f != null
+                ? "sending to topic " + f.topic() + " failed (" + f.describe() + "); stopped after " + events + " events: "
+                : "not every send was confirmed after " + events + " events: ") + counts);
+        spec.commandLine().getErr().flush();
+        return 1;
     }
 
     /** A broker answers, and {@code topics} exist: produce never lets a broker auto-create a topic. */

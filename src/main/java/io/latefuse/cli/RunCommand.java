@@ -54,8 +54,13 @@ final class RunCommand implements Callable<Integer> {
             description = "Serve Prometheus /metrics, /health and /events/{event_id} on this port (env LATEFUSE_METRICS_PORT).")
     Integer metricsPort;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).atLeast("--partitions", 1).atLeast("--replication-factor", 1)
+                .within("--metrics-port", 0, true, 65535, true);
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         // Bound first: the app advertises the port to the other instances, for event lookups.

@@ -45,15 +45,19 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "64", description = "Score when this many records are buffered (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--linger", defaultValue = "5ms", converter = DurationFlag.class,
-            description = "Score what is buffered at least this often (default ${DEFAULT-VALUE}).")
+    @Option(names = "--linger", defaultValue = "5ms", converter = DurationFlag.AtLeastOneMillisecond.class,
+            description = "Score what is buffered at least this often, 1ms or more (default ${DEFAULT-VALUE}).")
     Duration linger;
 
     @Option(names = "--create-topics", description = "Create this modality's features and scores topics and the dead-letter topic if they are missing (with the score topics' partition count).")
     boolean createTopics;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).atLeast("--batch-size", 1);
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         if (cfg.modalityIndex(modality) < 0) {
@@ -63,9 +67,6 @@ final class ScoreCommand implements Callable<Integer> {
         if (cfg.fusionLevel() == io.latefuse.config.FusionLevel.EARLY) {
             throw new InvalidConfigException(config.toString(), List.of("fusion.level = 'early': the fusion app reads "
                     + "the features topics itself, so no modality is scored; use a late, intermediate or hybrid config"));
-        }
-        if (batchSize < 1) {
-            throw new InvalidConfigException("--batch-size", List.of("--batch-size = " + batchSize + ": must be at least 1"));
         }
         Duration lingerTime = linger;
         PipelineConfig.ModalityConfig m = cfg.modalities().get(cfg.modalityIndex(modality));

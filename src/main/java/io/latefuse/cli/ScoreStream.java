@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -30,21 +31,53 @@ public final class ScoreStream {
 
     private record Pending(long dueNanos, long seq, String topic, ModalityScore score) {}
 
+    /** What {@link #run} did: events started, and what became of their scores. */
+    public record Result(long events, Deliveries.Counts scores) {}
+
+    /** The clock the stream paces by, and its sleep: the system's, or a test's. */
+    public interface Ticker {
+        Ticker SYSTEM = new Ticker() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public void sleepNanos(long nanos) throws InterruptedException {
+                TimeUnit.NANOSECONDS.sleep(nanos);
+            }
+        };
+
+        long nanoTime();
+
+        void sleepNanos(long nanos) throws InterruptedException;
+    }
+
+    /** The longest sleep, so that a stop is seen soon however low the rate. */
+    static final long MAX_SLEEP_NANOS = 50_000_000L;
+
     private final PipelineConfig config;
     private final Producer<String, ModalityScore> producer;
     private final long lateNanos;
     private final double badRate;
     private final Random rnd;
+    private final Ticker ticker;
 
     /**
      * @param badRate share of events that get one invalid score (NaN), to show the dead-letter path
      */
     public ScoreStream(PipelineConfig config, Producer<String, ModalityScore> producer, long lateMillis, double badRate, long seed) {
+        this(config, producer, lateMillis, badRate, seed, Ticker.SYSTEM);
+    }
+
+    ScoreStream(PipelineConfig config, Producer<String, ModalityScore> producer, long lateMillis, double badRate, long seed,
+                Ticker ticker) {
         this.config = config;
         this.producer = producer;
         this.lateNanos = lateMillis * 1_000_000L;
         this.badRate = badRate;
         this.rnd = new Random(seed);
+        this.ticker = ticker;
     }
 
     public static Iterator<Event> synthetic(long seed) {
@@ -62,59 +95,76 @@ public final class ScoreStream {
     }
 
     /**
-     * Sends up to {@code events} events (0: no limit) at {@code rate} per second until {@code stop} says so.
-     *
-     * @return {events sent, scores sent}
+     * Sends up to {@code events} events (0: no limit) at {@code rate} per second until {@code stop} says so, or a
+     * score fails: then it sends no more, and flushes what is in flight. Paced by the clock: each time it wakes, it
+     * starts every event due by then (see {@link Pacer}) and sends every score due, then sleeps until the next.
      */
-    public long[] run(Iterator<Event> input, long events, double rate, BooleanSupplier stop, Consumer<Event> onEvent)
+    public Result run(Iterator<Event> input, long events, double rate, BooleanSupplier stop, Consumer<Event> onEvent)
             throws InterruptedException {
         PriorityQueue<Pending> queue = new PriorityQueue<>((a, b) -> a.dueNanos != b.dueNanos
                 ? Long.compare(a.dueNanos, b.dueNanos) : Long.compare(a.seq, b.seq));
-        long intervalNanos = (long) (1e9 / rate);
-        long start = System.nanoTime();
+        Deliveries deliveries = new Deliveries();
+        Pacer pacer = new Pacer(rate, ticker.nanoTime());
         long n = 0;
         long seq = 0;
-        long sent = 0;
-        while (!stop.getAsBoolean() && ((events == 0 || n < events) && input.hasNext() || !queue.isEmpty())) {
-            long now = System.nanoTime();
-            if ((events == 0 || n < events) && input.hasNext() && now >= start + n * intervalNanos) {
+        while (!stop.getAsBoolean() && !deliveries.failed()) {
+            boolean more = (events == 0 || n < events) && input.hasNext();
+            if (!more && queue.isEmpty()) {
+                break;
+            }
+            long now = ticker.nanoTime();
+            for (long due = pacer.due(now); more && n < due && !deliveries.failed(); ) {
                 Event e = input.next();
                 onEvent.accept(e);
-                Instant eventTime = Instant.now();
-                boolean bad = rnd.nextDouble() < badRate;
-                for (int m = 0; m < config.numModalities(); m++) {
-                    if (e.scores()[m] == null) {
-                        continue;
-                    }
-                    List<Float> s = new ArrayList<>();
-                    for (float v : e.scores()[m]) {
-                        s.add(v);
-                    }
-                    if (bad) {
-                        s.set(0, Float.NaN);
-                        bad = false;
-                    }
-                    String name = config.modalityNames().get(m);
-                    ModalityScore score = ModalityScore.newBuilder().setEventId(e.id()).setModality(name)
-                            .setModel("producer-" + name).setModelVersion("1").setScores(s)
-                            .setScoreType(ScoreType.PROBABILITY).setEventTime(eventTime)
-                            .setAttributes(Map.of("label", config.classes().get(e.label()))).build();
-                    long jitter = (long) (rnd.nextDouble() * 5_000_000L);
-                    queue.add(new Pending(now + jitter + (e.late()[m] ? lateNanos : 0), seq++,
-                            config.modalities().get(m).topic(), score));
-                }
+                queueScores(e, now, queue, seq);
+                seq += config.numModalities();
                 n++;
+                more = (events == 0 || n < events) && input.hasNext();
             }
-            while (!queue.isEmpty() && queue.peek().dueNanos <= System.nanoTime()) {
+            while (!queue.isEmpty() && queue.peek().dueNanos <= ticker.nanoTime() && !deliveries.failed()) {
                 Pending p = queue.poll();
-                producer.send(new ProducerRecord<>(p.topic(), null, p.score().getEventTime().toEpochMilli(),
+                deliveries.send(producer, new ProducerRecord<>(p.topic(), null, p.score().getEventTime().toEpochMilli(),
                         p.score().getEventId(), p.score()));
-                sent++;
             }
-            Thread.sleep(0, 200_000);
+            long next = Math.min(more ? pacer.dueAt(n) : Long.MAX_VALUE,
+                    queue.isEmpty() ? Long.MAX_VALUE : queue.peek().dueNanos);
+            if (next == Long.MAX_VALUE) {
+                continue; // nothing left to send
+            }
+            long wait = Math.min(next - ticker.nanoTime(), MAX_SLEEP_NANOS);
+            if (wait > 0) {
+                ticker.sleepNanos(wait);
+            }
         }
         producer.flush();
-        return new long[] {n, sent};
+        return new Result(n, deliveries.counts());
+    }
+
+    /** Queues an event's scores, each due within 5 ms of {@code now} in random order, a late one later. */
+    private void queueScores(Event e, long now, PriorityQueue<Pending> queue, long seq) {
+        Instant eventTime = Instant.now();
+        boolean bad = rnd.nextDouble() < badRate;
+        for (int m = 0; m < config.numModalities(); m++) {
+            if (e.scores()[m] == null) {
+                continue;
+            }
+            List<Float> s = new ArrayList<>();
+            for (float v : e.scores()[m]) {
+                s.add(v);
+            }
+            if (bad) {
+                s.set(0, Float.NaN);
+                bad = false;
+            }
+            String name = config.modalityNames().get(m);
+            ModalityScore score = ModalityScore.newBuilder().setEventId(e.id()).setModality(name)
+                    .setModel("producer-" + name).setModelVersion("1").setScores(s)
+                    .setScoreType(ScoreType.PROBABILITY).setEventTime(eventTime)
+                    .setAttributes(Map.of("label", config.classes().get(e.label()))).build();
+            long jitter = (long) (rnd.nextDouble() * 5_000_000L);
+            queue.add(new Pending(now + jitter + (e.late()[m] ? lateNanos : 0), seq + m,
+                    config.modalities().get(m).topic(), score));
+        }
     }
 
     /** Refuses a config the synthetic DDSD generator cannot feed, naming what it needs. */

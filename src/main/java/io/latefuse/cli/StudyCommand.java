@@ -146,8 +146,12 @@ final class StudyCommand implements Runnable {
         @Option(names = "--events", defaultValue = "4000", description = "Utterances per split (default ${DEFAULT-VALUE}).")
         int events;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            OptionChecks.of(spec).atLeast("--events", 1);
             ConfigOption.Loaded loaded = configOption.load("ddsd.yaml");
             PipelineConfig cfg = loaded.config();
             Path config = loaded.fileIn(out, "ddsd.yaml");

@@ -48,10 +48,14 @@ final class TailCommand implements Callable<Integer> {
     @Option(names = "--max", defaultValue = "0", description = "Stop after this many records; 0 runs until Ctrl-C.")
     long max;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     PrintStream out = System.out;
 
     @Override
     public Integer call() {
+        OptionChecks.of(spec).atLeast("--max", 0);
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
         String t = topic == null ? cfg.outputTopic() : topic;

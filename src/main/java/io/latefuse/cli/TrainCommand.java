@@ -72,15 +72,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--learning-rate", defaultValue = "0.01", description = "The MLP's Adam learning rate (default ${DEFAULT-VALUE}).")
     double learningRate;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     PrintStream stdout = System.out;
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).within("--dropout", 0, true, 1, false).atLeast("--epochs", 1).atLeast("--l2", 0)
+                .atLeast("--hidden", 1).atLeast("--batch-size", 1).greaterThan("--learning-rate", 0);
         Path config = configOption.path();
         PipelineConfig cfg = PipelineConfigLoader.load(config);
-        if (dropout < 0 || dropout >= 1) {
-            throw new InvalidConfigException("--dropout", List.of("--dropout = " + dropout + ": must be in [0, 1)"));
-        }
         FusionLevel fusionLevel = level(level);
         List<LabelledScores.Event> events = LabelledScores.read(data, cfg);
         if (fusionLevel != FusionLevel.LATE) {

@@ -135,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> problems = new ArrayList<>();
         if (events <= 0) problems.add("--events = " + events + ": must be greater than 0");
-        if (rate <= 0) problems.add("--rate = " + rate + ": must be greater than 0");
+        if (!(rate > 0) || Double.isInfinite(rate)) problems.add("--rate = " + rate + ": must be greater than 0");
         if (repeat < 1) problems.add("--repeat = " + repeat + ": must be at least 1");
         if (mode == Mode.RESTART && killAfter.toSeconds() <= warmupSeconds) {
             problems.add("--kill-after = " + Durations.format(killAfter) + ": must come after the " + warmupSeconds
@@ -155,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (int e : embeddingSizes) {
             if (e < 0 || e > 4096) problems.add("--embedding-sizes: " + e + " must be 0 to 4096");
         }
-        if (missing < 0 || late < 0 || missing + late > 1) {
+        if (!(missing >= 0 && late >= 0 && missing + late <= 1)) { // NaN too
             problems.add("--missing = " + missing + ", --late = " + late + ": each at least 0, together at most 1");
         }
         List<Variant> selected = List.of();

@@ -4,9 +4,9 @@ import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.cli.ConfigOption;
 import io.latefuse.cli.DurationFlag;
+import io.latefuse.cli.OptionChecks;
 import io.latefuse.cli.ScoreStream;
 import io.latefuse.config.Durations;
-import io.latefuse.config.InvalidConfigException;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.embedded.ApicurioRegistryProcess;
@@ -79,16 +79,17 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--apicurio-dir", description = "Unpacked Apicurio Registry; default: apicurio/ next to the jar (the build puts it there).")
     Path apicurioDir;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream out = System.out;
     private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.of(spec).greaterThan("--rate", 0).within("--bad-rate", 0, true, 1, true);
         long durationMs = duration.toMillis();
-        if (rate <= 0) {
-            throw new InvalidConfigException("--rate", List.of("--rate = " + rate + ": must be greater than 0"));
-        }
         Path registryDir = apicurioDir != null ? apicurioDir : defaultApicurioDir();
         boolean terminal = System.console() != null;
         CountDownLatch done = new CountDownLatch(1);
@@ -194,9 +195,13 @@ public final class DemoCommand implements Callable<Integer> {
                 ProducerConfig.LINGER_MS_CONFIG, 5);
         try (KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new AvroSerializer<>(client, RegistryConfigs.of(cfg), false))) {
-            new ScoreStream(cfg, producer, cfg.maxWait().toMillis() + 200, badRate, seed)
+            ScoreStream.Result result = new ScoreStream(cfg, producer, cfg.maxWait().toMillis() + 200, badRate, seed)
                     .run(ScoreStream.synthetic(seed), 0, rate, stopping::get,
                             e -> view.label(e.id(), cfg.classes().get(e.label())));
+            if (result.scores().failure() != null && !stopping.get()) {
+                out.println("producer stopped: sending to topic " + result.scores().failure().topic() + " failed ("
+                        + result.scores().failure().describe() + ")");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {

@@ -166,7 +166,7 @@ class AdviseIT {
         assertThat(missing.err()).containsPattern("input topic adv-none\\w+\\.scores\\.acoustic \\(modality acoustic\\) does not exist");
         Ran bad = advise("advise", "--config", config.toString(), "--target-completeness", "1.5");
         assertThat(bad.exit()).isEqualTo(2);
-        assertThat(bad.err()).contains("--target-completeness 1.5 is not a share in (0, 1)");
+        assertThat(bad.err()).contains("--target-completeness 1.5: must be in (0, 1)");
     }
 
     /** The records on a topic: the sum of its partitions' end offsets. */

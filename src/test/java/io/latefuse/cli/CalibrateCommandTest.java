@@ -77,11 +77,11 @@ class CalibrateCommandTest {
         Ran high = run("calibrate", "--config", "config/ddsd.yaml", "--data", "x.csv", "--target-frr", "1.5",
                 "--out", dir.resolve("p.json").toString());
         assertThat(high.exit()).isEqualTo(2);
-        assertThat(high.err()).contains("--target-frr 1.5 is not a rate in (0, 1)").doesNotContain("\tat ");
+        assertThat(high.err()).contains("--target-frr 1.5: must be in (0, 1)").doesNotContain("\tat ");
         Ran zero = run("calibrate", "--config", "config/ddsd.yaml", "--data", "x.csv", "--target-far", "0",
                 "--out", dir.resolve("p.json").toString());
         assertThat(zero.exit()).isEqualTo(2);
-        assertThat(zero.err()).contains("--target-far 0.0 is not a rate in (0, 1)");
+        assertThat(zero.err()).contains("--target-far 0: must be in (0, 1)");
         Ran both = run("calibrate", "--config", "config/ddsd.yaml", "--data", "x.csv", "--target-frr", "0.1",
                 "--target-far", "0.1", "--out", dir.resolve("p.json").toString());
         assertThat(both.exit()).isEqualTo(2);
