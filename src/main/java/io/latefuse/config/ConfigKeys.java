@@ -71,8 +71,9 @@ public final class ConfigKeys {
                     + "features; under `fusion.level: early`, what the fusion app reads."),
             structured("features.size", "none", "Under `fusion.level: early` (and only there): the modality's feature count "
                     + "F. A `ModalityFeatures` record of another length goes to the dead-letter topic as `wrong_length`."),
-            structured("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored."),
-            structured("calibration", "none", "`{method: temperature, temperature: T}` or `{method: platt, a: A, b: B}` (2 "
+            structured("weight", "`1.0`", "Fusion weight, ≥ 0; renormalized over the modalities present. 0 means ignored. "
+                    + "At least one must be above 0, and their sum finite."),
+            structured("calibration", "none", "`{method: temperature, temperature: T}` (T ≥ 1e-6) or `{method: platt, a: A, b: B}` (2 "
                     + "classes; on the log-odds of the first class). Works on PROBABILITY and LOGIT scores."),
             structured("required", "`true`", "An optional modality is awaited only while a required one is missing, then for at "
                     + "most `optional.wait`."),
@@ -87,7 +88,10 @@ public final class ConfigKeys {
     /** The top-level keys, in the reference's order. */
     public static final List<Key> TOP_LEVEL = List.of(
             required("application.id", "Kafka Streams application id: consumer group, state and changelog names. "
-                    + "Instances with the same id share the work.", true),
+                    + "Instances with the same id share the work. ASCII letters, digits, `.`, `_` and `-` only, as the "
+                    + "topics named after it (`<application.id>-deadline-index-changelog`, a scorer's "
+                    + "`<application.id>-score-<modality>-score-buffer-changelog`) must be, within Kafka's 249 "
+                    + "characters.", true),
             required("bootstrap.servers", "Kafka bootstrap servers.", true),
             required("schema.registry.url", "Registry base URL(s), comma-separated. Apicurio: `.../apis/ccompat/v7`.", true),
             scalar("schema.registry.basic.auth.user.info", "", "none", "`user:password` for the registry. Give it through "
@@ -111,7 +115,8 @@ public final class ConfigKeys {
             scalar("dead.letter.topic", "{prefix}dead-letters", "`<prefix>dead-letters`",
                     "Where bad records go (Kafka Streams' `errors.dead.letter.queue.topic.name`)."),
             scalar("max.wait", "500ms", null, "Deadline after the first score was written (see `deadline.clock`). "
-                    + "Durations: `250ms`, `5s`, `2m`, `1h`, ISO `PT0.25S`, or plain ms; never negative."),
+                    + "Durations: `250ms`, `5s`, `2m`, `1h`, `1d`, ISO `PT0.25S`, or plain ms; never negative, at most "
+                    + "`365d`."),
             scalar("optional.wait", "0ms", null, "Once every required modality is in, how long to wait for optional ones "
                     + "(never past `max.wait`)."),
             scalar("deadline.clock", "input", null, "`input` (the first score's write time; fires only once the input is "

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.latefuse.config.PipelineConfig.Calibration;
 import io.latefuse.config.PipelineConfig.DeadlineClock;
 import io.latefuse.config.PipelineConfig.LatePolicy;
@@ -40,9 +39,30 @@ import java.util.Set;
  */
 public final class PipelineConfigLoader {
     public static final String ENV_PREFIX = "LATEFUSE_";
-    // A key given twice is refused rather than the last one silently winning.
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+    // Read as the file says (ConfigYaml: no aliases, no octal, no yes/no booleans, one document), and a key given
+    // twice is refused rather than the last one silently winning.
+    private static final ObjectMapper YAML = ConfigYaml.mapper()
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    /** Kafka's longest topic name (org.apache.kafka.common.internals.Topic's MAX_NAME_LENGTH, which is private). */
+    static final int MAX_TOPIC_LENGTH = 249;
+    /**
+     * The longest name Kafka Streams gives a topic of the fusion app: its changelog of the store with the longest
+     * name, {@code <application.id>-deadline-index-changelog} (the stores are named in topology.FusionTopology, which
+     * the config may not depend on; ConfigEdgesTest keeps the two in step).
+     */
+    static final String LONGEST_CHANGELOG_SUFFIX = "-deadline-index-changelog";
+    /**
+     * A scorer ({@code latefuse score}) runs as {@code <application.id>-score-<modality>}, and changelogs its buffer
+     * store: {@code <application.id>-score-<modality>-score-buffer-changelog} (scoring.ScoringTopology).
+     */
+    static final String SCORER_INFIX = "-score-";
+    static final String SCORER_CHANGELOG_SUFFIX = "-score-buffer-changelog";
+    /**
+     * The smallest temperature: a finite score divided by it stays finite (a float logit is at most 3.4e38), where a
+     * smaller one (1e-320 is above 0) turned scores into infinities whose softmax is NaN.
+     */
+    static final double MIN_TEMPERATURE = 1e-6;
 
     private PipelineConfigLoader() {}
 
@@ -64,7 +84,9 @@ public final class PipelineConfigLoader {
     public static PipelineConfig parse(String yaml, String source, Map<String, String> env) {
         JsonNode root;
         try {
-            root = YAML.readTree(yaml);
+            root = ConfigYaml.read(YAML, yaml);
+        } catch (ConfigYaml.RefusedYamlException e) {
+            throw new InvalidConfigException(source, List.of(e.describe()));
         } catch (IOException e) {
             throw new InvalidConfigException(source, List.of("not valid YAML: " + e.getMessage().lines().findFirst().orElse("")));
         }
@@ -161,7 +183,9 @@ public final class PipelineConfigLoader {
                     continue;
                 }
                 try {
-                    tree.set(key.name(), YAML.readTree(e.getValue()));
+                    tree.set(key.name(), ConfigYaml.read(YAML, e.getValue()));
+                } catch (ConfigYaml.RefusedYamlException refused) {
+                    problem(key.name(), e.getValue(), refused.reason());
                 } catch (IOException bad) {
                     problem(key.name(), e.getValue(), "not valid YAML or JSON ("
                             + bad.getMessage().lines().findFirst().orElse("") + ")");
@@ -212,8 +236,8 @@ public final class PipelineConfigLoader {
                     problem(k, null, "unknown key (known keys: " + String.join(", ", ConfigKeys.topLevelNames()) + ")");
                 }
             }
-            String prefix = scalar(tree, "topic.prefix");
-            String appId = required(tree, "application.id");
+            String prefix = topicPrefix(tree);
+            String appId = applicationId(tree);
             String bootstrap = required(tree, "bootstrap.servers");
             Map<String, Object> registry = new LinkedHashMap<>();
             String registryUrl = required(tree, "schema.registry.url");
@@ -250,7 +274,8 @@ public final class PipelineConfigLoader {
             List<Double> priors = priors(tree, classes.size());
 
             FusionLevel level = enumValue(tree, "fusion.level", FusionLevel.class);
-            List<ModalityConfig> modalities = modalities(tree, prefix, classes.size(), level);
+            List<ModalityConfig> modalities = modalities(tree, prefix, classes.size(), level, appId);
+            weightSum(modalities);
             String strategy = scalar(tree, "strategy").toLowerCase(Locale.ROOT);
             if (!PipelineConfig.STRATEGIES.contains(strategy)) {
                 problem("strategy", strategy, "unknown strategy (available: " + String.join(", ", PipelineConfig.STRATEGIES) + ")");
@@ -362,7 +387,7 @@ public final class PipelineConfigLoader {
             }
             String logits = scalar(tree, "onnx.output.logits").toLowerCase(Locale.ROOT);
             if (!logits.equals("true") && !logits.equals("false")) {
-                problem("onnx.output.logits", logits, "must be true or false");
+                problem("onnx.output.logits", logits, "must be true or false" + yaml11Boolean(logits));
             }
             String embeddings = scalar(tree, "onnx.input.embeddings");
             if (!embeddings.isEmpty() && !level.takesEmbeddings()) {
@@ -414,6 +439,11 @@ public final class PipelineConfigLoader {
                 problem(key, null, "missing topic name");
                 return null;
             }
+            String bad = illegalTopicCharacter(name);
+            if (bad != null) {
+                problem(key, name, "not a valid Kafka topic name: it contains " + bad + "; " + TOPIC_CHARACTERS);
+                return null;
+            }
             try {
                 Topic.validate(name);
             } catch (InvalidTopicException e) {
@@ -423,16 +453,119 @@ public final class PipelineConfigLoader {
             return name;
         }
 
+        private static final String TOPIC_CHARACTERS = "Kafka topic names take ASCII letters, digits, '.', '_' and '-' only";
+
+        /** The first character a Kafka topic name cannot hold, shown with its position; null when there is none. */
+        private static String illegalTopicCharacter(String name) {
+            for (int i = 0; i < name.length(); ) {
+                int c = name.codePointAt(i);
+                boolean legal = c < 128 && (Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-');
+                if (!legal) {
+                    String shown = c == ' ' ? "' ' (a space)" : Character.isISOControl(c) || Character.isWhitespace(c)
+                            ? String.format("U+%04X", c) : "'" + new String(Character.toChars(c)) + "'";
+                    return shown + " at position " + (i + 1);
+                }
+                i += Character.charCount(c);
+            }
+            return null;
+        }
+
+        /**
+         * {@code topic.prefix}, which starts the default topic names; "" when it holds a character no topic name can,
+         * so that the defaults made from it are not each refused for the same character.
+         */
+        private String topicPrefix(ObjectNode tree) {
+            String prefix = scalar(tree, "topic.prefix");
+            String bad = illegalTopicCharacter(prefix);
+            if (bad != null) {
+                problem("topic.prefix", prefix, "starts the default topic names, but contains " + bad + "; "
+                        + TOPIC_CHARACTERS);
+                return "";
+            }
+            return prefix;
+        }
+
+        /**
+         * {@code application.id}, which Kafka Streams names its internal topics after: each store's changelog is
+         * {@code <application.id>-<store>-changelog}. So it must make valid topic names, the longest of them too.
+         */
+        private String applicationId(ObjectNode tree) {
+            String id = required(tree, "application.id");
+            if (id == null) {
+                return null;
+            }
+            String bad = illegalTopicCharacter(id);
+            String longest = id + LONGEST_CHANGELOG_SUFFIX;
+            if (bad != null) {
+                problem("application.id", id, "contains " + bad + ", but Kafka Streams names topics after it (each "
+                        + "store's changelog is <application.id>-<store>-changelog), and " + TOPIC_CHARACTERS);
+            } else if (id.equals(".") || id.equals("..")) {
+                problem("application.id", id, "is not a name: Kafka Streams names its state directory after it");
+            } else if (longest.length() > MAX_TOPIC_LENGTH) {
+                problem("application.id", id, "is " + id.length() + " characters, too long: Kafka Streams names its "
+                        + "changelog topics after it, the longest '<application.id>" + LONGEST_CHANGELOG_SUFFIX + "' ("
+                        + longest.length() + " characters here), and Kafka allows at most " + MAX_TOPIC_LENGTH
+                        + "; use at most " + (MAX_TOPIC_LENGTH - LONGEST_CHANGELOG_SUFFIX.length()) + " characters");
+            }
+            return id;
+        }
+
+        /**
+         * The weights are renormalized over the modalities present, divided by their sum: a sum that overflows made
+         * every weight, and so every class probability, 0 (emitted as COMPLETE); a sum of 0 leaves nothing to fuse by.
+         */
+        private void weightSum(List<ModalityConfig> modalities) {
+            if (modalities.isEmpty()) {
+                return;
+            }
+            double sum = 0;
+            for (ModalityConfig m : modalities) {
+                sum += m.weight();
+            }
+            if (!Double.isFinite(sum)) {
+                problem("modalities[].weight", null, "the weights sum to more than a double holds (" + modalities.stream()
+                        .map(m -> m.name() + ": " + m.weight()).collect(java.util.stream.Collectors.joining(", "))
+                        + "): divided by their sum, every weight and every class probability would be 0. Scale them "
+                        + "down; only their ratios count");
+            } else if (sum == 0) {
+                problem("modalities[].weight", null, "every modality has weight 0, and weight 0 means ignored: at least "
+                        + "one must be above 0");
+            }
+        }
+
+        /** " (...)" explaining that {@code v} is a word, when YAML 1.1 took it for a boolean; else "". */
+        private static String yaml11Boolean(String v) {
+            return v.trim().toLowerCase(Locale.ROOT).matches("yes|no|on|off") ? " (YAML 1.1 took " + v.trim()
+                    + " for a boolean; latefuse, as YAML 1.2, reads it as the word)" : "";
+        }
+
+        /** " (...)" explaining a leading zero, which the config reads as text, when {@code n} has one; else "". */
+        private static String leadingZero(JsonNode n) {
+            return n.isTextual() && n.asText().trim().matches("[-+]?0[0-9_]+") ? " (it has a leading zero, which YAML 1.1 "
+                    + "reads as octal: 010 as 8. latefuse reads it as the text written; write the number without it)" : "";
+        }
+
         private Duration duration(ObjectNode tree, String key, boolean positive) {
             String v = scalar(tree, key);
+            String bound = "must be at most " + Durations.MAX.toDays() + "d, latefuse's bound on every duration (it counts "
+                    + "time in milliseconds, and deadlines and retention add durations to timestamps)";
             try {
                 Duration d = Durations.parse(v);
                 if (d.isNegative()) {
                     problem(key, v, "must not be negative");
                 } else if (positive && d.isZero()) {
                     problem(key, v, "must be greater than zero");
+                } else if (!d.isZero() && d.compareTo(Duration.ofMillis(1)) < 0) {
+                    problem(key, v, "must be at least 1ms" + (positive ? "" : ", or 0") + ": latefuse counts time in "
+                            + "milliseconds, and this is 0 of them");
+                } else if (d.compareTo(Durations.MAX) > 0) {
+                    problem(key, v, bound);
+                    return Durations.MAX;
                 }
                 return d;
+            } catch (Durations.TooLongException e) {
+                problem(key, v, bound);
+                return Duration.ZERO;
             } catch (IllegalArgumentException e) {
                 problem(key, v, e.getMessage());
                 return Duration.ZERO;
@@ -548,7 +681,8 @@ public final class PipelineConfigLoader {
             return out;
         }
 
-        private List<ModalityConfig> modalities(ObjectNode tree, String prefix, int numClasses, FusionLevel level) {
+        private List<ModalityConfig> modalities(ObjectNode tree, String prefix, int numClasses, FusionLevel level,
+                                                String appId) {
             JsonNode n = tree.get("modalities");
             List<ModalityConfig> out = new ArrayList<>();
             if (n == null || n.isNull() || (n.isArray() && n.isEmpty())) {
@@ -565,6 +699,7 @@ public final class PipelineConfigLoader {
             }
             Set<String> names = new LinkedHashSet<>();
             Set<String> topics = new HashSet<>();
+            boolean scorerTooLong = false;
             for (int i = 0; i < n.size(); i++) {
                 JsonNode m = n.get(i);
                 String at = "modalities[" + i + "]";
@@ -588,6 +723,20 @@ public final class PipelineConfigLoader {
                 }
                 if (!names.add(name)) {
                     problem(at + ".name", name, "duplicate modality");
+                }
+                String scorerChangelog = appId + SCORER_INFIX + name + SCORER_CHANGELOG_SUFFIX;
+                // (an application.id too long for the fusion app's own changelogs is reported once, as such)
+                boolean idLonger = appId != null && appId.length() >= name.length();
+                if (appId != null && (appId + LONGEST_CHANGELOG_SUFFIX).length() <= MAX_TOPIC_LENGTH
+                        && scorerChangelog.length() > MAX_TOPIC_LENGTH && !(idLonger && scorerTooLong)) {
+                    // Named by the longer of the two, which is the one to shorten; an application.id only once.
+                    scorerTooLong |= idLonger;
+                    problem(idLonger ? "application.id" : at + ".name", idLonger ? appId : name, "with "
+                            + (idLonger ? "modality '" + name + "'" : "application.id '" + appId + "'") + ", the "
+                            + "changelog topic of its scorer (latefuse score runs as <application.id>" + SCORER_INFIX
+                            + "<modality>), '<application.id>" + SCORER_INFIX + "<modality>" + SCORER_CHANGELOG_SUFFIX
+                            + "', would be " + scorerChangelog.length() + " characters, and Kafka allows at most "
+                            + MAX_TOPIC_LENGTH + ": shorten the application.id or the modality's name");
                 }
                 at = "modalities[" + i + "] (" + name + ")";
                 String features = validTopic(at + ".features.topic", m.has("features.topic")
@@ -617,7 +766,7 @@ public final class PipelineConfigLoader {
                 } else if (early) {
                     JsonNode f = m.get("features.size");
                     if (!f.canConvertToInt() || !f.isIntegralNumber() || f.asInt() < 1) {
-                        problem(at + ".features.size", f.asText(), "must be a whole number of at least 1");
+                        problem(at + ".features.size", f.asText(), "must be a whole number of at least 1" + leadingZero(f));
                     } else {
                         featuresSize = f.asInt();
                     }
@@ -626,7 +775,7 @@ public final class PipelineConfigLoader {
                 if (m.has("weight")) {
                     JsonNode w = m.get("weight");
                     if (!w.isNumber() || !Double.isFinite(w.asDouble())) {
-                        problem(at + ".weight", w.asText(), "must be a number");
+                        problem(at + ".weight", w.asText(), "must be a number" + leadingZero(w));
                     } else if (w.asDouble() < 0) {
                         problem(at + ".weight", w.asText(), "must not be negative");
                     } else {
@@ -637,7 +786,7 @@ public final class PipelineConfigLoader {
                 if (m.has("required")) {
                     JsonNode r = m.get("required");
                     if (!r.isBoolean()) {
-                        problem(at + ".required", r.asText(), "must be true or false");
+                        problem(at + ".required", r.asText(), "must be true or false" + yaml11Boolean(r.asText()));
                     } else {
                         required = r.asBoolean();
                     }
@@ -648,7 +797,7 @@ public final class PipelineConfigLoader {
                 if (m.has("embedding.size")) {
                     JsonNode e = m.get("embedding.size");
                     if (!e.canConvertToInt() || !e.isIntegralNumber() || e.asInt() < 1) {
-                        problem(at + ".embedding.size", e.asText(), "must be a whole number of at least 1");
+                        problem(at + ".embedding.size", e.asText(), "must be a whole number of at least 1" + leadingZero(e));
                     } else {
                         embeddingSize = e.asInt();
                     }
@@ -687,6 +836,9 @@ public final class PipelineConfigLoader {
                     double t = number(n, "temperature", at, 1.0);
                     if (!(t > 0)) {
                         problem(at + ".temperature", t, "must be greater than 0");
+                    } else if (t < MIN_TEMPERATURE) {
+                        problem(at + ".temperature", t, "must be at least 1e-6: scores divided by a smaller one can "
+                                + "overflow to infinities, whose softmax is NaN");
                     }
                     return new Calibration(Calibration.Method.TEMPERATURE, t, 1, 0);
                 }
@@ -708,7 +860,7 @@ public final class PipelineConfigLoader {
                 return dflt;
             }
             if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
-                problem(at + "." + key, v.asText(), "must be a number");
+                problem(at + "." + key, v.asText(), "must be a number" + leadingZero(v));
                 return dflt;
             }
             return v.asDouble();
