@@ -161,9 +161,18 @@ public record PipelineConfig(
                 || k.endsWith("token");
     }
 
+    /**
+     * URLs with any user info masked: everything between {@code ://} and the last {@code @} of each URL, since an
+     * unencoded password may hold {@code /}, {@code ?} or {@code @} (the registry client masks its URLs the same way).
+     */
+    static String withoutPasswords(String urls) {
+        return urls.replaceAll("://[^,]*@", "://***@");
+    }
+
     private static Map<Object, ?> hidden(Map<?, ?> m) {
         Map<Object, Object> out = new java.util.LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(k, isSecret(String.valueOf(k)) ? "[hidden]" : v));
+        m.forEach((k, v) -> out.put(k, isSecret(String.valueOf(k)) ? "[hidden]"
+                : String.valueOf(k).endsWith("registry.url") && v != null ? withoutPasswords(v.toString()) : v));
         return out;
     }
 

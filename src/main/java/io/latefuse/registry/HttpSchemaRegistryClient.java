@@ -304,7 +304,19 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
             if (!REDIRECTS.contains(status)) {
                 break;
             }
-            URI next = resp.headers().firstValue("Location").map(uri::resolve).orElse(null);
+            URI next;
+            try {
+                next = resp.headers().firstValue("Location").map(uri::resolve).orElse(null);
+                if (next != null && !"http".equalsIgnoreCase(next.getScheme()) && !"https".equalsIgnoreCase(next.getScheme())) {
+                    throw new IllegalArgumentException("not an http or https URL");
+                }
+                if (next != null) {
+                    HttpRequest.newBuilder(next); // what the JDK would refuse, refused here as the registry's answer
+                }
+            } catch (IllegalArgumentException e) {
+                throw new SchemaRegistryException("Schema registry " + method + " " + base + path + " redirected (HTTP "
+                        + status + ") to a Location the client cannot follow (" + e.getMessage() + ")", status, status);
+            }
             if (next == null) {
                 break; // a 3xx without a place to go: reported below as the answer it is
             }

@@ -63,17 +63,25 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
                 continue;
             }
             String problem;
+            int start = u.indexOf("://");
             try {
                 URI uri = new URI(u);
+                String authority = uri.getRawAuthority();
                 problem = !"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null
-                        ? "needs http:// or https:// and a host" : null;
+                        ? "needs http:// or https:// and a host"
+                        // An unencoded '?' or '/' in a password ends the authority early: the URL would parse, with
+                        // the user's name as the host and the rest of the password in the path or query.
+                        : start >= 0 && u.indexOf('@', start) >= 0 && (authority == null || !authority.contains("@"))
+                        ? "an '@' outside the user info" : null;
             } catch (URISyntaxException e) {
                 problem = e.getReason() + " at index " + e.getIndex(); // the reason alone: getMessage() repeats the URL
             }
             if (problem != null) {
-                String hint = u.indexOf('@') > u.indexOf("://") ? "; a user:password in the URL must be percent-encoded "
-                        + "(@ as %40, # as %23, / as %2F, ? as %3F, a space as %20), or set " + USER_INFO + " instead" : "";
-                throw new ConfigException(URL, redact(u), "not a valid registry URL (" + problem + ")" + hint);
+                // A comma in a password splits the URL list: a piece may then hold a password but no '@'.
+                boolean credentials = start >= 0 && (u.indexOf('@', start) >= 0 || u.indexOf(':', start + 3) >= 0);
+                String hint = credentials ? "; a user:password in the URL must be percent-encoded (@ as %40, # as %23, "
+                        + "/ as %2F, ? as %3F, a comma as %2C, a space as %20), or set " + USER_INFO + " instead" : "";
+                throw new ConfigException(URL, masked(u), "not a valid registry URL (" + problem + ")" + hint);
             }
         }
         if (basicAuthUserInfo != null && !basicAuthUserInfo.contains(":")) {
@@ -103,6 +111,36 @@ public record RegistryConfig(List<String> urls, String basicAuthUserInfo, int ma
         int start = url.indexOf("://");
         int at = url.lastIndexOf('@');
         return start < 0 || at < start ? url : url.substring(0, start + 3) + "***@" + url.substring(at + 1);
+    }
+
+    /**
+     * A URL this config refuses, as its error may print it: {@link #redact redacted}, and, with no {@code @} left (a
+     * piece of a URL list split at a comma in a password), everything after a {@code :} past the scheme masked
+     * unless it is a port.
+     */
+    private static String masked(String url) {
+        String r = redact(url);
+        int start = r.indexOf("://");
+        if (start < 0) {
+            return r.indexOf('@') < 0 ? r : "***@" + r.substring(r.lastIndexOf('@') + 1); // the piece after a comma
+        }
+        if (r.indexOf('@', start) >= 0) {
+            return r;
+        }
+        int colon = r.indexOf(':', start + 3);
+        return colon < 0 || r.substring(colon + 1).matches("\\d+(/.*)?") ? r : r.substring(0, colon + 1) + "***";
+    }
+
+    /** The settings, with the URLs redacted and the passwords hidden. */
+    @Override
+    public String toString() {
+        return "RegistryConfig[urls=" + urls.stream().map(RegistryConfig::redact).toList()
+                + ", basicAuthUserInfo=" + (basicAuthUserInfo == null ? null : "[hidden]")
+                + ", maxRetries=" + maxRetries + ", initialBackoff=" + initialBackoff + ", maxBackoff=" + maxBackoff
+                + ", requestTimeout=" + requestTimeout + ", autoRegister=" + autoRegister + ", useLatestVersion="
+                + useLatestVersion + ", latestCacheTtl=" + latestCacheTtl + ", truststore=" + truststore
+                + ", truststorePassword=" + (truststorePassword == null ? null : "[hidden]") + ", truststoreType="
+                + truststoreType + "]";
     }
 
     /** {@code url} (one this config accepted) without its user info: the base URL requests go to. */

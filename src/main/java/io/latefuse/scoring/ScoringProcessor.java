@@ -2,10 +2,12 @@ package io.latefuse.scoring;
 
 import io.latefuse.avro.ModalityFeatures;
 import io.latefuse.avro.ModalityScore;
+import io.latefuse.streams.Causes;
 import io.latefuse.streams.DeadLetterReason;
 import io.latefuse.streams.DeadLetters;
 import io.latefuse.streams.EventTimeBound;
 import io.latefuse.streams.InvalidScoreException;
+import io.latefuse.streams.NotTheRecordsFault;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -36,9 +38,12 @@ import java.util.List;
  *       handler dead-letters its original bytes and it never enters the buffer.</li>
  *   <li>At a flush, the buffer is checked again (it may hold what an older release accepted), and a batch the model
  *       fails on is scored record by record, so that only the records the model fails on alone are dead-lettered; a
- *       record the model scores as NaN or infinite is dead-lettered as {@code not_finite}. Those dead letters leave
- *       the buffer before anything is forwarded: the buffer then holds only records whose scores are forwarded, and
- *       they are deleted once forwarded (at-least-once keeps a score over losing it).</li>
+ *       record the model scores as NaN or infinite is dead-lettered as {@code not_finite}, and one whose score
+ *       cannot be serialized as {@code processing_error}. Each record leaves the buffer once its dead letter or its
+ *       score is forwarded (at-least-once may repeat one, never lose it).</li>
+ *   <li>A flush that cannot write (the registry is down, say) is no record's fault: it fails the stream thread
+ *       ({@link NotTheRecordsFault}), which is replaced and flushes again what is still buffered. It never
+ *       dead-letters the record that filled the batch, nor writes an empty dead letter for a punctuation.</li>
  * </ul>
  * Dead letters written at a flush carry the features as they would be written to the features topic (its subject's
  * schema), with the {@code latefuse.topic} header naming that topic, for replay.
@@ -148,19 +153,57 @@ final class ScoringProcessor implements Processor<String, ModalityFeatures, Stri
             }
         }
         List<ModalityScore> scores = scoreEach(keys, batch, letters);
-        // The buffer's state first: what is dead-lettered leaves it before anything is forwarded.
+        // Each record leaves the buffer once what it became (a dead letter, or its score) is forwarded: a flush that
+        // fails part-way keeps exactly the records not yet written, and at-least-once may repeat one, never lose it.
         for (Letter letter : letters) {
+            forward(() -> deadLetter(letter), letter.features());
             buffer.delete(letter.key());
         }
-        for (Letter letter : letters) {
-            deadLetter(letter);
+        for (int i = 0; i < scores.size(); i++) {
+            ModalityScore s = scores.get(i);
+            Bytes key = keys.get(i);
+            try {
+                // Scores carry their event's time, whether scored on arrival or by the linger punctuator.
+                forward(() -> context.forward(new Record<>(s.getEventId(), s, s.getEventTime().toEpochMilli()),
+                        ScoringTopology.SINK), null);
+            } catch (UnwritableScore e) {
+                ModalityFeatures f = buffer.get(key);
+                forward(() -> deadLetter(new Letter(key, f, DeadLetterReason.PROCESSING_ERROR, "event "
+                        + s.getEventId() + ", modality " + s.getModality() + ": its score cannot be written: "
+                        + e.getCause())), f);
+            }
+            buffer.delete(key);
         }
-        for (ModalityScore s : scores) {
-            // Scores carry their event's time, whether scored on arrival or by the linger punctuator.
-            context.forward(new Record<>(s.getEventId(), s, s.getEventTime().toEpochMilli()), ScoringTopology.SINK);
-        }
-        keys.forEach(buffer::delete);
         buffered = 0;
+    }
+
+    /** A score that cannot be serialized: the record's own fault, dead-lettered in its place. */
+    private static final class UnwritableScore extends RuntimeException {
+        UnwritableScore(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * Runs one forward. A score that cannot be serialized (and not for the registry's trouble) is {@link
+     * UnwritableScore}; anything else that fails is {@link NotTheRecordsFault}, which fails the stream thread to be
+     * retried: the record that started the flush is not at fault, and a punctuation has no record to dead-letter.
+     *
+     * @param letterOf the features whose dead letter is forwarded, or null when a score is
+     */
+    private void forward(Runnable forward, ModalityFeatures letterOf) {
+        try {
+            forward.run();
+        } catch (RuntimeException e) {
+            boolean registry = Causes.find(e, io.latefuse.registry.SchemaRegistryException.class) != null;
+            if (letterOf == null && !registry
+                    && Causes.find(e, org.apache.kafka.common.errors.SerializationException.class) != null) {
+                throw new UnwritableScore(e);
+            }
+            throw new NotTheRecordsFault(scorer.describe() + ": a flush could not write "
+                    + (letterOf == null ? "a score" : "the dead letter of event " + letterOf.getEventId())
+                    + (registry ? " (schema registry trouble)" : "") + "; " + buffered + " buffered records wait", e);
+        }
     }
 
     /**

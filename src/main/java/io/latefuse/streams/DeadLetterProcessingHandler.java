@@ -45,6 +45,12 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
                     context.partition(), context.offset(), unreadable.getMessage());
             return Response.fail();
         }
+        NotTheRecordsFault notTheRecords = Causes.find(exception, NotTheRecordsFault.class);
+        if (notTheRecords != null) {
+            log.error("Failing the stream thread so that it is retried, while processing {}-{}@{}: {}", context.topic(),
+                    context.partition(), context.offset(), notTheRecords.getMessage(), notTheRecords.getCause());
+            return Response.fail();
+        }
         DeadLetterReason reason;
         if (exception instanceof InvalidScoreException invalid) {
             reason = invalid.reason();
