@@ -135,7 +135,8 @@ final class ExplainCommand implements Callable<Integer> {
         try {
             URI u = new URI(base);
             problem = !"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())
-                    ? "not an http:// or https:// URL" : u.getHost() == null ? "has no host" : null;
+                    ? "not an http:// or https:// URL" : u.getHost() == null ? "has no host"
+                    : u.getPort() > 65535 ? "port " + u.getPort() + " is out of range" : null;
             if (problem == null) {
                 URI target = URI.create(base + EventsEndpoint.PATH + EventLookup.encode(eventId));
                 HttpRequest.newBuilder(target); // what the client refuses, refused here

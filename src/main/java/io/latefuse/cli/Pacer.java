@@ -25,7 +25,8 @@ public final class Pacer {
 
     /** When event {@code index} is due: the first nanosecond at or after {@code index / rate} seconds in. */
     public long dueAt(long index) {
-        return startNanos + (long) Math.ceil(index * 1e9 / rate);
+        long offset = (long) Math.ceil(index * 1e9 / rate); // at most Long.MAX_VALUE, for a tiny rate
+        return offset > Long.MAX_VALUE - Math.max(startNanos, 0) ? Long.MAX_VALUE : startNanos + offset;
     }
 
     /** How many events are due at {@code nowNanos}: those with {@code dueAt(i) <= nowNanos}. */

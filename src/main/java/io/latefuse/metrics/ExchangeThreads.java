@@ -109,15 +109,18 @@ final class ExchangeThreads implements Executor, AutoCloseable {
     /** {@code handler} answered on the reader itself: only for answers that are immediate and small. */
     HttpHandler atOnce(HttpHandler handler) {
         return ex -> {
-            requestRead();
-            answer(handler, ex);
+            // Still within the request's time: closing the exchange reads away a body the client may withhold.
+            try {
+                answer(handler, ex);
+            } finally {
+                requestRead();
+            }
         };
     }
 
     /** {@code handler} answered on a worker, within {@link HttpLimits#answerTime()}. */
     HttpHandler onWorkers(HttpHandler handler) {
         return ex -> {
-            requestRead();
             try {
                 workers.execute(() -> {
                     Watchdog.Watch watch = watchdog.watchCurrentThread(limits.answerTime(), slowAnswers::happened);
@@ -127,13 +130,18 @@ final class ExchangeThreads implements Executor, AutoCloseable {
                         watch.end();
                     }
                 });
+                requestRead(); // handed to a worker, whose own watch bounds the answer
             } catch (RejectedExecutionException e) {
                 busy.happened();
                 try {
                     ex.getResponseHeaders().set("Retry-After", "1");
                     send(ex, 503, BUSY);
                 } finally {
-                    ex.close();
+                    try {
+                        ex.close(); // within the request's time: closing reads away a withheld body
+                    } finally {
+                        requestRead();
+                    }
                 }
             }
         };

@@ -129,6 +129,7 @@ class ScoreAndFuseIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> fusion.streams().state() == KafkaStreams.State.RUNNING);
 
             Map<String, List<String>> sent = new LinkedHashMap<>();
+            List<String> badRecords = new ArrayList<>();
             Map<String, Boolean> directed = new HashMap<>();
             RegistryConfig rc = RegistryConfig.of(env.registryUrl());
             try (KafkaProducer<String, ModalityFeatures> producer = new KafkaProducer<>(
@@ -158,6 +159,17 @@ class ScoreAndFuseIT {
                                 ModalityFeatures.newBuilder().setEventId(id).setModality(m).setValues(values)
                                         .setEventTime(Instant.now()).build()));
                     }
+                    if (e % 50 == 25) {
+                        // Issue 27: a features record dated before 1970 in the middle of a batch, and one too far
+                        // ahead, cost only themselves: before, the first stopped the acoustic scorer for good.
+                        String bad = (e % 100 == 25 ? "bad-1969-" : "bad-ahead-") + e;
+                        List<Float> values = new ArrayList<>(java.util.Collections.nCopies(FEATURES, 0.5f));
+                        producer.send(new ProducerRecord<>(config.modalities().get(0).featuresTopic(), bad,
+                                ModalityFeatures.newBuilder().setEventId(bad).setModality("acoustic").setValues(values)
+                                        .setEventTime(e % 100 == 25 ? Instant.parse("1969-12-31T23:59:59Z")
+                                                : Instant.now().plus(Duration.ofDays(1))).build()));
+                        badRecords.add(bad);
+                    }
                     if (e % 20 == 19) {
                         producer.flush();
                         Thread.sleep(50); // live traffic, not a backlog
@@ -184,6 +196,16 @@ class ScoreAndFuseIT {
             assertThat(revisionZero).hasSize(sent.size()).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
             // The models see a clear signal in the first feature: the fused labels are right.
             assertThat(correct).isEqualTo(sent.size());
+            // Each bad record is dead-lettered once, by the scorer, as out_of_range; nothing else is.
+            Map<String, String> letters = new HashMap<>();
+            for (ConsumerRecord<String, byte[]> letter : CommittedReader.read(env, config.deadLetterTopic(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer(), badRecords.size())) {
+                String reason = new String(letter.headers().lastHeader(
+                        io.latefuse.streams.DeadLetterReason.HEADER).value(), java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(letters.put(letter.key(), reason)).as("one dead letter for " + letter.key()).isNull();
+            }
+            assertThat(letters.keySet()).containsExactlyInAnyOrderElementsOf(badRecords);
+            assertThat(letters.values()).containsOnly("out_of_range");
         } finally {
             for (AutoCloseable app : apps) {
                 app.close();
