@@ -296,7 +296,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistry {
 
     private JsonNode sendOnce(String url, String method, String path, JsonNode body) {
         URI uri = URI.create(RegistryConfig.withoutUserInfo(url) + path);
-        String base = RegistryConfig.redact(url);
+        String base = RegistryConfig.withoutUserInfo(url); // accepted URLs only: the user info cleanly away
         HttpResponse<String> resp;
         for (int redirects = 0; ; redirects++) {
             resp = exchange(uri, base, method, path, body);
