@@ -22,6 +22,11 @@ public final class ScoreRules {
 
     private ScoreRules() {}
 
+    /** The name of value {@code c}, built only for a broken rule: the check runs on every score the app reads. */
+    private static String which(int c, List<String> classes) {
+        return "scores[" + c + "]" + (c < classes.size() ? " (" + classes.get(c) + ")" : "");
+    }
+
     /**
      * @param classes the class names, in order, to name a value by (a value past them is named by index alone)
      * @return the first rule {@code scores} breaks, or null
@@ -31,12 +36,11 @@ public final class ScoreRules {
         for (int c = 0; c < scores.size(); c++) {
             Float boxed = scores.get(c);
             float v = boxed == null ? Float.NaN : boxed;
-            String which = "scores[" + c + "]" + (c < classes.size() ? " (" + classes.get(c) + ")" : "");
             if (!Float.isFinite(v)) {
-                return new Problem(Broken.NOT_FINITE, which + " is " + v);
+                return new Problem(Broken.NOT_FINITE, which(c, classes) + " is " + v);
             }
             if (type == ScoreType.PROBABILITY && (v < 0f || v > 1f)) {
-                return new Problem(Broken.OUT_OF_RANGE, which + " = " + v + " is not a probability in [0, 1]");
+                return new Problem(Broken.OUT_OF_RANGE, which(c, classes) + " = " + v + " is not a probability in [0, 1]");
             }
             sum += v;
         }
