@@ -225,7 +225,7 @@ public final class BenchRunner implements AutoCloseable {
             if (!apps.isEmpty()) {
                 apps.forEach(FusionApp::close);
             } else {
-                streams.forEach(StreamsLifecycle::close);
+                streams.forEach(s -> StreamsLifecycle.close(s, true));
             }
             streams.forEach(KafkaStreams::cleanUp);
             strategies.forEach(FusionStrategy::close);

@@ -40,6 +40,7 @@ public final class ConfigKeys {
             "processing.guarantee", "processing.guarantee",
             "num.standby.replicas", "standby.replicas",
             "num.stream.threads", "stream.threads",
+            "group.instance.id", "instance.id",
             "errors.dead.letter.queue.topic.name", "dead.letter.topic",
             "application.server", "http.advertised.host");
 
@@ -157,6 +158,14 @@ public final class ConfigKeys {
             scalar("processing.guarantee", "exactly_once_v2", null, "Or `at_least_once`."),
             scalar("standby.replicas", "0", null, "Warm standby copies of the state, for fast failover."),
             scalar("stream.threads", "1", null, "Stream threads per instance."),
+            scalar("instance.id", "", "none", "This instance's stable id, unique in the app (on Kubernetes, the pod's "
+                    + "name, through `LATEFUSE_INSTANCE_ID`): static membership (Kafka's `group.instance.id`, plus `-` "
+                    + "and the stream thread's number). A restarted instance takes back its partitions without a "
+                    + "rebalance, and a clean stop does not leave the group, so a restart costs its partitions only the "
+                    + "time it is away. An instance that never comes back (a crash for good, a scale-in) holds its "
+                    + "partitions until its session times out: latefuse then sets `session.timeout.ms` to 30 s "
+                    + "(Kafka's 45 s without it; the `kafka` map may override either). Letters, digits, `.`, `_`, `-`. "
+                    + "See \"Recovery\" in docs/DESIGN.md."),
             scalar("commit.interval", "", "100 ms under exactly-once (Kafka's); 1 s under at-least-once (latefuse's: "
                     + "Kafka's 30 s stalls deadlines, see \"Deadlines and latency\")", "How often state and output are "
                     + "committed; read_committed consumers see outputs after the commit."),

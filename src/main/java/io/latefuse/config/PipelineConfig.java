@@ -33,6 +33,7 @@ public record PipelineConfig(
         String processingGuarantee,
         int standbyReplicas,
         int streamThreads,
+        String instanceId,
         Duration commitInterval,
         Duration brokerConnectTimeout,
         OnnxHead onnx,

@@ -337,6 +337,7 @@ public final class PipelineConfigLoader {
             }
             int standby = integer(tree, "standby.replicas", 0);
             int threads = integer(tree, "stream.threads", 1);
+            String instanceId = instanceId(tree, threads);
             Duration brokerTimeout = duration(tree, "broker.connect.timeout", true);
             Map<String, String> kafka = kafka(tree);
             if (commitInterval != null && kafka.containsKey("commit.interval.ms")) {
@@ -366,7 +367,7 @@ public final class PipelineConfigLoader {
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, maxHoldback, partitioner, late, revisions, retention, maxFuture, store, guarantee, standby,
-                    threads, commitInterval, brokerTimeout, onnx, points, http, kafka);
+                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {
@@ -506,6 +507,27 @@ public final class PipelineConfigLoader {
                         + "changelog topics after it, the longest '<application.id>" + LONGEST_CHANGELOG_SUFFIX + "' ("
                         + longest.length() + " characters here), and Kafka allows at most " + MAX_TOPIC_LENGTH
                         + "; use at most " + (MAX_TOPIC_LENGTH - LONGEST_CHANGELOG_SUFFIX.length()) + " characters");
+            }
+            return id;
+        }
+
+        /**
+         * {@code instance.id}, Kafka's {@code group.instance.id} after Kafka Streams adds {@code -<thread number>}:
+         * the broker takes the characters of a topic name, and at most {@value #MAX_TOPIC_LENGTH} of them.
+         */
+        private String instanceId(ObjectNode tree, int threads) {
+            String id = scalar(tree, "instance.id");
+            if (id.isEmpty()) {
+                return id;
+            }
+            String bad = illegalTopicCharacter(id);
+            int longest = id.length() + 1 + Integer.toString(Math.max(1, threads)).length();
+            if (bad != null) {
+                problem("instance.id", id, "contains " + bad + "; a Kafka group instance id takes ASCII letters, "
+                        + "digits, '.', '_' and '-' only");
+            } else if (longest > MAX_TOPIC_LENGTH) {
+                problem("instance.id", id, "is " + id.length() + " characters, too long: with the stream thread's "
+                        + "number Kafka allows " + (MAX_TOPIC_LENGTH - (longest - id.length())) + " at most");
             }
             return id;
         }

@@ -22,10 +22,13 @@ public final class ScoringApp implements AutoCloseable {
     private final SchemaRegistry registry;
     private final KafkaStreams streams;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Leaves the group on close unless it is a static member ({@code instance.id}). */
+    private final boolean leaveGroup;
 
     public ScoringApp(PipelineConfig config, ModalityScorer scorer, int batchSize, Duration linger,
                       Map<String, String> extraStreamsProps) {
         this.scorer = scorer;
+        this.leaveGroup = config.instanceId().isEmpty();
         RegistryConfig rc = RegistryConfigs.of(config);
         this.registry = SchemaRegistry.connect(rc);
         Properties props = StreamsProperties.of(config, ScoringTopology.applicationId(config, scorer.modality()));
@@ -47,7 +50,7 @@ public final class ScoringApp implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            StreamsLifecycle.close(streams);
+            StreamsLifecycle.close(streams, leaveGroup);
             scorer.close();
             registry.close();
         }

@@ -1,5 +1,6 @@
 package io.latefuse.streams;
 
+import io.latefuse.config.PipelineConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -33,10 +34,25 @@ public final class StreamsLifecycle {
         });
     }
 
-    /** Closes and leaves the consumer group, so that the remaining instances rebalance at once. */
-    public static void close(KafkaStreams streams) {
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(Duration.ofSeconds(30)));
+    /** How long a clean close may take: the termination grace period of a deployment must be longer. */
+    public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Closes the app of {@code config}. Without an {@code instance.id} it leaves the consumer group, so that the
+     * remaining instances rebalance at once. With one (static membership) it stays a member: the restart that
+     * usually follows takes its partitions back without a rebalance, and only if it never comes back do the others
+     * take them over, when its session times out.
+     */
+    public static void close(KafkaStreams streams, PipelineConfig config) {
+        close(streams, config.instanceId().isEmpty());
+    }
+
+    /** Closes, leaving the consumer group or staying a member. */
+    public static void close(KafkaStreams streams, boolean leaveGroup) {
+        streams.close(CloseOptions.groupMembershipOperation(leaveGroup
+                        ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                        : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP)
+                .withTimeout(CLOSE_TIMEOUT));
     }
 
     /**
@@ -55,7 +71,7 @@ public final class StreamsLifecycle {
             stopped.countDown();
         });
         Thread hook = new Thread(() -> {
-            log.info("{}: shutting down: closing Kafka Streams and leaving the group", name);
+            log.info("{}: shutting down: closing Kafka Streams", name);
             closeAll.run();
             // Logged here, not by the state listener: the JVM may halt before the listener's last call runs.
             log.info("{}: stopped (Kafka Streams {})", name, streams.state());

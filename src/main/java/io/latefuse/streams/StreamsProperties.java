@@ -1,6 +1,7 @@
 package io.latefuse.streams;
 
 import io.latefuse.config.PipelineConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -9,6 +10,9 @@ import java.util.Properties;
 /** Maps a pipeline config to Kafka Streams properties, in one place for the app, the topology and the tests. */
 public final class StreamsProperties {
     private StreamsProperties() {}
+
+    /** latefuse's session timeout for a static member ({@code instance.id}); the {@code kafka} map may override it. */
+    public static final int STATIC_MEMBER_SESSION_TIMEOUT_MS = 30_000;
 
     /** The Kafka Streams properties for {@code config}: latefuse's own keys, over the Kafka pass-through. */
     public static Properties of(PipelineConfig config) {
@@ -33,12 +37,22 @@ public final class StreamsProperties {
         }
         // Kafka Streams' default state.dir is under /tmp, which the OS may clear (and it warns so at every start).
         defaultStateDir().ifPresent(dir -> p.put(StreamsConfig.STATE_DIR_CONFIG, dir));
+        if (!config.instanceId().isEmpty()) {
+            // Static membership: an instance that never comes back holds its partitions for this long. 30 s, not
+            // Kafka's 45 s: a restarted instance rejoins within seconds of its start (the restore comes after), so
+            // 30 s still covers a restart of a slow-starting pod, and a crash for good costs 15 s less.
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, STATIC_MEMBER_SESSION_TIMEOUT_MS);
+        }
         p.putAll(config.kafka());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+        if (!config.instanceId().isEmpty()) {
+            // Kafka Streams adds "-<thread number>" for each stream thread's consumer.
+            p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instanceId());
+        }
         if (config.commitInterval() != null) {
             p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
         }

@@ -44,7 +44,7 @@ public final class BenchDslAppCommand implements Callable<Integer> {
         KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, grace,
                 registry, rc);
         return StreamsLifecycle.runUntilStopped(streams, "dsl", streams::start, () -> {
-            StreamsLifecycle.close(streams);
+            StreamsLifecycle.close(streams, cfg);
             strategy.close();
             registry.close();
         });

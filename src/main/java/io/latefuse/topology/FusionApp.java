@@ -96,7 +96,7 @@ public final class FusionApp implements AutoCloseable {
         streams.start();
     }
 
-    /** Closes and leaves the consumer group, so that the remaining instances rebalance at once. */
+    /** Closes the app: see {@link StreamsLifecycle#close(KafkaStreams, PipelineConfig)}. */
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Override
@@ -104,7 +104,7 @@ public final class FusionApp implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        StreamsLifecycle.close(streams);
+        StreamsLifecycle.close(streams, config);
         if (endOffsets != null) {
             endOffsets.close();
         }

@@ -255,4 +255,20 @@ class ConfigEdgesTest {
         assertThat(parse(BASE + "...\n").applicationId()).isEqualTo("app");
     }
 
+
+    // ---- issue 28: the instance id (static membership) ----
+
+    @Test
+    void anInstanceIdKafkaWouldRefuseIsRefusedHereNamingTheKey() {
+        assertThat(problemsOf(BASE + "instance.id: pod 0\n")).contains("instance.id").contains("' ' (a space)");
+        assertThat(problemsOf(BASE + "instance.id: " + "p".repeat(248) + "\n")).contains("instance.id")
+                .contains("too long").contains("247 at most");
+        assertThat(parse(BASE + "instance.id: " + "p".repeat(247) + "\n").instanceId()).hasSize(247);
+    }
+
+    @Test
+    void groupInstanceIdInThePassThroughPointsToTheKey() {
+        assertThat(problemsOf(BASE + "kafka: {group.instance.id: pod-0}\n")).contains("kafka.group.instance.id")
+                .contains("instance.id");
+    }
 }

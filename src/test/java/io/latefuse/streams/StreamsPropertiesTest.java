@@ -47,4 +47,33 @@ class StreamsPropertiesTest {
                 .isEqualTo(30_000L);
         assertThat(linger(props("kafka: {producer.linger.ms: 100}\n"))).isEqualTo("100");
     }
+
+    private static Map<String, Object> mainConsumer(Properties p, int thread) {
+        return new StreamsConfig(p).getMainConsumerConfigs("props-test", "c", thread);
+    }
+
+    @Test
+    void anInstanceIdMakesEachStreamThreadAStaticMemberWithAShorterSession() {
+        Properties p = props("instance.id: latefuse-0\nstream.threads: 2\n");
+        assertThat(mainConsumer(p, 0)).containsEntry("group.instance.id", "latefuse-0-0")
+                .containsEntry("session.timeout.ms", StreamsProperties.STATIC_MEMBER_SESSION_TIMEOUT_MS);
+        assertThat(mainConsumer(p, 1)).containsEntry("group.instance.id", "latefuse-0-1");
+        // The pass-through may choose another session timeout.
+        assertThat(mainConsumer(props("instance.id: a\nkafka: {session.timeout.ms: 60000}\n"), 0))
+                .containsEntry("session.timeout.ms", "60000");
+    }
+
+    @Test
+    void withoutAnInstanceIdMembershipIsDynamicWithKafkasSession() {
+        Map<String, Object> consumer = mainConsumer(props(""), 0);
+        assertThat(consumer).doesNotContainKey("group.instance.id");
+        assertThat(consumer.get("session.timeout.ms")).isIn(null, 45_000);
+    }
+
+    @Test
+    void theInstanceIdComesFromTheEnvironmentAsOnKubernetes() {
+        PipelineConfig c = PipelineConfigLoader.parse(BASE, "test", Map.of("LATEFUSE_INSTANCE_ID", "latefuse-3"));
+        assertThat(c.instanceId()).isEqualTo("latefuse-3");
+        assertThat(mainConsumer(StreamsProperties.of(c), 0)).containsEntry("group.instance.id", "latefuse-3-0");
+    }
 }
