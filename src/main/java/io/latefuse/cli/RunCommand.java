@@ -5,6 +5,7 @@ import io.latefuse.config.PipelineConfigLoader;
 import io.latefuse.metrics.FusionTelemetry;
 import io.latefuse.lookup.EventLookup;
 import io.latefuse.lookup.EventsEndpoint;
+import io.latefuse.metrics.Liveness;
 import io.latefuse.metrics.MetricsServer;
 import io.latefuse.streams.BrokerCheck;
 import io.latefuse.streams.StreamsLifecycle;
@@ -14,6 +15,7 @@ import io.latefuse.topology.FusionApp;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
@@ -23,6 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -51,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
     Short replicationFactor;
 
     @Option(names = "--metrics-port", defaultValue = "${env:LATEFUSE_METRICS_PORT}",
-            description = "Serve Prometheus /metrics, /health and /events/{event_id} on this port (env LATEFUSE_METRICS_PORT).")
+            description = "Serve Prometheus /metrics, /health/ready, /health/live and /events/{event_id} on this port (env LATEFUSE_METRICS_PORT).")
     Integer metricsPort;
 
     @CommandLine.Spec
@@ -89,9 +92,9 @@ final class RunCommand implements Callable<Integer> {
             throw e;
         }
         if (http != null) {
-            http.start(registry, app.streams(), Map.of(EventsEndpoint.CONTEXT,
+            http.start(registry, app.streams(), new Liveness(app.streams(), maxPollInterval(props)), Map.of(EventsEndpoint.CONTEXT,
                     new EventsEndpoint(new EventLookup(app.streams(), cfg, self), cfg.http().token())));
-            log.info("Serving /metrics, /health and /events/{event_id} on {}:{}, advertised to the other instances as {}:{}",
+            log.info("Serving /metrics, /health/ready, /health/live and /events/{event_id} on {}:{}, advertised to the other instances as {}:{}",
                     cfg.http().bindAddress(), http.port(), self.host(), self.port());
             if (cfg.http().token().isEmpty()) {
                 log.warn("/events/{event_id} shows scores to anyone who reaches {}:{}: set http.token "
@@ -102,6 +105,16 @@ final class RunCommand implements Callable<Integer> {
             app.close();
             closeQuietly(http);
         });
+    }
+
+    /** The consumer's default {@code max.poll.interval.ms}, which Kafka Streams keeps. */
+    private static final long KAFKA_MAX_POLL_INTERVAL_MS = 300_000L;
+
+    /** The stream threads' {@code max.poll.interval.ms}, past which Kafka takes a silent thread's partitions. */
+    static Duration maxPollInterval(Properties props) {
+        Object ms = new StreamsConfig(props).getMainConsumerConfigs(props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG),
+                "liveness", 0).get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+        return Duration.ofMillis(ms == null ? KAFKA_MAX_POLL_INTERVAL_MS : Long.parseLong(ms.toString()));
     }
 
     private static void closeQuietly(MetricsServer http) {

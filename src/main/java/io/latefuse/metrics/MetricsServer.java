@@ -1,5 +1,6 @@
 package io.latefuse.metrics;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -16,11 +17,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 
 /**
  * Serves {@code /metrics} (Prometheus text: latefuse's meters, Kafka Streams' client metrics, JVM metrics),
- * {@code /health} (200 while the app is RUNNING, 503 otherwise) and the routes the app adds (event lookup) on the
+ * readiness ({@code /health/ready}, and {@code /health}: 200 while the app is RUNNING, 503 otherwise), liveness
+ * ({@code /health/live}: 200 unless the app is wedged, see {@link Liveness}) and the routes the app adds (event lookup) on the
  * JDK's own HTTP server.
  * <p>
  * It binds its port before it serves: the app advertises the bound port to the other instances
@@ -31,6 +34,7 @@ import java.util.Map;
  * probe is answered while the rest is busy (see {@link ExchangeThreads}).
  */
 public final class MetricsServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     private final ExchangeThreads threads;
     private final JvmGcMetrics gc = new JvmGcMetrics();
@@ -67,8 +71,24 @@ public final class MetricsServer implements AutoCloseable {
         start(registry, streams, Map.of());
     }
 
-    /** Binds the meters and serves {@code /metrics}, {@code /health} and {@code routes} (path to handler). */
+    /** Readiness: 200 while the app serves (Kafka Streams RUNNING), 503 otherwise. Also at {@link #HEALTH}. */
+    public static final String READY = "/health/ready";
+    /** Liveness: 200 unless the app is wedged ({@link Liveness}); a restore or a rebalance is alive. */
+    public static final String LIVE = "/health/live";
+    /** Readiness, at the path earlier releases served it on. */
+    public static final String HEALTH = "/health";
+
+    /** Binds the meters and serves {@code /metrics}, health and {@code routes} (path to handler). */
     public void start(PrometheusMeterRegistry registry, KafkaStreams streams, Map<String, HttpHandler> routes) {
+        start(registry, streams, new Liveness(streams, Duration.ofMinutes(5)), routes);
+    }
+
+    /**
+     * Binds the meters and serves {@code /metrics}, readiness ({@link #READY}, {@link #HEALTH}), liveness
+     * ({@link #LIVE}) and {@code routes} (path to handler).
+     */
+    public void start(PrometheusMeterRegistry registry, KafkaStreams streams, Liveness liveness,
+                      Map<String, HttpHandler> routes) {
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -79,14 +99,36 @@ public final class MetricsServer implements AutoCloseable {
         server.createContext("/metrics", threads.onWorkers(ex ->
                 respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
         // On the threads that read requests: its answer is immediate and small, and slow answers never hold them.
-        server.createContext("/health", threads.atOnce(ex -> {
+        HttpHandler ready = ex -> {
             KafkaStreams.State state = streams.state();
             boolean up = state == KafkaStreams.State.RUNNING;
             respond(ex, up ? 200 : 503, "application/json", "{\"status\":\"" + (up ? "UP" : "DOWN")
                     + "\",\"streams\":\"" + state + "\"}");
-        }));
+        };
+        server.createContext(HEALTH, threads.atOnce(only(HEALTH, ready)));
+        server.createContext(READY, threads.atOnce(only(READY, ready)));
+        server.createContext(LIVE, threads.atOnce(only(LIVE, ex -> {
+            Liveness.Verdict verdict = liveness.check();
+            respond(ex, verdict.alive() ? 200 : 503, "application/json", JSON.writeValueAsString(Map.of(
+                    "status", verdict.alive() ? "ALIVE" : "WEDGED", "reason", verdict.reason())));
+        })));
         routes.forEach((path, handler) -> server.createContext(path, threads.onWorkers(handler)));
         server.start();
+    }
+
+    /**
+     * {@code handler} for {@code path} itself: the JDK's server hands a context every path that starts with its
+     * own ({@code /health/readyz} to {@code /health/ready}), which a probe with a typo must not pass through.
+     */
+    private static HttpHandler only(String path, HttpHandler handler) {
+        return ex -> {
+            if (ex.getRequestURI().getPath().equals(path)) {
+                handler.handle(ex);
+            } else {
+                respond(ex, 404, "application/json", JSON.writeValueAsString(Map.of(
+                        "status", "unknown path", "health", java.util.List.of(READY, LIVE))));
+            }
+        };
     }
 
     public int port() {

@@ -238,4 +238,17 @@ class MetricsServerTest {
                 .isNotInstanceOf(java.net.http.HttpTimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
     }
+
+    @Test
+    void readinessAndLivenessHaveTheirOwnPathsAndAnUnknownHealthPathIsNotFound() throws Exception {
+        serve(HttpLimits.DEFAULT, Map.of());
+        assertThat(get("/health/ready", PROMPTLY).statusCode()).isEqualTo(200);
+        assertThat(get("/health", PROMPTLY).statusCode()).isEqualTo(200);
+        HttpResponse<String> live = get("/health/live", PROMPTLY);
+        assertThat(live.statusCode()).isEqualTo(200);
+        assertThat(live.body()).contains("ALIVE");
+        assertThat(get("/health/readyz", PROMPTLY).statusCode()).isEqualTo(404);
+        assertThat(get("/health/live/x", PROMPTLY).statusCode()).isEqualTo(404);
+        assertThat(get("/healthz", PROMPTLY).statusCode()).isEqualTo(404);
+    }
 }

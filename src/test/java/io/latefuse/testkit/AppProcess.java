@@ -51,7 +51,7 @@ public final class AppProcess implements AutoCloseable {
         }
     }
 
-    /** SIGTERM: the app commits, leaves the group and exits. */
+    /** SIGTERM: the app commits, closes (leaving the group unless it has an instance.id) and exits. */
     public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
