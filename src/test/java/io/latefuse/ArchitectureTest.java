@@ -66,4 +66,11 @@ class ArchitectureTest {
                     "org.apache.kafka.server..", "org.apache.kafka.raft..", "org.apache.kafka.metadata..",
                     "org.apache.kafka.test..", "org.bouncycastle..", "scala..")
             .because("latefuse.jar ships without the broker test kit; only the tools artifact has it");
+
+    /** Libraries on the test classpath only: neither artifact (latefuse.jar, latefuse-tools.jar) carries them. */
+    @ArchTest
+    static final ArchRule noTestOnlyLibraries = noClasses()
+            .should().dependOnClassesThat().resideInAnyPackage("io.fabric8..", "tools.jackson..")
+            .because("fabric8's Kubernetes model (and the Jackson 3 it brings) only checks deploy/kubernetes, in "
+                    + "tests (KubernetesManifestsTest); the pom gives them test scope, so no artifact has them");
 }

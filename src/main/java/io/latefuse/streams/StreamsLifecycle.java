@@ -34,7 +34,10 @@ public final class StreamsLifecycle {
         });
     }
 
-    /** How long a clean close may take: the termination grace period of a deployment must be longer. */
+    /**
+     * How long a close waits for Kafka Streams to commit, flush and close. Whatever stops the app must allow at
+     * least this much (deploy/kubernetes: the pods' terminationGracePeriodSeconds).
+     */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     /**

@@ -23,7 +23,9 @@ class ArtifactsIT {
             "kafka/server/", "kafka/cluster/", "kafka/log/", "scala/", "org/bouncycastle/", "org/apache/kafka/common/test/",
             "org/apache/kafka/test/", "org/apache/kafka/raft/", "org/apache/kafka/metadata/", "org/apache/kafka/storage/",
             "org/apache/kafka/coordinator/", "org/apache/kafka/server/util/", "org/junit/", "org/apache/logging/log4j/",
-            "io/latefuse/tools/", "io/latefuse/bench/", "io/latefuse/embedded/");
+            "io/latefuse/tools/", "io/latefuse/bench/", "io/latefuse/embedded/", "io/fabric8/", "tools/jackson/");
+    /** Test-only libraries (the Kubernetes manifests' model, KubernetesManifestsTest), in neither artifact. */
+    private static final List<String> TEST_ONLY = List.of("io/fabric8/", "tools/jackson/");
 
     @Test
     void theRuntimeJarHoldsNoBrokerKitNoTestJarsAndNoTools() throws Exception {
@@ -49,6 +51,8 @@ class ArtifactsIT {
             assertThat(jar.getEntry("io/latefuse/embedded/EmbeddedKafka.class")).isNotNull();
             assertThat(jar.getEntry("org/apache/kafka/common/test/KafkaClusterTestKit.class")).isNotNull();
             assertThat(jar.getEntry("io/latefuse/cli/RunCommand.class")).isNotNull();
+            assertThat(jar.stream().map(e -> e.getName()).filter(n -> TEST_ONLY.stream().anyMatch(n::startsWith))
+                    .limit(20).toList()).as("test-only libraries in latefuse-tools.jar").isEmpty();
         }
         Jars.Result help = Jars.run(Jars.TOOLS, Map.of(), 60, "--help");
         assertThat(help.exitCode()).isZero();

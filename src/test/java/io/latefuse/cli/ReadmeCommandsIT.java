@@ -103,6 +103,8 @@ class ReadmeCommandsIT {
             }
         } else if (command.startsWith("docker ") || command.startsWith("curl ")) {
             skipped.put(where, "docker compose: no Docker engine here (CI validates the compose file)");
+        } else if (command.startsWith("kubectl ")) {
+            skipped.put(where, "kubectl: no Kubernetes cluster here (KubernetesManifestsTest checks the manifests)");
         } else if (command.startsWith("kafka-streams-application-reset")) {
             skipped.put(where, "kafka-streams-application-reset: Kafka's own tool, not shipped with latefuse");
         } else if (command.startsWith("java -jar target/latefuse-tools.jar bench")) {
