@@ -68,13 +68,9 @@ class KubernetesManifestsTest {
     private static final String POD = "latefuse-0";
     private static final String NAMESPACE = "streaming";
 
-    /**
-     * The app's health paths (the HTTP server's; MetricsServer keeps {@code /health} as the readiness answer). They
-     * come with the health change that adds {@code /health/ready} and {@code /health/live}; until its constants can
-     * be referenced, the paths are spelled here.
-     */
-    private static final String READY_PATH = "/health/ready";
-    private static final String LIVE_PATH = "/health/live";
+    /** The app's health paths: the HTTP server's own, so that a path the app no longer serves fails here. */
+    private static final String READY_PATH = io.latefuse.metrics.MetricsServer.READY;
+    private static final String LIVE_PATH = io.latefuse.metrics.MetricsServer.LIVE;
     private static final String METRICS_PATH = "/metrics";
     private static final String PARTITIONS_ANNOTATION = "latefuse.io/input-partitions";
 
