@@ -101,7 +101,7 @@ final class RunCommand implements Callable<Integer> {
                         + "(LATEFUSE_HTTP_TOKEN) to require a bearer token", cfg.http().bindAddress(), http.port());
             }
         }
-        return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", app::start, () -> {
+        return StreamsLifecycle.runUntilStopped(app.streams(), "fusion", !cfg.instanceId().isEmpty(), app::start, () -> {
             app.close();
             closeQuietly(http);
         });

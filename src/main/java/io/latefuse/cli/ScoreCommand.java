@@ -79,6 +79,7 @@ final class ScoreCommand implements Callable<Integer> {
         log.info("Scoring {}: {} -> {} with {} ({} features, version {}), batches of {} or every {}", modality,
                 m.featuresTopic(), m.topic(), model, scorer.features(), scorer.modelVersion(), batchSize, lingerTime);
         ScoringApp app = new ScoringApp(cfg, scorer, batchSize, lingerTime, Map.of());
-        return StreamsLifecycle.runUntilStopped(app.streams(), "score-" + modality, app::start, app::close);
+        return StreamsLifecycle.runUntilStopped(app.streams(), "score-" + modality, !cfg.instanceId().isEmpty(),
+                app::start, app::close);
     }
 }

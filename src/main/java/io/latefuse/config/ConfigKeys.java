@@ -164,7 +164,9 @@ public final class ConfigKeys {
                     + "rebalance, and a clean stop does not leave the group, so a restart costs its partitions only the "
                     + "time it is away. An instance that never comes back (a crash for good, a scale-in) holds its "
                     + "partitions until its session times out: latefuse then sets `session.timeout.ms` to 30 s "
-                    + "(Kafka's 45 s without it; the `kafka` map may override either). Letters, digits, `.`, `_`, `-`. "
+                    + "(Kafka's 45 s without it; the `kafka` map may override either). A static member whose stream "
+                    + "thread fails exits (code 1) for its orchestrator to restart it under the same id, rather than "
+                    + "replace the thread, which would join under a new member id. Letters, digits, `.`, `_`, `-`. "
                     + "See \"Recovery\" in docs/DESIGN.md."),
             scalar("commit.interval", "", "100 ms under exactly-once (Kafka's); 1 s under at-least-once (latefuse's: "
                     + "Kafka's 30 s stalls deadlines, see \"Deadlines and latency\")", "How often state and output are "

@@ -512,7 +512,22 @@ public final class PipelineConfigLoader {
         }
 
         /**
-         * {@code instance.id}, Kafka's {@code group.instance.id} after Kafka Streams adds {@code -<thread number>}:
+         * A Kafka Streams consumer property without its client prefix ({@code consumer.}, {@code main.consumer.},
+         * {@code restore.consumer.}, {@code global.consumer.}) when it is {@code group.instance.id}: under any of
+         * them it still makes every instance that shares the config the same static member.
+         */
+        private static String unprefixedConsumerKey(String key) {
+            for (String prefix : List.of("main.consumer.", "restore.consumer.", "global.consumer.", "consumer.")) {
+                if (key.startsWith(prefix) && key.substring(prefix.length()).equals("group.instance.id")) {
+                    return "group.instance.id";
+                }
+            }
+            return key;
+        }
+
+        /**
+         * {@code instance.id}, Kafka's {@code group.instance.id} after Kafka Streams adds {@code -<thread number>}
+         * (at most {@code stream.threads + 1}):
          * the broker takes the characters of a topic name, and at most {@value #MAX_TOPIC_LENGTH} of them.
          */
         private String instanceId(ObjectNode tree, int threads) {
@@ -521,7 +536,8 @@ public final class PipelineConfigLoader {
                 return id;
             }
             String bad = illegalTopicCharacter(id);
-            int longest = id.length() + 1 + Integer.toString(Math.max(1, threads)).length();
+            // A thread replaced after a failure (a dynamic member's answer) is numbered up to threads + 1.
+            int longest = id.length() + 1 + Integer.toString(Math.max(1, threads) + 1).length();
             if (bad != null) {
                 problem("instance.id", id, "contains " + bad + "; a Kafka group instance id takes ASCII letters, "
                         + "digits, '.', '_' and '-' only");
@@ -905,7 +921,7 @@ public final class PipelineConfigLoader {
                             + "to dead.letter.topic; it cannot be overridden");
                     continue;
                 }
-                String owner = ConfigKeys.OWNED_KAFKA_KEYS.get(e.getKey());
+                String owner = ConfigKeys.OWNED_KAFKA_KEYS.get(unprefixedConsumerKey(e.getKey()));
                 if (owner != null) {
                     problem("kafka." + e.getKey(), null, "set by latefuse; use the top-level key " + owner);
                     continue;

@@ -36,7 +36,7 @@ public final class ScoringApp implements AutoCloseable {
         this.streams = new KafkaStreams(ScoringTopology.build(config, scorer, batchSize, linger,
                 AvroSerdes.specific(ModalityFeatures.class, registry, rc),
                 AvroSerdes.specific(ModalityScore.class, registry, rc)), props);
-        StreamsLifecycle.install(streams, "score-" + scorer.modality(), () -> { });
+        StreamsLifecycle.install(streams, "score-" + scorer.modality(), !leaveGroup, () -> { });
     }
 
     public KafkaStreams streams() {

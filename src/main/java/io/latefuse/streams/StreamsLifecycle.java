@@ -18,10 +18,13 @@ public final class StreamsLifecycle {
     private StreamsLifecycle() {}
 
     /**
-     * Logs state changes, and replaces a failed stream thread rather than ending the app (its tasks restore from
-     * their changelogs). Call before {@code start()}.
+     * Logs state changes, and answers a failed stream thread. A dynamic member replaces it (its tasks restore from
+     * their changelogs). A static member ({@code instance.id}) stops instead, so that its orchestrator restarts it:
+     * a replacement thread would be numbered anew, join as a member the group does not know (its id is
+     * {@code <instance.id>-<thread number>}), and wait out its predecessor's session; and every later restart would
+     * come back under the old number, unknown to the group, and rebalance. Call before {@code start()}.
      */
-    public static void install(KafkaStreams streams, String name, Runnable onError) {
+    public static void install(KafkaStreams streams, String name, boolean staticMember, Runnable onError) {
         streams.setStateListener((now, before) -> {
             log.info("{}: Kafka Streams state {} -> {}", name, before, now);
             if (now == KafkaStreams.State.ERROR) {
@@ -29,9 +32,19 @@ public final class StreamsLifecycle {
             }
         });
         streams.setUncaughtExceptionHandler(e -> {
+            if (staticMember) {
+                log.error("{}: stream thread failed; stopping, to be restarted under the same instance.id (a "
+                        + "replacement thread would join the group under a new member id)", name, e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             log.error("{}: stream thread failed; replacing it", name, e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+    }
+
+    /** {@link #install(KafkaStreams, String, boolean, Runnable)} for the app of {@code config}. */
+    public static void install(KafkaStreams streams, String name, PipelineConfig config, Runnable onError) {
+        install(streams, name, !config.instanceId().isEmpty(), onError);
     }
 
     /**
@@ -61,15 +74,16 @@ public final class StreamsLifecycle {
     /**
      * Starts the app and blocks until SIGTERM or SIGINT (then closes it cleanly) or until it enters ERROR.
      *
+     * @param staticMember whether the app has an {@code instance.id}: see {@link #install}
      * @param start   starts the app
      * @param closeAll closes the app and what it holds; idempotent
      * @return the exit code: 0 after a signal, 1 after ERROR
      */
-    public static int runUntilStopped(KafkaStreams streams, String name, Runnable start, Runnable closeAll)
-            throws InterruptedException {
+    public static int runUntilStopped(KafkaStreams streams, String name, boolean staticMember, Runnable start,
+                                      Runnable closeAll) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean failed = new AtomicBoolean();
-        install(streams, name, () -> {
+        install(streams, name, staticMember, () -> {
             failed.set(true);
             stopped.countDown();
         });

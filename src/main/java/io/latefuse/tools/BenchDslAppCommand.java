@@ -43,7 +43,7 @@ public final class BenchDslAppCommand implements Callable<Integer> {
         FusionStrategy strategy = FusionStrategies.create(cfg);
         KafkaStreams streams = BenchRunner.dslStreams(cfg, StreamsProperties.of(cfg), strategy, grace,
                 registry, rc);
-        return StreamsLifecycle.runUntilStopped(streams, "dsl", streams::start, () -> {
+        return StreamsLifecycle.runUntilStopped(streams, "dsl", !cfg.instanceId().isEmpty(), streams::start, () -> {
             StreamsLifecycle.close(streams, cfg);
             strategy.close();
             registry.close();

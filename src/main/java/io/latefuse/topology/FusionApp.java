@@ -64,7 +64,7 @@ public final class FusionApp implements AutoCloseable {
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
         props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
         this.streams = new KafkaStreams(topology, props, clients);
-        StreamsLifecycle.install(streams, "fusion", () -> { });
+        StreamsLifecycle.install(streams, "fusion", config, () -> { });
         if (config.deadlineClock() == PipelineConfig.DeadlineClock.INPUT) {
             // The end offsets a consumer's position is held against: asked of the brokers twice per punctuation
             // interval. Their age adds to a degraded emission's delay, so keep it under the interval.

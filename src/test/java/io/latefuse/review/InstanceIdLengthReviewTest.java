@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Review of issue 28: instance.id length against the thread numbers Kafka Streams gives. */
 class InstanceIdLengthReviewTest {
@@ -29,7 +30,11 @@ class InstanceIdLengthReviewTest {
      */
     @Test
     void anAcceptedInstanceIdIsValidForEveryThreadNumberKafkaStreamsGives() {
-        String id = "p".repeat(247);
+        // With 9 threads a replacement is thread 10: "-10" leaves 246 of Kafka's 249 characters.
+        assertThatThrownBy(() -> PipelineConfigLoader.parse(BASE + "stream.threads: 9\ninstance.id: "
+                + "p".repeat(247) + "\n", "test.yaml", Map.of())).hasMessageContaining("instance.id")
+                .hasMessageContaining("246 at most");
+        String id = "p".repeat(246);
         PipelineConfig cfg = PipelineConfigLoader.parse(BASE + "stream.threads: 9\ninstance.id: " + id + "\n",
                 "test.yaml", Map.of());
         for (int thread = 1; thread <= cfg.streamThreads() + 1; thread++) {
