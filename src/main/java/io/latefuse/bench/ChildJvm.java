@@ -13,10 +13,20 @@ final class ChildJvm {
 
     /** Starts {@code latefuse <args>} with {@code -Xmx<heap>}. */
     static Process start(String heap, Path log, String... args) throws IOException {
+        return start(heap, log, java.util.Map.of(), args);
+    }
+
+    /** The same, with {@code env} added to the child's environment (as a deployment sets {@code LATEFUSE_*}). */
+    static Process start(String heap, Path log, java.util.Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "io.latefuse.tools.ToolsMain"));
+                "-Xmx" + heap,
+                // The app's own log configuration, even from a test class path (whose logback-test.xml logs at WARN):
+                // the caller waits for its "-> RUNNING" line.
+                "-Dlogback.configurationFile=logback.xml", "-cp", System.getProperty("java.class.path"), "io.latefuse.tools.ToolsMain"));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** Waits until the child's Kafka Streams logs RUNNING; fails if it dies or takes over two minutes. */

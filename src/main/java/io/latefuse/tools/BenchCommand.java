@@ -5,6 +5,7 @@ import io.latefuse.bench.BenchRunner;
 import io.latefuse.bench.BenchWorkload;
 import io.latefuse.bench.HotPathProfile;
 import io.latefuse.bench.MemoryFootprint;
+import io.latefuse.bench.SoakBench;
 import io.latefuse.bench.Variant;
 import io.latefuse.bench.VariantResult;
 import io.latefuse.cli.DurationFlag;
@@ -36,12 +37,12 @@ import java.util.concurrent.Callable;
                 + "on an embedded broker and registry.", "Writes results.json and results.md to --out. See docs/BENCHMARKS.md."})
 public final class BenchCommand implements Callable<Integer> {
 
-    enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART }
+    enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART, SOAK }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted; soak: --duration of live traffic against 2-3 instances killed, restarted, added and removed on a schedule (default ${DEFAULT-VALUE}).")
     Mode mode;
 
     @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
@@ -70,6 +71,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--down", defaultValue = "8s", converter = DurationFlag.class, description = "Restart: how long the app stays down (default ${DEFAULT-VALUE}).")
     Duration down;
+
+    @Option(names = "--duration", defaultValue = "30m", converter = DurationFlag.class, description = "Soak: how long the traffic runs (default ${DEFAULT-VALUE}).")
+    Duration duration;
+
+    @Option(names = "--actions", defaultValue = "11", description = "Soak: actions in the schedule, one every --duration / (actions + 1), in turn: kill -9 + restart, SIGTERM + restart, add an instance, remove it (default ${DEFAULT-VALUE}).")
+    int actions;
 
     @Option(names = "--profile", description = "Backlog: record a JFR profile (--out/profile.jfr) and add the stream threads' hot path of each variant to the report.")
     boolean profile;
@@ -182,6 +189,14 @@ public final class BenchCommand implements Callable<Integer> {
              BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
                     work.resolve("state"), partitions, maxWait, Duration.ofMillis(25), grace, 2 * maxWait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
             List<String> names = BenchRunner.modalityNames(modalities);
+            if (mode == Mode.SOAK) {
+                boolean rateGiven = spec.commandLine().getParseResult().hasMatchedOption("--rate");
+                return new SoakBench(new SoakBench.Settings(kafka.bootstrapServers(), registry.url(), work.resolve("soak"),
+                        partitions, names, rateGiven ? rate : SoakBench.DEFAULT_RATE, duration, actions, maxWait,
+                        Duration.ofMinutes(2), missing, late, seed, Duration.ofSeconds(5), Duration.ofMinutes(1),
+                        Duration.ofSeconds(5), "512m", strategy), log).cli("latefuse " + String.join(" ",
+                        spec.commandLine().getParseResult().originalArgs()), out);
+            }
             List<VariantResult> backlog = List.of();
             List<VariantResult> live = List.of();
             List<MemoryFootprint.Result> memory = new ArrayList<>();
