@@ -50,8 +50,8 @@ final class SoakPlot {
         s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", W, H));
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"16\" font-size=\"14\">%s (%s)</text>%n", 10,
                 esc(title), esc(unit)));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"16\" text-anchor=\"end\" fill=\"#555\">%s</text>%n",
-                W - RIGHT, esc(subtitle)));
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#555\">%s</text>%n", 10, H - 6,
+                esc(subtitle)));
         // Axes, with 5 ticks on each.
         int x0 = LEFT;
         int x1 = W - RIGHT;
@@ -71,8 +71,8 @@ final class SoakPlot {
         }
         s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", x0, y0, x1, y0));
         s.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", x0, y0, x0, y1));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since the traffic started</text>%n",
-                (x0 + x1) / 2, H - 6));
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">time since the traffic started</text>%n",
+                x1, H - 6));
         for (Mark m : marks) {
             double x = x0 + (x1 - x0) * Math.min(1, m.t() / right);
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\" "
