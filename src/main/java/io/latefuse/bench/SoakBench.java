@@ -144,9 +144,6 @@ public final class SoakBench {
         this.log = log;
     }
 
-    /** The soak's input rate unless {@code --rate} is given; see docs/BENCHMARKS.md for how it was chosen. */
-    public static final double DEFAULT_RATE = 500;
-
     /** {@link #run}, then prints the report: exit code 0 if every verdict passed, 1 if one failed. */
     public int cli(String command, Path out) throws Exception {
         Result r = run(command, out);

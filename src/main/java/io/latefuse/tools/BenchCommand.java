@@ -190,9 +190,8 @@ public final class BenchCommand implements Callable<Integer> {
                     work.resolve("state"), partitions, maxWait, Duration.ofMillis(25), grace, 2 * maxWait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
             List<String> names = BenchRunner.modalityNames(modalities);
             if (mode == Mode.SOAK) {
-                boolean rateGiven = spec.commandLine().getParseResult().hasMatchedOption("--rate");
                 return new SoakBench(new SoakBench.Settings(kafka.bootstrapServers(), registry.url(), work.resolve("soak"),
-                        partitions, names, rateGiven ? rate : SoakBench.DEFAULT_RATE, duration, actions, maxWait,
+                        partitions, names, rate, duration, actions, maxWait,
                         Duration.ofMinutes(2), missing, late, seed, Duration.ofSeconds(5), Duration.ofMinutes(1),
                         Duration.ofSeconds(5), "512m", strategy), log).cli("latefuse " + String.join(" ",
                         spec.commandLine().getParseResult().originalArgs()), out);
