@@ -66,6 +66,16 @@ public final class StreamsProperties {
         return p;
     }
 
+    /**
+     * Whether {@code properties} run exactly-once with transactional state stores ({@code
+     * enable.transactional.statestores}, KIP-892): stores that keep only committed writes, and are not wiped after a
+     * crash.
+     */
+    public static boolean transactionalStoresUnderExactlyOnce(Properties properties) {
+        return StreamsConfig.EXACTLY_ONCE_V2.equals(String.valueOf(properties.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)))
+                && Boolean.parseBoolean(String.valueOf(properties.get(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG)));
+    }
+
     /** {@code ~/.latefuse/state}, where the home directory can be written to; else Kafka Streams' own default. */
     static java.util.Optional<String> defaultStateDir() {
         java.nio.file.Path home = java.nio.file.Path.of(System.getProperty("user.home", ""));

@@ -93,7 +93,8 @@ public final class FusionTopology {
             throw new IllegalArgumentException("fusion.level early reads ModalityFeatures: give the features serde");
         }
         // The topology reads its own settings from the same properties the app runs with.
-        Topology topology = new Topology(new TopologyConfig(new StreamsConfig(StreamsProperties.of(config))));
+        java.util.Properties properties = StreamsProperties.of(config);
+        Topology topology = new Topology(new TopologyConfig(new StreamsConfig(properties)));
         String[] sources = new String[config.numModalities()];
         // The event clock runs on event_time. The input clock takes each record's Kafka timestamp: when the score was
         // written (the broker's append time on a LogAppendTime topic).
@@ -117,7 +118,8 @@ public final class FusionTopology {
 
         topology.addStateStore(pendingStore(config.storeType()), PROCESSOR);
         topology.addStateStore(deadlineIndexStore(config.storeType()), PROCESSOR);
-        topology.addStateStore(emittedStore(config.storeType(), config.lateRetention()), PROCESSOR);
+        topology.addStateStore(emittedStore(config.storeType(), config.lateRetention(),
+                StreamsProperties.transactionalStoresUnderExactlyOnce(properties)), PROCESSOR);
         topology.addStateStore(legacyFinishedStore(config.storeType()), PROCESSOR);
 
         topology.addSink(SINK, config.outputTopic(), Serdes.String().serializer(), predictionSerde.serializer(), PROCESSOR);
@@ -158,6 +160,17 @@ public final class FusionTopology {
      * every lookup.
      */
     static StoreBuilder<WindowStore<String, EventState>> emittedStore(PipelineConfig.StoreType type, Duration retention) {
+        return emittedStore(type, retention, false);
+    }
+
+    /**
+     * @param checkpointAtClose on RocksDB, keep the store's changelog offset in Kafka Streams' checkpoint file, written
+     *                          at a clean close, not in its segments: under exactly-once with transactional stores,
+     *                          where the segments' own offsets can skip what an older segment had not flushed when
+     *                          the app was killed ({@link CheckpointAtCloseWindowStore})
+     */
+    static StoreBuilder<WindowStore<String, EventState>> emittedStore(PipelineConfig.StoreType type, Duration retention,
+                                                                       boolean checkpointAtClose) {
         // Entries are kept under their emission time rounded down to a bucket, and looked up from one bucket further
         // back, so the store keeps them one bucket longer. A window store must keep at least one window; with
         // late.retention 0 nothing is written to it.
@@ -166,6 +179,9 @@ public final class FusionTopology {
         WindowBytesStoreSupplier supplier = type == PipelineConfig.StoreType.MEMORY
                 ? Stores.inMemoryWindowStore(EMITTED_STORE, keep, window, false)
                 : Stores.persistentWindowStore(EMITTED_STORE, keep, window, false);
+        if (checkpointAtClose && type == PipelineConfig.StoreType.ROCKSDB) {
+            supplier = CheckpointAtCloseWindowStore.supplier(supplier);
+        }
         return Stores.windowStoreBuilder(supplier, Serdes.String(), new VersionedStateSerde<>(EventState.class))
                 .withCachingDisabled();
     }

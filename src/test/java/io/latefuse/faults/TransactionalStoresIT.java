@@ -197,6 +197,18 @@ class TransactionalStoresIT {
                 assertThat(out.get("a-" + e)).as("a-" + e + ": remembered across the kill, so revised")
                         .containsExactly(0, 1);
             }
+
+            // After a clean stop the emitted store starts from its checkpoint: nothing is restored again.
+            app.destroy(); // SIGTERM
+            assertThat(app.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            Path log3 = dir.resolve("run-3.log");
+            app = start(config, logback, log3);
+            awaitRunning(log3);
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log3).lines()
+                    .filter(l -> l.contains("to store emitted with a total number of")).count() == 3);
+            assertThat(Files.readString(log3).lines().filter(l -> l.contains("stream-task [")
+                    && l.contains("State store emitted initialized from checkpoint"))).hasSize(3);
+            assertThat(Files.readString(log3)).doesNotContainPattern("to store emitted with a total number of [1-9]");
         } finally {
             app.destroyForcibly();
         }

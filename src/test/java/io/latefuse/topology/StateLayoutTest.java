@@ -230,4 +230,20 @@ class StateLayoutTest {
             assertThat(p.getPresent()).containsExactly("acoustic", "lexical", "prosody");
         });
     }
+
+    /**
+     * Under exactly-once with transactional stores, the RocksDB emitted store leaves its offset to Kafka Streams'
+     * checkpoint file, written at a clean close (TransactionalStoresIT); otherwise, and in memory, it is Kafka's own.
+     */
+    @Test
+    @SuppressWarnings("deprecation")
+    void theEmittedStoreOnRocksDbIsCheckpointedAtCloseOnlyUnderTransactionalStores() {
+        java.time.Duration retention = java.time.Duration.ofMinutes(10);
+        assertThat(FusionTopology.emittedStore(PipelineConfig.StoreType.ROCKSDB, retention, true).build().managesOffsets())
+                .isFalse();
+        assertThat(FusionTopology.emittedStore(PipelineConfig.StoreType.ROCKSDB, retention, false).build().managesOffsets())
+                .isTrue();
+        assertThat(FusionTopology.emittedStore(PipelineConfig.StoreType.MEMORY, retention, true).build().persistent())
+                .as("in memory: restored in full at every start, checkpointed or not").isFalse();
+    }
 }
