@@ -81,6 +81,35 @@ class FusionHardeningTest {
         assertThat(h.pendingGauge()).isZero();
     }
 
+    // 1b. With transactional state stores (KIP-892) an aborted transaction rolls the stores back to the last commit
+    //     without wiping them, and Kafka Streams closes the task and calls init() again; the arrivals of the aborted
+    //     transaction are then read again from the input. The processor's object cache of pending states must not
+    //     keep them: a re-read score would count as a duplicate of itself, and its event would never complete.
+    @Test
+    void aTaskRevivedAfterAnAbortedTransactionReadsItsArrivalsAgainNotFromItsCache() {
+        ProcessorHarness h = new ProcessorHarness(config(""));
+        h.process(score("e1", "acoustic", 0.9f));
+        var committed = h.snapshot();
+        h.process(score("e1", "lexical", 0.9f)); // in the transaction that aborts
+
+        h.processor.close();
+        h.restore(committed);
+        h.context.resetForwards();
+        h.processor.init(h.context);
+
+        h.process(score("e1", "lexical", 0.9f)); // read again
+        // Enough other events that e1's state is no longer among the cached ones, and is read from the store.
+        for (int i = 0; i < 1_100; i++) {
+            h.process(score("other-" + i, "acoustic", 0.9f));
+        }
+        h.process(score("e1", "prosody", 0.9f));
+        assertThat(h.predictions()).singleElement().satisfies(p -> {
+            assertThat(p.getEventId()).isEqualTo("e1");
+            assertThat(p.getStatus()).isEqualTo(PredictionStatus.COMPLETE);
+        });
+        assertThat(h.pendingGauge()).as("the others").isEqualTo(1_100);
+    }
+
     /** A linear head without softmax: acoustic's "directed" probability p gives [2p - 0.5, 1.5 - 2p], negative past 0.75. */
     private static Path headThatFailsAboveThreeQuarters(Path dir) throws Exception {
         int n = 4;
