@@ -214,6 +214,71 @@ class TransactionalStoresIT {
         }
     }
 
+    /**
+     * {@code GET /events/{id}} reads the stores with interactive queries. With transactional stores an answer must be
+     * committed state, as read_committed consumers see it: never writes of a transaction that may still abort (after
+     * which the event can be answered otherwise). A commit interval of 30 s keeps the two apart: an event's
+     * prediction is visible to a read_committed consumer within moments of the lookup saying it was emitted.
+     */
+    @Test
+    void aLookupAnswersWithCommittedStateOnly(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        String prefix = "txl" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        int port = io.latefuse.embedded.ApicurioRegistryProcess.freePort();
+        Path config = dir.resolve("pipeline.yaml");
+        Files.writeString(config, env.ddsdYaml("txl", prefix)
+                .replace("max.wait: 300ms", "max.wait: 10m")
+                .replace("kafka: {}", "commit.interval: 30s\nhttp.bind.address: 127.0.0.1\n"
+                        + "http.advertised.host: 127.0.0.1\nkafka: {state.dir: " + dir.resolve("state")
+                        + ", producer.transaction.timeout.ms: 60000, enable.transactional.statestores: true}"));
+        RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.Function<String, String> lookup = id -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                                "http://127.0.0.1:" + port + "/events/" + id)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        Process app = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
+                "-jar", Jars.RUNTIME.toString(), "run", "--config", config.toString(), "--create-topics", "--partitions",
+                "3", "--replication-factor", "1", "--metrics-port", String.valueOf(port))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("run.log").toFile()).start();
+        try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers()),
+                new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false));
+             org.apache.kafka.clients.consumer.KafkaConsumer<String, FusedPrediction> committed =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.of(
+                             org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+                             org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+                             org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                             org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                     new org.apache.kafka.common.serialization.StringDeserializer(),
+                     AvroDeserializer.specific(FusedPrediction.class, SchemaRegistry.connect(rc)))) {
+            awaitRunning(dir.resolve("run.log"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> lookup.apply("nobody").contains("\"state\":\"UNKNOWN\""));
+            committed.subscribe(List.of(prefix + "fused"));
+            send(p, prefix, "e1", REQUIRED);
+            p.flush();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> lookup.apply("e1").contains("\"state\":\"EMITTED\""));
+            long seenAt = System.nanoTime();
+            boolean visible = false;
+            while (!visible && System.nanoTime() - seenAt < 3_000_000_000L) {
+                for (ConsumerRecord<String, FusedPrediction> r : committed.poll(Duration.ofMillis(100))) {
+                    visible |= r.key().equals("e1");
+                }
+            }
+            assertThat(visible).as("a read_committed consumer sees e1's prediction within 3 s of the lookup's EMITTED")
+                    .isTrue();
+        } finally {
+            app.destroyForcibly();
+            Files.copy(dir.resolve("run.log"), Path.of("target", "txn-lookup.log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /** The app's log: Kafka Streams' state classes at INFO, so that what was wiped or restored can be read. */
     private static Path logback(Path dir) throws java.io.IOException {
         return Files.writeString(dir.resolve("logback.xml"), """
