@@ -32,8 +32,11 @@ import java.time.Instant;
  * queries: from this instance's stores when it owns the event's partition, else by asking the instance that does,
  * found in the streams metadata under its {@code application.server}.
  * <p>
- * The stores are read as they are in this instance, before their changes are committed: under exactly-once a
- * lookup may show an event a few milliseconds before its prediction is visible to read_committed consumers.
+ * Under exactly-once with transactional state stores, the stores are read as committed (latefuse sets Kafka's
+ * {@code default.interactive.query.isolation.level} to READ_COMMITTED, see StreamsProperties): a lookup shows what
+ * read_committed consumers can see, never a write that an aborted transaction takes back. Otherwise they are read as
+ * they are in this instance, before their changes are committed: a lookup may show an event a few milliseconds
+ * before its prediction is visible to read_committed consumers.
  */
 public final class EventLookup {
     /** Marks a lookup one instance asks of another, so that it is answered, never routed again. */

@@ -63,6 +63,13 @@ public final class StreamsProperties {
         // Kafka Streams' partition assignor builds a StreamsConfig of its own from the main consumer's settings, and
         // warns at every start that this handler is off unless the consumer's settings say it is on.
         p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
+        if (transactionalStoresUnderExactlyOnce(p)
+                && !config.kafka().containsKey(StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG)) {
+            // Lookups (GET /events/{id}, interactive queries) read what is committed, as read_committed consumers do:
+            // Kafka's READ_UNCOMMITTED reads the transaction buffer and the record cache, writes that an aborted
+            // transaction takes back (TransactionalStoresIT: EMITTED seconds before the prediction was committed).
+            p.put(StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG, "READ_COMMITTED");
+        }
         return p;
     }
 

@@ -76,4 +76,23 @@ class StreamsPropertiesTest {
         assertThat(c.instanceId()).isEqualTo("latefuse-3");
         assertThat(mainConsumer(StreamsProperties.of(c), 0)).containsEntry("group.instance.id", "latefuse-3-0");
     }
+
+    private static String isolation(Properties p) {
+        return new StreamsConfig(p).getString(StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG);
+    }
+
+    @Test
+    void lookupsReadCommittedStateUnderTransactionalStores() {
+        String txn = "processing.guarantee: exactly_once_v2\nkafka: {enable.transactional.statestores: true}\n";
+        assertThat(isolation(props(txn))).isEqualTo("READ_COMMITTED");
+        assertThat(StreamsProperties.transactionalStoresUnderExactlyOnce(props(txn))).isTrue();
+        // Without transactional stores the setting means nothing to Kafka: left at its default.
+        assertThat(isolation(props("processing.guarantee: exactly_once_v2\n"
+                + "kafka: {enable.transactional.statestores: false}\n"))).isEqualTo("READ_UNCOMMITTED");
+        assertThat(isolation(props("processing.guarantee: at_least_once\n"
+                + "kafka: {enable.transactional.statestores: true}\n"))).isEqualTo("READ_UNCOMMITTED");
+        // The pass-through wins.
+        assertThat(isolation(props("processing.guarantee: exactly_once_v2\nkafka: {enable.transactional.statestores: true"
+                + ", default.interactive.query.isolation.level: READ_UNCOMMITTED}\n"))).isEqualTo("READ_UNCOMMITTED");
+    }
 }
