@@ -25,6 +25,7 @@ public final class FusionTelemetry {
     private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
     private final Map<String, Counter> predictions = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> arrivalDelays = new ConcurrentHashMap<>();
+    private final Map<String, Counter> restored = new ConcurrentHashMap<>();
     private final Counter revisions;
     private final Counter suppressedRevisions;
     private final Counter duplicates;
@@ -172,6 +173,17 @@ public final class FusionTelemetry {
     /** The task is closed or moved away: its hold-back no longer counts. */
     public void inputReleased(String task) {
         heldBack.remove(task);
+    }
+
+    private Counter restoredCounter(String store) {
+        return restored.computeIfAbsent(store, s -> Counter.builder("latefuse.restored.records").tag("store", s)
+                .description("Records restored from the changelog into this state store, by an active task "
+                        + "(standby updates not counted)").register(registry));
+    }
+
+    /** {@code records} more restored into {@code store}; 0 registers the counter, so that it shows before a restore. */
+    public void restored(String store, long records) {
+        restoredCounter(store).increment(records);
     }
 
     public void pendingChanged(long delta) {

@@ -37,12 +37,12 @@ import java.util.concurrent.Callable;
                 + "on an embedded broker and registry.", "Writes results.json and results.md to --out. See docs/BENCHMARKS.md."})
 public final class BenchCommand implements Callable<Integer> {
 
-    enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART, SOAK }
+    enum Mode { BACKLOG, LIVE, BOTH, MEMORY, RESTART, SOAK, RECOVERY }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted; soak: --duration of live traffic against 2-3 instances killed, restarted, added and removed on a schedule (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted; soak: --duration of live traffic against 2-3 instances killed, restarted, added and removed on a schedule; recovery: how fast a killed instance's partitions serve again with --pending events held (default ${DEFAULT-VALUE}).")
     Mode mode;
 
     @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
@@ -132,6 +132,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--apicurio-dir", description = "Unpacked Apicurio Registry; default: apicurio/ next to the jar.")
     Path apicurioDir;
 
+    @CommandLine.Mixin
+    RecoveryOptions recovery = new RecoveryOptions();
+
     private final PrintStream log = System.out;
 
     private static String embeddingTag(int e) {
@@ -173,6 +176,8 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             problems.add("--variants: " + e.getMessage());
         }
+        io.latefuse.bench.RecoveryBench.Plan recoveryPlan = mode == Mode.RECOVERY
+                ? recovery.plan(partitions, kafkaProps, seed, problems) : null;
         if (!problems.isEmpty()) {
             throw new InvalidConfigException("bench options", problems);
         }
@@ -188,6 +193,15 @@ public final class BenchCommand implements Callable<Integer> {
              EmbeddedKafka kafka = DemoCommand.startQuietly();
              BenchRunner runner = new BenchRunner(new BenchRunner.Settings(kafka.bootstrapServers(), registry.url(),
                     work.resolve("state"), partitions, maxWait, Duration.ofMillis(25), grace, 2 * maxWait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
+            if (recoveryPlan != null) { // recovery mode: its own rows and report (RecoveryBench)
+                io.latefuse.bench.RecoveryBench.Report report = new io.latefuse.bench.RecoveryBench(kafka.bootstrapServers(),
+                        registry.url(), work, log).run(recoveryPlan, "latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+                report.write(out);
+                log.println();
+                log.println(report.markdown());
+                log.println("Results written to " + out.resolve("results.json") + " and " + out.resolve("results.md"));
+                return 0;
+            }
             List<String> names = BenchRunner.modalityNames(modalities);
             if (mode == Mode.SOAK) {
                 return new SoakBench(new SoakBench.Settings(kafka.bootstrapServers(), registry.url(), work.resolve("soak"),

@@ -65,6 +65,11 @@ public final class FusionApp implements AutoCloseable {
         props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
         this.streams = new KafkaStreams(topology, props, clients);
         StreamsLifecycle.install(streams, "fusion", config, () -> { });
+        // Restored records per store, on /metrics and in the log; the counters show at 0 before any restore.
+        for (String store : java.util.List.of(FusionTopology.PENDING_STORE, FusionTopology.EMITTED_STORE)) {
+            telemetry.restored(store, 0);
+        }
+        streams.setGlobalStateRestoreListener(new io.latefuse.streams.RestoreLog(telemetry));
         if (config.deadlineClock() == PipelineConfig.DeadlineClock.INPUT) {
             // The end offsets a consumer's position is held against: asked of the brokers twice per punctuation
             // interval. Their age adds to a degraded emission's delay, so keep it under the interval.

@@ -92,7 +92,8 @@ class MetricsIT {
                     .contains("latefuse_predictions_total{status=\"DEGRADED\"} 0.0")
                     .contains("latefuse_missing_total{modality=\"visual\"} 0.0")
                     .contains("latefuse_dead_letters_total{reason=\"not_finite\"} 0.0")
-                    .contains("latefuse_dead_letters_total{reason=\"deserialization\"} 0.0");
+                    .contains("latefuse_dead_letters_total{reason=\"deserialization\"} 0.0")
+                    .contains("latefuse_restored_records_total{store=\"pending\"} 0.0");
             app.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> get(port, "/health").statusCode() == 200);
             assertThat(get(port, "/health").body()).contains("\"streams\":\"RUNNING\"");
