@@ -27,6 +27,12 @@ final class DeadlineIndex {
      * store may hold entries from before this instance.
      */
     private long lowWater;
+    /**
+     * After a poll that stopped at its limit: the smallest key after the last entry it returned, where the next poll
+     * goes on (at {@code lowWater}'s time), rather than stepping again over what the caller removed since. Null
+     * otherwise, or once an entry is added before it.
+     */
+    private Bytes resumeFrom;
 
     DeadlineIndex(KeyValueStore<Bytes, byte[]> store) {
         this.store = store;
@@ -34,8 +40,12 @@ final class DeadlineIndex {
     }
 
     void add(long time, String eventId) {
-        store.put(TimerKey.of(time, eventId), NO_VALUE);
+        Bytes key = TimerKey.of(time, eventId);
+        store.put(key, NO_VALUE);
         lowWater = Math.min(lowWater, time);
+        if (resumeFrom != null && key.compareTo(resumeFrom) < 0) {
+            resumeFrom = null; // the next poll starts at the low water again, and finds it
+        }
     }
 
     /** {@code put(key, null)}: a {@code delete} reads the old value first, to return it. */
@@ -57,13 +67,30 @@ final class DeadlineIndex {
      * found that copy taking most of the stream thread's time.
      */
     List<Entry> pollDue(long now) {
+        return pollDue(now, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #pollDue(long)}, but at most {@code limit} entries: if more are due, the next poll goes on after the
+     * last one returned (the entries returned are not polled again).
+     */
+    List<Entry> pollDue(long now, int limit) {
         List<Entry> due = new ArrayList<>();
         if (nothingDueBy(now)) {
             return due;
         }
         long end = Saturating.add(now, 1);
-        try (KeyValueIterator<Bytes, byte[]> it = store.range(TimerKey.bound(lowWater), TimerKey.bound(end))) {
+        Bytes from = resumeFrom != null ? resumeFrom : TimerKey.bound(lowWater);
+        resumeFrom = null;
+        try (KeyValueIterator<Bytes, byte[]> it = store.range(from, TimerKey.bound(end))) {
             while (it.hasNext()) {
+                if (due.size() >= limit) {
+                    Entry last = due.get(due.size() - 1);
+                    lowWater = last.time();
+                    byte[] k = TimerKey.of(last.time(), last.eventId()).get();
+                    resumeFrom = Bytes.wrap(java.util.Arrays.copyOf(k, k.length + 1)); // the next key after it
+                    return due;
+                }
                 KeyValue<Bytes, byte[]> e = it.next();
                 due.add(new Entry(TimerKey.time(e.key), TimerKey.eventId(e.key)));
             }

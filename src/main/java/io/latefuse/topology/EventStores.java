@@ -165,9 +165,12 @@ final class EventStores {
         deadlines.add(to, id);
     }
 
-    /** The index entries due by {@code time}; the caller removes the stale ones, and emitting removes the others. */
-    List<DeadlineIndex.Entry> due(long time) {
-        return deadlines.pollDue(time);
+    /**
+     * The index entries due by {@code time}, at most {@code limit} (the next call goes on where this one stopped);
+     * the caller removes the stale ones, and emitting removes the others.
+     */
+    List<DeadlineIndex.Entry> due(long time, int limit) {
+        return deadlines.pollDue(time, limit);
     }
 
     void removeIndexEntry(DeadlineIndex.Entry entry) {

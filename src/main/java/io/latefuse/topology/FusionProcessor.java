@@ -51,6 +51,15 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private static final Logger log = LoggerFactory.getLogger(FusionProcessor.class);
     /** {@code revision} of an emitted event whose fusion failed and whose scores were dead-lettered. */
     public static final int DEAD_LETTERED = -2;
+    /**
+     * The most deadlines one scan fires. After a restart or a move, every deadline that fell while the task was away
+     * is due at once: a million pending events fired in one scan held the stream thread (and every fresh event of
+     * the task) for seconds, and under exactly-once kept one transaction open past Kafka Streams' 10 s
+     * {@code transaction.timeout.ms}: the producer was fenced, the task restarted, and fired them all again, over and
+     * over (`bench --mode recovery`, 1,000,000 pending). Bounded, a scan takes tens of milliseconds; the rest wait for
+     * the next scan (the next record, or punctuation), with commits and other events' records in between.
+     */
+    static final int MAX_DUE_PER_SCAN = 5_000;
     /** Modalities found in restored state that the config no longer has; each is logged once per JVM. */
     private static final Set<String> STALE_MODALITIES_LOGGED = ConcurrentHashMap.newKeySet();
 
@@ -186,6 +195,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             // moved the input past the deadline): the event is answered without it, and it is a late arrival.
             fireDueTimers(clockNow());
             state = loadPending(id, record.timestamp());
+            if (state != null && state.getTimer() <= clockNow() && state.getTimer() <= dueBy()) {
+                // Not among the deadlines that scan fired (it fires at most MAX_DUE_PER_SCAN): answered here.
+                long by = dueBy();
+                finish(state, fuse(state), by, by);
+                state = null;
+            }
         }
         if (state == null) {
             EventStores.Emitted done = loadEmitted(id, record.timestamp());
@@ -522,7 +537,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             telemetry.inputHeldBack(context.taskId().toString(), wall - Math.max(inputs.confirmedReadTo(), initializedAt));
         }
         List<EventState> toEmit = new ArrayList<>();
-        for (DeadlineIndex.Entry due : stores.due(now)) {
+        List<DeadlineIndex.Entry> dueNow = stores.due(now, MAX_DUE_PER_SCAN);
+        if (dueNow.size() >= MAX_DUE_PER_SCAN) {
+            nextDue = clockNow(); // more are due: the next record (or punctuation) goes on
+        }
+        for (DeadlineIndex.Entry due : dueNow) {
             telemetry.deadlineIndexVisited();
             EventState state = loadPending(due.eventId(), now);
             if (state != null && state.getTimer() == due.time()) {

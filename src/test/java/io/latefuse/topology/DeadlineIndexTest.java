@@ -8,6 +8,7 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,5 +67,46 @@ class DeadlineIndexTest {
         index.add(5, "restored");
         DeadlineIndex another = new DeadlineIndex(store);
         assertThat(another.pollDue(10)).containsExactly(new DeadlineIndex.Entry(5, "restored"));
+    }
+
+    @Test
+    void aLimitedPollGoesOnWhereItStoppedAndFindsWhatWasAddedMeanwhile() {
+        for (int i = 0; i < 5; i++) {
+            index.add(100, "e" + i);
+        }
+        index.add(50, "early");
+        index.add(900, "later");
+        List<DeadlineIndex.Entry> first = index.pollDue(500, 3);
+        assertThat(first).containsExactly(new DeadlineIndex.Entry(50, "early"), new DeadlineIndex.Entry(100, "e0"),
+                new DeadlineIndex.Entry(100, "e1"));
+        assertThat(index.nothingDueBy(500)).as("more are due").isFalse();
+        assertThat(index.pollDue(500, 3)).as("polled, though not removed: not polled again")
+                .containsExactly(new DeadlineIndex.Entry(100, "e2"), new DeadlineIndex.Entry(100, "e3"),
+                        new DeadlineIndex.Entry(100, "e4"));
+    }
+
+    @Test
+    void entriesAddedWhileLimitedPollsGoOnAreFound() {
+        for (int i = 0; i < 6; i++) {
+            index.add(100, "e" + i);
+        }
+        List<DeadlineIndex.Entry> seen = new java.util.ArrayList<>();
+        seen.addAll(removed(index.pollDue(500, 2)));            // e0 e1
+        index.add(100, "e9");                                   // after where the poll stopped
+        seen.addAll(removed(index.pollDue(500, 2)));            // e2 e3
+        index.add(100, "a-before");                             // before it
+        index.add(40, "earlier");                               // before the low water
+        while (!index.nothingDueBy(500)) {
+            seen.addAll(removed(index.pollDue(500, 2)));
+        }
+        assertThat(seen).extracting(DeadlineIndex.Entry::eventId)
+                .containsExactlyInAnyOrder("e0", "e1", "e2", "e3", "e4", "e5", "e9", "a-before", "earlier")
+                .doesNotHaveDuplicates();
+    }
+
+    /** What the processor does with every entry it polls: emits its event, or drops it as stale. */
+    private List<DeadlineIndex.Entry> removed(List<DeadlineIndex.Entry> entries) {
+        entries.forEach(e -> index.remove(e.time(), e.eventId()));
+        return entries;
     }
 }

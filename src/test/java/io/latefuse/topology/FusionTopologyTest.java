@@ -275,8 +275,12 @@ class FusionTopologyTest {
                     out.addAll(d.drain());
                 }
             }
-            d.advanceWall(400);
-            out.addAll(d.drain());
+            // Past every deadline; a scan fires at most MAX_DUE_PER_SCAN, so a few punctuations (the driver runs
+            // one per advance) fire them all.
+            for (int k = 0; k < 4; k++) {
+                d.advanceWall(100);
+                out.addAll(d.drain());
+            }
 
             Map<String, Integer> revisionZero = new HashMap<>();
             for (FusedPrediction p : out) {
@@ -356,6 +360,63 @@ class FusionTopologyTest {
             List<FusedPrediction> out = d.drain();
             assertThat(out).hasSize(10).allSatisfy(p -> assertThat(p.getEventId()).startsWith("old-"));
             assertThat(visited).as("only the 10 due entries").isEqualTo(10);
+        }
+    }
+
+    @Test
+    void aFloodOfDueDeadlinesIsFiredInBoundedScansAndALateScoreStillComesAfterItsEventsAnswer() {
+        int scan = FusionProcessor.MAX_DUE_PER_SCAN;
+        int n = 7 * scan + 2_000;
+        try (FusionDriver d = new FusionDriver("store.type: memory\nlate.policy: revise\n")) {
+            for (int i = 0; i < n; i++) {
+                d.send(score(String.format("p-%05d", i), "acoustic", 0.5f));
+            }
+            d.advanceWall(310); // every deadline is due: one punctuation fires one scan's worth, in index order
+            List<FusedPrediction> out = new ArrayList<>(d.drain());
+            assertThat(out).hasSize(scan);
+            assertThat(out.get(0).getEventId()).isEqualTo("p-00000");
+
+            // A fresh event: a scan runs before each of its records, and it is answered as soon as it is complete,
+            // while the rest still wait.
+            d.send(score("fresh", "acoustic", 0.9f));
+            d.send(score("fresh", "lexical", 0.9f));
+            d.send(score("fresh", "prosody", 0.9f));
+            List<FusedPrediction> next = d.drain();
+            assertThat(next).hasSize(3 * scan + 1);
+            FusedPrediction fresh = next.get(next.size() - 1);
+            assertThat(fresh.getEventId()).isEqualTo("fresh");
+            assertThat(fresh.getStatus()).isEqualTo(PredictionStatus.COMPLETE);
+            out.addAll(next.subList(0, next.size() - 1));
+
+            // A score after the deadline of an event the next scans do not reach (one before the record, one for
+            // the late score): the event is answered without it first, then revised with it, as when a scan had
+            // fired it.
+            String last = String.format("p-%05d", n - 1);
+            d.send(score(last, "lexical", 0.1f));
+            List<FusedPrediction> lateOnes = d.drain();
+            assertThat(lateOnes).hasSize(2 * scan + 2);
+            FusedPrediction answer = lateOnes.get(2 * scan);
+            assertThat(answer.getEventId()).isEqualTo(last);
+            assertThat(answer.getRevision()).isZero();
+            assertThat(answer.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+            assertThat(answer.getPresent()).containsExactly("acoustic");
+            FusedPrediction revision = lateOnes.get(2 * scan + 1);
+            assertThat(revision.getEventId()).isEqualTo(last);
+            assertThat(revision.getRevision()).isEqualTo(1);
+            assertThat(revision.getPresent()).containsExactly("acoustic", "lexical");
+            out.addAll(lateOnes.subList(0, 2 * scan + 1));
+
+            for (int k = 0; k < 3; k++) {
+                d.advanceWall(10);
+                out.addAll(d.drain());
+            }
+            assertThat(out).hasSize(n).allSatisfy(p -> {
+                assertThat(p.getRevision()).isZero();
+                assertThat(p.getStatus()).isEqualTo(PredictionStatus.DEGRADED);
+            });
+            assertThat(out).extracting(FusedPrediction::getEventId).doesNotHaveDuplicates();
+            assertThat(d.metricTotal("latefuse.late.arrivals")).isEqualTo(1);
+            assertThat(d.drainDeadLetters()).isEmpty();
         }
     }
 
