@@ -22,7 +22,7 @@ final class RecoveryOptions {
     @Option(names = "--scenarios", split = ",", defaultValue = "restart,failover", description = "Recovery: restart (kill -9 and restart the instance) and/or failover (kill one of two for good) (default ${DEFAULT-VALUE}).")
     List<String> scenarios;
 
-    @Option(names = "--pending-max-wait", converter = DurationFlag.class, description = "Recovery: the app's max.wait; it must cover the fill (default: 15 s + 50 µs per pending event).")
+    @Option(names = "--pending-max-wait", converter = DurationFlag.class, description = "Recovery: the app's max.wait; it must cover the fill (default: 20 s + 60 µs per pending event; a row whose fill would outrun it runs again with room for the fill seen).")
     Duration pendingMaxWait;
 
     @Option(names = "--deadlines-after-kill", defaultValue = "1s", converter = DurationFlag.class, description = "Recovery: the pending events' deadlines fall this long after the kill (default ${DEFAULT-VALUE}).")
