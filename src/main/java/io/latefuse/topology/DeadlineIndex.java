@@ -48,6 +48,23 @@ final class DeadlineIndex {
         }
     }
 
+    /**
+     * Adds many entries in one write (on RocksDB, one write batch rather than a call per entry): the rebuild of the
+     * index when a task starts puts every pending event's deadline.
+     */
+    void addAll(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        List<KeyValue<Bytes, byte[]>> puts = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            puts.add(KeyValue.pair(TimerKey.of(e.time(), e.eventId()), NO_VALUE));
+            lowWater = Math.min(lowWater, e.time());
+        }
+        store.putAll(puts);
+        resumeFrom = null;
+    }
+
     /** {@code put(key, null)}: a {@code delete} reads the old value first, to return it. */
     void remove(long time, String eventId) {
         store.put(TimerKey.of(time, eventId), null);

@@ -31,6 +31,8 @@ final class EventStores {
     private static final Logger log = LoggerFactory.getLogger(EventStores.class);
     /** Enough for the events of a few commit intervals of one task; a miss only costs a decode. */
     private static final int RECENT_CAPACITY = 1_024;
+    /** Index entries written per batch when the index is rebuilt. */
+    private static final int REBUILD_BATCH = 10_000;
 
     /** An emitted event, and the time its entry is kept under. */
     record Emitted(long at, EventState state) {}
@@ -94,13 +96,19 @@ final class EventStores {
      */
     private long rebuildIndex() {
         long n = 0;
+        List<DeadlineIndex.Entry> batch = new ArrayList<>(REBUILD_BATCH);
         try (KeyValueIterator<String, EventState> it = pending.all()) {
             while (it.hasNext()) {
                 KeyValue<String, EventState> e = it.next();
-                deadlines.add(e.value.getTimer(), e.key);
+                batch.add(new DeadlineIndex.Entry(e.value.getTimer(), e.key));
+                if (batch.size() == REBUILD_BATCH) {
+                    deadlines.addAll(batch);
+                    batch.clear();
+                }
                 n++;
             }
         }
+        deadlines.addAll(batch);
         return n;
     }
 

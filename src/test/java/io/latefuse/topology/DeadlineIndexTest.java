@@ -104,6 +104,17 @@ class DeadlineIndexTest {
                 .doesNotHaveDuplicates();
     }
 
+    @Test
+    void entriesAddedInABatchArePolledLikeOthersEvenBeforeTheLowWater() {
+        index.pollDue(1_000);
+        index.addAll(List.of(new DeadlineIndex.Entry(700, "b"), new DeadlineIndex.Entry(300, "a"),
+                new DeadlineIndex.Entry(2_000, "c")));
+        index.addAll(List.of());
+        assertThat(index.nothingDueBy(1_000)).isFalse();
+        assertThat(index.pollDue(1_000)).containsExactly(new DeadlineIndex.Entry(300, "a"), new DeadlineIndex.Entry(700, "b"));
+        assertThat(index.pollDue(5_000)).containsExactly(new DeadlineIndex.Entry(2_000, "c"));
+    }
+
     /** What the processor does with every entry it polls: emits its event, or drops it as stale. */
     private List<DeadlineIndex.Entry> removed(List<DeadlineIndex.Entry> entries) {
         entries.forEach(e -> index.remove(e.time(), e.eventId()));
