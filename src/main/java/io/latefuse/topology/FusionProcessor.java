@@ -85,6 +85,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private long nextDue;
     /** The wall-clock time of {@link #init}. */
     private long initializedAt;
+    /** Whether the last scan stopped at {@link #MAX_DUE_PER_SCAN} with more due. */
+    private boolean moreDue;
 
     FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry, InputProgress progress) {
         this.config = config;
@@ -110,7 +112,18 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         this.inputs = new TaskInputs(config, context.taskId().toString(), context.taskId().partition(), progress,
                 initializedAt);
         stores.init(context);
+        this.moreDue = false;
         context.schedule(config.punctuationInterval(), clock.punctuationType(), this::fireDueTimers);
+        if (clock.punctuationType() != org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME) {
+            // A stream-time punctuation runs only when a record moves stream time: a scan stopped at its limit
+            // after the last record would otherwise wait for new input to go on.
+            context.schedule(config.punctuationInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    t -> {
+                        if (moreDue) {
+                            fireDueTimers(t);
+                        }
+                    });
+        }
     }
 
     private long clockNow() {
@@ -538,7 +551,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         List<EventState> toEmit = new ArrayList<>();
         List<DeadlineIndex.Entry> dueNow = stores.due(now, MAX_DUE_PER_SCAN);
-        if (dueNow.size() >= MAX_DUE_PER_SCAN) {
+        moreDue = dueNow.size() >= MAX_DUE_PER_SCAN;
+        if (moreDue) {
             nextDue = clockNow(); // more are due: the next record (or punctuation) goes on
         }
         for (DeadlineIndex.Entry due : dueNow) {
