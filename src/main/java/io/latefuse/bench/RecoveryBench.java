@@ -112,10 +112,10 @@ public final class RecoveryBench {
      * A setting: {@code dynamic} or {@code static} membership (an {@code instance.id} per instance), then any of
      * {@code +alos} (at_least_once; default exactly_once_v2), {@code +standby} ({@code standby.replicas: 1}),
      * {@code +txstores} ({@code kafka: {enable.transactional.statestores: true}}), {@code +memory} (in-memory stores;
-     * default RocksDB).
+     * default RocksDB), {@code +threads<N>} ({@code stream.threads: N}; default 1).
      */
     public record Setting(String name, boolean staticMembership, String guarantee, int standbys, String store,
-                          Map<String, String> kafka) {
+                          int threads, Map<String, String> kafka) {
         public static final String TRANSACTIONAL_STATE_STORES = "enable.transactional.statestores";
 
         public static Setting parse(String name) {
@@ -127,6 +127,7 @@ public final class RecoveryBench {
             };
             String guarantee = StreamsConfig.EXACTLY_ONCE_V2;
             int standbys = 0;
+            int threads = 1;
             String store = "rocksdb";
             Map<String, String> kafka = new LinkedHashMap<>();
             for (int i = 1; i < parts.length; i++) {
@@ -136,11 +137,17 @@ public final class RecoveryBench {
                     case "standby" -> standbys = 1;
                     case "memory" -> store = "memory";
                     case "txstores" -> kafka.put(TRANSACTIONAL_STATE_STORES, "true");
-                    default -> throw new IllegalArgumentException("setting '" + name + "': unknown '+" + parts[i]
-                            + "' (known: +alos, +eos, +standby, +memory, +txstores)");
+                    default -> {
+                        if (parts[i].matches("threads[1-9][0-9]?")) {
+                            threads = Integer.parseInt(parts[i].substring("threads".length()));
+                        } else {
+                            throw new IllegalArgumentException("setting '" + name + "': unknown '+" + parts[i]
+                                    + "' (known: +alos, +eos, +standby, +memory, +txstores, +threads<N>)");
+                        }
+                    }
                 }
             }
-            return new Setting(name.trim(), isStatic, guarantee, standbys, store, Map.copyOf(kafka));
+            return new Setting(name.trim(), isStatic, guarantee, standbys, store, threads, Map.copyOf(kafka));
         }
 
         /** Two instances for failover, and wherever a standby needs somewhere to live. */
@@ -150,15 +157,18 @@ public final class RecoveryBench {
     }
 
     /**
-     * @param maxWait            the app's {@code max.wait}; null: 20 s + 60 µs per pending event, room for the fill
+     * @param dueAtKill          how many of the pending events have their deadline {@code deadlinesAfterKill} after
+     *                           the kill (null: all of them); the others' deadlines are an hour away, and they must
+     *                           still be pending, unanswered, at the end
+     * @param fillMargin         from the start of the due events' fill to the kill; null: 8 s + 60 µs per due event
      *                           (a row whose fill would outrun it is run again once, with room for the fill seen)
-     * @param deadlinesAfterKill how long after the kill the pending events' deadlines fall
+     * @param deadlinesAfterKill how long after the kill the due events' deadlines fall
      * @param freshRate          fresh complete events per second, from {@link #FRESH_LEAD} before the kill on
      * @param heap               each app's -Xmx
      * @param kafka              Kafka properties for every setting (after the setting's own)
      */
-    public record Plan(List<Integer> pending, List<Setting> settings, List<Scenario> scenarios, int partitions,
-                       Duration maxWait, Duration deadlinesAfterKill, double freshRate, String heap,
+    public record Plan(List<Integer> pending, Integer dueAtKill, List<Setting> settings, List<Scenario> scenarios,
+                       int partitions, Duration fillMargin, Duration deadlinesAfterKill, double freshRate, String heap,
                        Map<String, String> kafka, long seed) {
         public Plan {
             pending = List.copyOf(pending);
@@ -167,8 +177,12 @@ public final class RecoveryBench {
             kafka = Map.copyOf(kafka);
         }
 
-        Duration maxWaitFor(int n) {
-            return maxWait != null ? maxWait : Duration.ofMillis(20_000 + n * 60L / 1_000);
+        int dueFor(int n) {
+            return dueAtKill == null ? n : Math.min(n, dueAtKill);
+        }
+
+        Duration marginFor(int due) {
+            return fillMargin != null ? fillMargin : Duration.ofMillis(8_000 + due * 60L / 1_000);
         }
     }
 
@@ -179,21 +193,35 @@ public final class RecoveryBench {
      * @param runningMs            the recovering instance's "-> RUNNING" log line
      * @param freshFirstAnswerMs   the first answer (append time) of a fresh event after the kill, on the worst of the
      *                             partitions the killed instance held; per partition in {@code freshFirstByPartition}
-     * @param deadlinesFirstMs     the first of the N DEGRADED answers after the kill
+     * @param due                  the pending events whose deadlines fell after the kill (the others: {@code pending}
+     *                             - {@code due}, an hour away)
+     * @param deadlinesFirstMs     the first of the due events' DEGRADED answers after the kill
      * @param deadlinesServedMs    the last of them
      * @param restoredRecords      the recovering instance's {@code latefuse_restored_records_total} (failover: its
      *                             growth from just before the kill)
-     * @param restoredBytes        its restore consumer's {@code bytes-consumed-total}, the same way; -1 if not found
+     * @param restoredBytes        the changelog ranges its restores covered (its log's "Restore of store ... started:
+     *                             offsets A to B" lines), at each changelog partition's bytes per offset on the broker
+     *                             (Admin.describeLogDirs and the partition's offsets, at the end of the row)
+     * @param restoredBytesFetched its restore consumer's {@code bytes-consumed-total} as its /metrics shows it at the
+     *                             end (failover: the growth from just before the kill); -1 if not shown. Micrometer
+     *                             binds Kafka's per-topic series on a one-minute refresh, so a short row may miss it
      * @param changelogBytes       the app's changelog topics on the broker at the kill
-     * @param pendingBeforeKill    pending events answered before the kill: their deadlines fired early (should be 0)
+     * @param unconfirmed          DEGRADED answers the recovering instance gave after {@code max.holdback} without its
+     *                             input confirmed read past the deadline ({@code latefuse_deadlines_unconfirmed_total}):
+     *                             a partition it was not reading meanwhile
+     * @param pendingBeforeKill    due events answered before the kill: their deadlines fired early (should be 0)
+     * @param farAnswered          events with a deadline an hour away that were answered (should be 0)
+     * @param farPendingAtEnd      the instances' pending-events gauge at the end: the far events (-1: not read)
      * @param timeline             log events of the recovering instance, ms from {@code clock}
      */
-    public record Row(int pending, String setting, String scenario, int instances, String clock, long maxWaitMs,
-                      double fillSeconds, long killToRestartMs, long runningMs, long freshFirstAnswerMs,
+    public record Row(int pending, int due, String setting, String scenario, int instances, String clock,
+                      long maxWaitMs, long fillMarginMs, double fillSeconds, long killToRestartMs, long runningMs, long freshFirstAnswerMs,
                       Map<Integer, Long> freshFirstByPartition, long deadlinesFirstMs, long deadlinesServedMs,
-                      long restoredRecords, long restoredBytes, long changelogBytes, List<Integer> partitionsTaken,
+                      long restoredRecords, long restoredBytes, long restoredBytesFetched, long changelogBytes,
+                      long unconfirmed,
+                      List<Integer> partitionsTaken,
                       int pendingAnswered, int pendingCorrect, int pendingDuplicated, int pendingBeforeKill,
-                      int freshSent, int freshAnswered, int freshCorrect, int freshDegraded, int freshDuplicated,
+                      int farAnswered, long farPendingAtEnd, int freshSent, int freshAnswered, int freshCorrect, int freshDegraded, int freshDuplicated,
                       long revisions, Map<String, Long> deadLetters, Map<String, Long> timeline, String loadBefore,
                       String loadAfter, String error) {
 
@@ -202,7 +230,8 @@ public final class RecoveryBench {
          * and at least once under at-least-once, and nothing failed.
          */
         public boolean allCorrect() {
-            return error == null && pendingCorrect == pending && freshCorrect == freshSent && pendingBeforeKill == 0;
+            return error == null && pendingCorrect == due && freshCorrect == freshSent && pendingBeforeKill == 0
+                    && farAnswered == 0 && farPendingAtEnd == pending - due;
         }
     }
 
@@ -221,24 +250,31 @@ public final class RecoveryBench {
             Map<Integer, List<Row>> byPending = rows.stream().collect(Collectors.groupingBy(Row::pending, TreeMap::new,
                     Collectors.toList()));
             byPending.forEach((n, rs) -> {
-                md.append(String.format(Locale.ROOT, "### Recovery with %,d pending events%n%n", n));
+                int due = rs.get(0).due();
+                md.append(String.format(Locale.ROOT, "### Recovery with %,d pending events, %s due at the kill%n%n", n,
+                        due == n ? "all" : String.format(Locale.ROOT, "%,d", due)));
                 md.append("Seconds from the restart (restart: the new process's start, right after the kill) or from "
                         + "the kill (failover). Fresh: the first answer of a fresh event on the worst partition the "
-                        + "killed instance held. Deadlines: the last of the N DEGRADED answers (their deadlines fell "
-                        + "during the down time). Restored MiB: the recovering instance's restore consumer. Correct: answered "
-                        + "as expected (pending DEGRADED, fresh COMPLETE), once under exactly-once and at least once "
-                        + "under at-least-once (alos), whose repeated answers after the kill are counted as dup.\n\n");
+                        + "killed instance held. Deadlines: the first and last DEGRADED answers of the due events "
+                        + "(their deadlines fell shortly after the kill: see Settings). Far: the other pending events, deadlines an hour "
+                        + "away: unanswered, and still pending at the end. Restored MiB: the changelog ranges the recovering instance's restores covered (its log), at each partition's bytes per offset on the broker (Admin.describeLogDirs). "
+                        + "Unconfirmed: DEGRADED answers given after max.holdback (30 s) without the input confirmed "
+                        + "read past the deadline, because the instance was not reading that partition meanwhile. Answered once: "
+                        + "at least once under at-least-once (alos), whose repeated answers after the kill are counted as dup.\n\n");
                 md.append("| setting | scenario | RUNNING | fresh answer, worst partition | deadlines: first / all served "
-                        + "| restored records | restored MiB | changelogs MiB | pending correct | fresh correct | "
-                        + "load before / after |\n");
-                md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                        + "| restored records | restored MiB | changelogs MiB | due answered once, DEGRADED | far still "
+                        + "pending | fresh answered once, COMPLETE | load before / after |\n");
+                md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
                 for (Row r : rs) {
-                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s / %s | %,d | %s | %.0f | %s | %s | %s / %s |%n",
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s / %s | %,d | %s | %.0f | %s | %s | %s | %s / %s |%n",
                             r.setting(), r.scenario() + (r.instances() > 1 ? " (2 inst.)" : ""), sec(r.runningMs()),
                             sec(r.freshFirstAnswerMs()), sec(r.deadlinesFirstMs()), sec(r.deadlinesServedMs()),
                             r.restoredRecords(), r.restoredBytes() < 0 ? "–" : String.format(Locale.ROOT, "%.1f",
                                     r.restoredBytes() / 1048576.0), r.changelogBytes() / 1048576.0,
-                            correct(r.pendingCorrect(), r.pending(), r.pendingDuplicated(), r.pendingBeforeKill()),
+                            correct(r.pendingCorrect(), r.due(), r.pendingDuplicated(), r.pendingBeforeKill())
+                                    + (r.unconfirmed() > 0 ? String.format(Locale.ROOT, " (%,d unconfirmed)", r.unconfirmed()) : ""),
+                            r.due() == r.pending() ? "–" : String.format(Locale.ROOT, "%,d / %,d%s", r.farPendingAtEnd(),
+                                    r.pending() - r.due(), r.farAnswered() > 0 ? ", " + r.farAnswered() + " answered" : ""),
                             correct(r.freshCorrect(), r.freshSent(), r.freshDuplicated(), 0)
                                     + (r.freshDegraded() > 0 ? ", " + r.freshDegraded() + " DEGRADED" : ""),
                             r.loadBefore(), r.loadAfter()));
@@ -325,12 +361,12 @@ public final class RecoveryBench {
                 for (Scenario sc : plan.scenarios()) {
                     Row r;
                     try {
-                        r = row(plan, n, s, sc, logback, plan.maxWaitFor(n));
+                        r = row(plan, n, s, sc, logback, plan.marginFor(plan.dueFor(n)));
                     } catch (FillTooSlow slow) {
-                        Duration roomier = Duration.ofSeconds((slow.fillMs * 3 / 2 + FRESH_LEAD.toMillis()
-                                + plan.deadlinesAfterKill().toMillis() + 10_000) / 1_000);
-                        log.printf(Locale.ROOT, "recovery %,d %s %s: the fill would outrun max.wait %s (it would take "
-                                + "about %.0f s); again with max.wait %s%n", n, s.name(), sc.code(),
+                        Duration roomier = Duration.ofSeconds((slow.fillMs * 3 / 2 + FRESH_LEAD.toMillis() + 5_000)
+                                / 1_000);
+                        log.printf(Locale.ROOT, "recovery %,d %s %s: the fill would outrun its margin %s (it would take "
+                                + "about %.0f s); again with %s%n", n, s.name(), sc.code(),
                                 Durations.format(slow.maxWait), slow.fillMs / 1000.0, Durations.format(roomier));
                         r = row(plan, n, s, sc, logback, roomier);
                     }
@@ -348,9 +384,13 @@ public final class RecoveryBench {
         settings.put("pending", plan.pending());
         settings.put("partitions", plan.partitions());
         settings.put("modalities", "2 (pending events: the first only)");
-        settings.put("max.wait", plan.maxWait() == null ? "20 s + 60 µs per pending event (per row in the JSON; a row whose fill outran it ran again with more)"
-                : Durations.format(plan.maxWait()));
-        settings.put("pending deadlines", Durations.format(plan.deadlinesAfterKill()) + " after the kill");
+        settings.put("max.wait", Durations.format(FAR_WAIT));
+        settings.put("due at the kill", (plan.dueAtKill() == null ? "every pending event" : String.format(Locale.ROOT,
+                "%,d of the pending events (the others' deadlines are an hour away)", plan.dueAtKill()))
+                + ": Kafka timestamps set so that their deadlines fall " + Durations.format(plan.deadlinesAfterKill())
+                + " after the kill, which comes " + (plan.fillMargin() == null ? "8 s + 60 µs per due event"
+                : Durations.format(plan.fillMargin())) + " after their fill starts (more where a fill outran it: "
+                + "fillMarginMs per row)");
         settings.put("fresh events", String.format(Locale.ROOT, "%.0f/s, both modalities, from %s before the kill",
                 plan.freshRate(), Durations.format(FRESH_LEAD)));
         settings.put("app", "latefuse run, own JVM, -Xmx" + plan.heap() + ", deadline.clock input, 1 stream thread");
@@ -386,14 +426,19 @@ public final class RecoveryBench {
         final Duration maxWait;
 
         FillTooSlow(long fillMs, Duration maxWait) {
-            super(String.format(Locale.ROOT, "the fill would take about %.0f s, past max.wait %s", fillMs / 1000.0,
+            super(String.format(Locale.ROOT, "the fill would take about %.0f s, past its margin %s", fillMs / 1000.0,
                     Durations.format(maxWait)));
             this.fillMs = fillMs;
             this.maxWait = maxWait;
         }
     }
 
-    Row row(Plan plan, int n, Setting s, Scenario sc, Path logback, Duration maxWait) throws Exception {
+    /** The app's max.wait: the far events' deadlines are this far away; the due ones get older timestamps. */
+    static final Duration FAR_WAIT = Duration.ofHours(1);
+
+    Row row(Plan plan, int n, Setting s, Scenario sc, Path logback, Duration margin) throws Exception {
+        Duration maxWait = FAR_WAIT;
+        int due = plan.dueFor(n);
         String loadBefore = loadAverage();
         String slug = s.name().replaceAll("[^A-Za-z0-9]", "-");
         String base = "rec-" + runId + "-" + n + "-" + slug + "-" + sc.code();
@@ -425,6 +470,7 @@ public final class RecoveryBench {
                     .processingGuarantee(s.guarantee())
                     .set("store.type", s.store())
                     .set("standby.replicas", String.valueOf(s.standbys()))
+                    .streamThreads(s.threads())
                     .kafka(kafka);
             if (s.staticMembership()) {
                 b.set("instance.id", name);
@@ -437,7 +483,7 @@ public final class RecoveryBench {
         BenchWorkload w = new BenchWorkload(total, MODALITIES, 0, 0, plan.seed());
         Tally tally;
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfig.of(registryUrl))) {
-            tally = new Tally(bootstrapServers, output, n, total, plan.partitions(),
+            tally = new Tally(bootstrapServers, output, n, due, total, plan.partitions(),
                     AvroDeserializer.specific(FusedPrediction.class, registry));
         }
         Thread reader = new Thread(tally, "recovery-tally");
@@ -455,6 +501,10 @@ public final class RecoveryBench {
         long restoreBytesBefore = 0;
         long restoredRecords = -1;
         long restoredBytes = -1;
+        long restoredBytesFetched = -1;
+        long unconfirmedBefore = 0;
+        long farPendingAtEnd = -1;
+        long unconfirmed = -1;
         List<Integer> taken = List.of();
         Instance victim = apps.get(0);
         Instance recovering = sc == Scenario.RESTART ? victim : apps.get(1);
@@ -478,12 +528,19 @@ public final class RecoveryBench {
             taken = awaitAssignment(base, acoustic, apps, plan.partitions(), victim.name);
             reader.start();
             long ts = System.currentTimeMillis();
-            long plannedKill = ts + maxWait.toMillis() - plan.deadlinesAfterKill().toMillis();
             log.printf(Locale.ROOT, "recovery %,d %s %s: %d instance(s) RUNNING; %s holds partitions %s; sending %,d "
-                    + "events' first modality, deadlines at +%s%n", n, s.name(), sc.code(), instances, victim.name,
-                    taken, n, Durations.format(maxWait));
-            produceFirstModality(w, n, acoustic, ts);
-            long fillStart = System.nanoTime();
+                    + "events' first modality, %,d of them due at the kill%n", n, s.name(), sc.code(), instances,
+                    victim.name, taken, n, due);
+            if (due < n) {
+                // The far events (due to n-1): deadlines an hour from now.
+                produceFirstModality(w, due, n, acoustic, ts);
+                awaitPending(apps, n - due, System.currentTimeMillis() + TimeUnit.MINUTES.toMillis(30));
+            }
+            // The due events (0 to due-1): Kafka timestamps an hour, less the margin, in the past, so that their
+            // deadlines fall deadlinesAfterKill after the kill.
+            long dueStart = System.currentTimeMillis();
+            long plannedKill = dueStart + margin.toMillis();
+            produceFirstModality(w, 0, due, acoustic, plannedKill + plan.deadlinesAfterKill().toMillis() - maxWait.toMillis());
             double held;
             java.util.ArrayDeque<double[]> samples = new java.util.ArrayDeque<>(); // (time, pending), the last 5 s
             while ((held = pendingSum(apps)) < n) {
@@ -498,11 +555,11 @@ public final class RecoveryBench {
                     samples.removeFirst();
                 }
                 if (now > plannedKill - FRESH_LEAD.toMillis()) {
-                    // Out of time: how long the whole fill would take, at the rate of the last seconds.
+                    // Out of time: how long the due events' fill would take, at the rate of the last seconds.
                     double[] first = samples.peekFirst();
                     double rate = (held - first[1]) / Math.max(1, now - first[0]);
-                    long fillMs = now - ts + (long) (rate > 0 ? (n - held) / rate : now - ts);
-                    throw new FillTooSlow(fillMs, maxWait);
+                    long fillMs = now - dueStart + (long) (rate > 0 ? (n - held) / rate : now - dueStart);
+                    throw new FillTooSlow(fillMs, margin);
                 }
                 Thread.sleep(200);
             }
@@ -511,7 +568,8 @@ public final class RecoveryBench {
             changelogBytes = changelogBytes(base);
             if (sc == Scenario.FAILOVER) {
                 restoredBefore = (long) metricSum(recovering.port, "latefuse_restored_records_total", null);
-                restoreBytesBefore = (long) metricSum(recovering.port, BYTES_CONSUMED, "restore-consumer");
+                restoreBytesBefore = (long) Math.max(0, restoreConsumerBytes(recovering.port));
+                unconfirmedBefore = (long) Math.max(0, metricSum(recovering.port, UNCONFIRMED, null));
                 recoveringLogFrom = Files.size(recovering.log);
             }
             freshThread.start();
@@ -528,14 +586,23 @@ public final class RecoveryBench {
             }
             log.printf(Locale.ROOT, "recovery %,d %s %s: filled in %.1f s; killed %s at +%.1f s%n", n, s.name(),
                     sc.code(), fillSeconds, victim.name, (killAt - ts) / 1000.0);
-            awaitRecovery(tally, recovering, recoveringLogFrom, taken, killAt, n);
+            awaitRecovery(tally, recovering, recoveringLogFrom, taken, killAt, due);
             fresh.stop();
             freshThread.join(10_000);
             awaitFreshAnswered(tally, fresh.sent.get(), n);
             Thread.sleep(3_000); // a duplicate would come now
+            Files.writeString(work.resolve(base + "-" + recovering.name + "-metrics.txt"), scrape(recovering.port));
             restoredRecords = (long) metricSum(recovering.port, "latefuse_restored_records_total", null) - restoredBefore;
-            double bytes = metricSum(recovering.port, BYTES_CONSUMED, "restore-consumer");
-            restoredBytes = bytes < 0 ? -1 : (long) bytes - restoreBytesBefore;
+            double bytes = restoreConsumerBytes(recovering.port);
+            restoredBytesFetched = bytes < 0 ? -1 : (long) bytes - restoreBytesBefore;
+            restoredBytes = restoredBytesEstimate(recovering.log, sc == Scenario.RESTART ? 0 : recoveringLogFrom);
+            unconfirmed = (long) Math.max(0, metricSum(recovering.port, UNCONFIRMED, null)) - unconfirmedBefore;
+            farPendingAtEnd = 0;
+            for (Instance a : apps) {
+                if (a.process.isAlive()) {
+                    farPendingAtEnd += (long) Math.max(0, metricSum(a.port, "latefuse_pending_events", null));
+                }
+            }
         } catch (FillTooSlow e) {
             slow = e;
             error = e.getMessage();
@@ -562,7 +629,11 @@ public final class RecoveryBench {
         // Judge.
         int pendingAnswered = 0, pendingCorrect = 0, pendingDuplicated = 0, pendingBeforeKill = 0;
         long deadlinesFirst = Long.MAX_VALUE, deadlinesLast = -1;
-        for (int e = 0; e < n; e++) {
+        int farAnswered = 0;
+        for (int e = due; e < n; e++) {
+            farAnswered += tally.answers[e] > 0 ? 1 : 0;
+        }
+        for (int e = 0; e < due; e++) {
             int c = tally.answers[e];
             pendingAnswered += c > 0 ? 1 : 0;
             pendingDuplicated += c > 1 ? 1 : 0;
@@ -604,10 +675,12 @@ public final class RecoveryBench {
         } catch (RuntimeException e) {
             error = error == null ? "counting dead letters: " + e : error;
         }
-        Row row = new Row(n, s.name(), sc.code(), instances, clock, maxWait.toMillis(), fillSeconds, killToRestart,
+        Row row = new Row(n, due, s.name(), sc.code(), instances, clock, maxWait.toMillis(), margin.toMillis(),
+                fillSeconds, killToRestart,
                 running, worst, firstByPartition, deadlinesFirst == Long.MAX_VALUE ? -1 : deadlinesFirst - origin,
-                deadlinesLast < 0 || origin < 0 ? -1 : deadlinesLast - origin, restoredRecords, restoredBytes,
-                changelogBytes, taken, pendingAnswered, pendingCorrect, pendingDuplicated, pendingBeforeKill, sent,
+                deadlinesLast < 0 || origin < 0 ? -1 : deadlinesLast - origin, restoredRecords, restoredBytes, restoredBytesFetched,
+                changelogBytes, unconfirmed, taken, pendingAnswered, pendingCorrect, pendingDuplicated, pendingBeforeKill,
+                farAnswered, farPendingAtEnd, sent,
                 freshAnswered, freshCorrect, freshDegraded, freshDuplicated, tally.revisions.get(), deadLetters,
                 timeline, loadBefore, loadAverage(), error);
         cleanUp(base, apps, List.of(acoustic, lexical, output, dlq));
@@ -815,8 +888,8 @@ public final class RecoveryBench {
         return best;
     }
 
-    /** The first modality of events 0 to n-1, all with Kafka timestamp (and event time) {@code ts}. */
-    private void produceFirstModality(BenchWorkload w, int n, String topic, long ts) {
+    /** The first modality of events {@code from} to {@code to}-1, all with Kafka timestamp (and event time) {@code ts}. */
+    private void produceFirstModality(BenchWorkload w, int from, int to, String topic, long ts) {
         RegistryConfig rc = RegistryConfig.of(registryUrl);
         AtomicReference<Exception> failure = new AtomicReference<>();
         try (SchemaRegistry registry = SchemaRegistry.connect(rc);
@@ -824,7 +897,7 @@ public final class RecoveryBench {
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.LINGER_MS_CONFIG, 20,
                      ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024), new StringSerializer(),
                      new AvroSerializer<>(registry, rc, false))) {
-            for (int e = 0; e < n; e++) {
+            for (int e = from; e < to; e++) {
                 BenchWorkload.EventPlan plan = w.plan(e);
                 p.send(new ProducerRecord<>(topic, null, ts, plan.id(), w.score(plan, 0, ts)), (md, ex) -> {
                     if (ex != null) {
@@ -896,6 +969,7 @@ public final class RecoveryBench {
         private final String bootstrapServers;
         private final String topic;
         private final int pending;
+        private final int due;
         private final Deserializer<FusedPrediction> predictions;
         private final AtomicBoolean stop = new AtomicBoolean();
         final int[] answers;
@@ -909,11 +983,12 @@ public final class RecoveryBench {
         final AtomicLongArray lastFreshAppend;
         private volatile RuntimeException failure;
 
-        Tally(String bootstrapServers, String topic, int pending, int events, int partitions,
+        Tally(String bootstrapServers, String topic, int pending, int due, int events, int partitions,
               Deserializer<FusedPrediction> predictions) {
             this.bootstrapServers = bootstrapServers;
             this.topic = topic;
             this.pending = pending;
+            this.due = due;
             this.predictions = predictions;
             this.answers = new int[events];
             this.append = new long[events];
@@ -973,7 +1048,9 @@ public final class RecoveryBench {
             append[e] = r.timestamp();
             partition[e] = (byte) r.partition();
             if (e < pending) {
-                pendingAnswered.incrementAndGet();
+                if (e < due) {
+                    pendingAnswered.incrementAndGet();
+                }
             } else {
                 freshAnswered.incrementAndGet();
                 lastFreshAppend.accumulateAndGet(r.partition(), r.timestamp(), Math::max);
@@ -999,6 +1076,22 @@ public final class RecoveryBench {
     }
 
     private static final String BYTES_CONSUMED = "kafka_consumer_fetch_manager_bytes_consumed_total";
+    private static final String UNCONFIRMED = "latefuse_deadlines_unconfirmed_total";
+
+    /** Waits until the instances hold {@code n} pending events. */
+    private static void awaitPending(List<Instance> apps, long n, long deadlineMillis) throws Exception {
+        while (pendingSum(apps) < n) {
+            for (Instance a : apps) {
+                if (!a.process.isAlive()) {
+                    throw new IllegalStateException(a.name + " exited; see " + a.log);
+                }
+            }
+            if (System.currentTimeMillis() > deadlineMillis) {
+                throw new IllegalStateException("fewer than " + n + " events pending after 30 minutes");
+            }
+            Thread.sleep(200);
+        }
+    }
 
     private static double pendingSum(List<Instance> apps) throws Exception {
         double sum = 0;
@@ -1014,8 +1107,7 @@ public final class RecoveryBench {
      * its per-topic share); -1 if there is none.
      */
     static double metricSum(int port, String name, String labelPart) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String body = scrape(port);
         double sum = 0;
         boolean found = false;
         for (String line : body.split("\n")) {
@@ -1030,6 +1122,81 @@ public final class RecoveryBench {
             found = true;
         }
         return found ? sum : -1;
+    }
+
+    /**
+     * The restore consumer's bytes fetched: the sum of its per-topic series if /metrics shows them (Micrometer then
+     * drops the client's total, which has fewer tags), else the total; -1 if neither.
+     */
+    static double restoreConsumerBytes(int port) throws Exception {
+        double perTopic = 0;
+        double total = -1;
+        boolean anyTopic = false;
+        for (String line : scrape(port).split("\n")) {
+            if (!line.startsWith(BYTES_CONSUMED + "{") || !line.contains("restore-consumer")) {
+                continue;
+            }
+            double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            if (line.contains("topic=\"")) {
+                perTopic += v;
+                anyTopic = true;
+            } else {
+                total = v;
+            }
+        }
+        return anyTopic ? perTopic : total;
+    }
+
+    private static final Pattern RESTORE_STARTED = Pattern.compile(
+            "Restore of store '[^']+' from (\\S+)-(\\d+) started: offsets (\\d+) to (\\d+)");
+
+    /**
+     * The bytes of the changelog ranges the log (from byte {@code from}) says were restored, each at its partition's
+     * bytes per offset on the broker now; -1 if they cannot be read.
+     */
+    private long restoredBytesEstimate(Path appLog, long from) {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, long[]> ranges = new java.util.HashMap<>(); // offsets restored, summed per partition
+            Matcher m = RESTORE_STARTED.matcher(readFrom(appLog, from));
+            while (m.find()) {
+                TopicPartition tp = new TopicPartition(m.group(1), Integer.parseInt(m.group(2)));
+                ranges.computeIfAbsent(tp, k -> new long[1])[0] += Long.parseLong(m.group(4)) - Long.parseLong(m.group(3));
+            }
+            if (ranges.isEmpty()) {
+                return 0;
+            }
+            Map<TopicPartition, Long> sizes = new java.util.HashMap<>();
+            List<Integer> brokers = admin.describeCluster().nodes().get().stream().map(Node::id).toList();
+            for (Map<String, LogDirDescription> dirs : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
+                for (LogDirDescription d : dirs.values()) {
+                    d.replicaInfos().forEach((tp, info) -> sizes.merge(tp, info.size(), Long::sum));
+                }
+            }
+            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> earliest = new java.util.HashMap<>();
+            ranges.keySet().forEach(tp -> {
+                latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest());
+                earliest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest());
+            });
+            var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            var starts = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+            double bytes = 0;
+            for (Map.Entry<TopicPartition, long[]> e : ranges.entrySet()) {
+                long span = ends.get(e.getKey()).offset() - starts.get(e.getKey()).offset();
+                if (span > 0) {
+                    bytes += e.getValue()[0] * (double) sizes.getOrDefault(e.getKey(), 0L) / span;
+                }
+            }
+            return (long) bytes;
+        } catch (Exception e) {
+            log.println("recovery: could not size the restored changelog ranges: " + e);
+            return -1;
+        }
+    }
+
+    private static String scrape(int port) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static boolean health(int port) {

@@ -22,10 +22,13 @@ final class RecoveryOptions {
     @Option(names = "--scenarios", split = ",", defaultValue = "restart,failover", description = "Recovery: restart (kill -9 and restart the instance) and/or failover (kill one of two for good) (default ${DEFAULT-VALUE}).")
     List<String> scenarios;
 
-    @Option(names = "--pending-max-wait", converter = DurationFlag.class, description = "Recovery: the app's max.wait; it must cover the fill (default: 20 s + 60 µs per pending event; a row whose fill would outrun it runs again with room for the fill seen).")
-    Duration pendingMaxWait;
+    @Option(names = "--due-at-kill", description = "Recovery: how many of the pending events have their deadline just after the kill (default: all); the others' deadlines are an hour away, and they must still be pending at the end.")
+    Integer dueAtKill;
 
-    @Option(names = "--deadlines-after-kill", defaultValue = "1s", converter = DurationFlag.class, description = "Recovery: the pending events' deadlines fall this long after the kill (default ${DEFAULT-VALUE}).")
+    @Option(names = "--fill-margin", converter = DurationFlag.class, description = "Recovery: from the start of the due events' fill to the kill (default: 8 s + 60 µs per due event; a row whose fill would outrun it runs again with room for the fill seen).")
+    Duration fillMargin;
+
+    @Option(names = "--deadlines-after-kill", defaultValue = "1s", converter = DurationFlag.class, description = "Recovery: the due events' deadlines fall this long after the kill (default ${DEFAULT-VALUE}).")
     Duration deadlinesAfterKill;
 
     @Option(names = "--fresh-rate", defaultValue = "50", description = "Recovery: fresh complete events per second, from 2 s before the kill (default ${DEFAULT-VALUE}).")
@@ -56,10 +59,14 @@ final class RecoveryOptions {
             if (n <= 0 || n > 10_000_000) problems.add("--pending: " + n + " must be 1 to 10,000,000");
         }
         if (!(freshRate > 0) || freshRate > 10_000) problems.add("--fresh-rate = " + freshRate + ": must be above 0, at most 10,000");
-        if (pendingMaxWait != null && pendingMaxWait.compareTo(deadlinesAfterKill.plusSeconds(5)) < 0) {
-            problems.add("--pending-max-wait must exceed --deadlines-after-kill by 5 s at least: the fill and the fresh traffic come first");
+        if (fillMargin != null && fillMargin.toMillis() < 5_000) {
+            problems.add("--fill-margin must be at least 5s: the due events' fill and 2 s of fresh traffic come before the kill");
         }
-        return new RecoveryBench.Plan(pending, parsed, sc, partitions, pendingMaxWait, deadlinesAfterKill, freshRate,
-                heap, kafka, seed);
+        if (dueAtKill != null && dueAtKill < 1) problems.add("--due-at-kill: " + dueAtKill + " must be at least 1");
+        if (deadlinesAfterKill.isNegative() || deadlinesAfterKill.toMinutes() >= 30) {
+            problems.add("--deadlines-after-kill must be 0 to 30 minutes");
+        }
+        return new RecoveryBench.Plan(pending, dueAtKill, parsed, sc, partitions, fillMargin, deadlinesAfterKill,
+                freshRate, heap, kafka, seed);
     }
 }

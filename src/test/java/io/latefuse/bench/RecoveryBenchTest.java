@@ -22,7 +22,9 @@ class RecoveryBenchTest {
         assertThat(d.store()).isEqualTo("rocksdb");
         assertThat(d.instances(RecoveryBench.Scenario.RESTART)).isEqualTo(1);
         assertThat(d.instances(RecoveryBench.Scenario.FAILOVER)).isEqualTo(2);
-        RecoveryBench.Setting s = RecoveryBench.Setting.parse("static+alos+standby+txstores");
+        RecoveryBench.Setting s = RecoveryBench.Setting.parse("static+alos+standby+txstores+threads3");
+        assertThat(s.threads()).isEqualTo(3);
+        assertThat(d.threads()).isEqualTo(1);
         assertThat(s.staticMembership()).isTrue();
         assertThat(s.guarantee()).isEqualTo("at_least_once");
         assertThat(s.standbys()).isEqualTo(1);
