@@ -350,11 +350,35 @@ public final class RecoveryBench {
 
     /** Every pending count, setting and scenario, in that order; a row that fails is reported with its error. */
     public Report run(Plan plan, String command) throws Exception {
+        return run(plan, command, null);
+    }
+
+    /** As {@link #run(Plan, String)}, writing the report so far to {@code out} (if not null) after every row. */
+    public Report run(Plan plan, String command, Path out) throws Exception {
         Files.createDirectories(work);
         Path logback = work.resolve("recovery-logback.xml");
         Files.writeString(logback, LOGBACK);
         Map<String, Object> machine = new LinkedHashMap<>(BenchReport.describeMachine());
         machine.put("load average at start", loadAverage());
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("pending", plan.pending());
+        settings.put("partitions", plan.partitions());
+        settings.put("modalities", "2 (pending events: the first only)");
+        settings.put("max.wait", Durations.format(FAR_WAIT));
+        settings.put("due at the kill", (plan.dueAtKill() == null ? "every pending event" : String.format(Locale.ROOT,
+                "%,d of the pending events (the others' deadlines are an hour away)", plan.dueAtKill()))
+                + ": Kafka timestamps set so that their deadlines fall " + Durations.format(plan.deadlinesAfterKill())
+                + " after the kill, which comes " + (plan.fillMargin() == null ? "8 s + 60 µs per due event"
+                : Durations.format(plan.fillMargin())) + " after their fill starts (more where a fill outran it: "
+                + "fillMarginMs per row)");
+        settings.put("fresh events", String.format(Locale.ROOT, "%.0f/s, both modalities, from %s before the kill",
+                plan.freshRate(), Durations.format(FRESH_LEAD)));
+        settings.put("app", "latefuse run, own JVM, -Xmx" + plan.heap() + ", deadline.clock input, 1 stream thread (+threadsN: N)");
+        settings.put("session timeout", "Kafka's default (45 s) for dynamic members, latefuse's "
+                + StreamsProperties.STATIC_MEMBER_SESSION_TIMEOUT_MS / 1000 + " s for static ones");
+        if (!plan.kafka().isEmpty()) {
+            settings.put("kafka", plan.kafka());
+        }
         List<Row> rows = new ArrayList<>();
         for (int n : plan.pending()) {
             for (Setting s : plan.settings()) {
@@ -371,6 +395,9 @@ public final class RecoveryBench {
                         r = row(plan, n, s, sc, logback, roomier);
                     }
                     rows.add(r);
+                    if (out != null) { // so far: a long run stopped midway keeps what it measured
+                        new Report(command, machine, settings, rows).write(out);
+                    }
                     log.printf(Locale.ROOT, "recovery %,d %s %s: RUNNING %s s, fresh %s s, deadlines %s s, restored %,d "
                                     + "records; pending %,d/%,d, fresh %,d/%,d correct%s%n", n, s.name(), sc.code(),
                             Report.sec(r.runningMs()), Report.sec(r.freshFirstAnswerMs()),
@@ -380,25 +407,6 @@ public final class RecoveryBench {
             }
         }
         machine.put("load average at end", loadAverage());
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("pending", plan.pending());
-        settings.put("partitions", plan.partitions());
-        settings.put("modalities", "2 (pending events: the first only)");
-        settings.put("max.wait", Durations.format(FAR_WAIT));
-        settings.put("due at the kill", (plan.dueAtKill() == null ? "every pending event" : String.format(Locale.ROOT,
-                "%,d of the pending events (the others' deadlines are an hour away)", plan.dueAtKill()))
-                + ": Kafka timestamps set so that their deadlines fall " + Durations.format(plan.deadlinesAfterKill())
-                + " after the kill, which comes " + (plan.fillMargin() == null ? "8 s + 60 µs per due event"
-                : Durations.format(plan.fillMargin())) + " after their fill starts (more where a fill outran it: "
-                + "fillMarginMs per row)");
-        settings.put("fresh events", String.format(Locale.ROOT, "%.0f/s, both modalities, from %s before the kill",
-                plan.freshRate(), Durations.format(FRESH_LEAD)));
-        settings.put("app", "latefuse run, own JVM, -Xmx" + plan.heap() + ", deadline.clock input, 1 stream thread");
-        settings.put("session timeout", "Kafka's default (45 s) for dynamic members, latefuse's "
-                + StreamsProperties.STATIC_MEMBER_SESSION_TIMEOUT_MS / 1000 + " s for static ones");
-        if (!plan.kafka().isEmpty()) {
-            settings.put("kafka", plan.kafka());
-        }
         return new Report(command, machine, settings, rows);
     }
 
@@ -1195,8 +1203,17 @@ public final class RecoveryBench {
     }
 
     private static String scrape(int port) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            } catch (IOException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+                Thread.sleep(500); // a busy app (a restore, a GC) may drop a connection: ask again
+            }
+        }
     }
 
     private static boolean health(int port) {

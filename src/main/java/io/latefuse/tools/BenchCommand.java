@@ -195,7 +195,7 @@ public final class BenchCommand implements Callable<Integer> {
                     work.resolve("state"), partitions, maxWait, Duration.ofMillis(25), grace, 2 * maxWait.toMillis(), strategy, true, kafkaProps, threads, instances), log)) {
             if (recoveryPlan != null) { // recovery mode: its own rows and report (RecoveryBench)
                 io.latefuse.bench.RecoveryBench.Report report = new io.latefuse.bench.RecoveryBench(kafka.bootstrapServers(),
-                        registry.url(), work, log).run(recoveryPlan, "latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+                        registry.url(), work, log).run(recoveryPlan, "latefuse " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), out);
                 report.write(out);
                 log.println();
                 log.println(report.markdown());
