@@ -39,6 +39,7 @@ public final class FusionApp implements AutoCloseable {
     private final Topology topology;
     private final KafkaStreams streams;
     private final EndOffsetProbe endOffsets;
+    private final io.latefuse.streams.StaleLocalState staleState;
 
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps) {
         this(config, extraStreamsProps, FusionTelemetry.noop());
@@ -63,6 +64,11 @@ public final class FusionApp implements AutoCloseable {
         props.putAll(extraStreamsProps);
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()
         props.put(ConsumerRegistry.CONFIG_KEY, clients.progress()); // and the deserialization handler's
+        // Before Kafka Streams opens the state directory: local state too old for the changelogs' tombstones goes.
+        StreamsConfig stateConfig = new StreamsConfig(props);
+        this.staleState = io.latefuse.streams.StaleLocalState.guard(
+                java.nio.file.Path.of(stateConfig.getString(StreamsConfig.STATE_DIR_CONFIG), config.applicationId()),
+                ChangelogTopics.tombstoneRetention(props).dividedBy(2), java.time.Clock.systemUTC());
         this.streams = new KafkaStreams(topology, props, clients);
         StreamsLifecycle.install(streams, "fusion", config, () -> { });
         // Restored records per store, on /metrics and in the log; the counters show at 0 before any restore.
@@ -110,6 +116,7 @@ public final class FusionApp implements AutoCloseable {
             return;
         }
         StreamsLifecycle.close(streams, config);
+        staleState.close();
         if (endOffsets != null) {
             endOffsets.close();
         }

@@ -116,11 +116,15 @@ public final class FusionTopology {
         EventFusion fusion = new EventFusion(config, strategy);
         topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), parents);
 
-        topology.addStateStore(pendingStore(config.storeType()), PROCESSOR);
+        // Changelogs whose restore stays bounded however long the app runs (ChangelogTopics).
+        topology.addStateStore(pendingStore(config.storeType())
+                .withLoggingEnabled(ChangelogTopics.keyValue(properties)), PROCESSOR);
         topology.addStateStore(deadlineIndexStore(config.storeType()), PROCESSOR);
         topology.addStateStore(emittedStore(config.storeType(), config.lateRetention(),
-                StreamsProperties.transactionalStoresUnderExactlyOnce(properties)), PROCESSOR);
-        topology.addStateStore(legacyFinishedStore(config.storeType()), PROCESSOR);
+                StreamsProperties.transactionalStoresUnderExactlyOnce(properties))
+                .withLoggingEnabled(ChangelogTopics.window(emittedKeep(config.lateRetention()), properties)), PROCESSOR);
+        topology.addStateStore(legacyFinishedStore(config.storeType())
+                .withLoggingEnabled(ChangelogTopics.keyValue(properties)), PROCESSOR);
 
         topology.addSink(SINK, config.outputTopic(), Serdes.String().serializer(), predictionSerde.serializer(), PROCESSOR);
         // Registered under the dead-letter topic's own subject, so that its records decode like the scores topics'.
@@ -174,7 +178,7 @@ public final class FusionTopology {
         // Entries are kept under their emission time rounded down to a bucket, and looked up from one bucket further
         // back, so the store keeps them one bucket longer. A window store must keep at least one window; with
         // late.retention 0 nothing is written to it.
-        Duration keep = Duration.ofMillis(retention.toMillis() + emittedBucketMs(retention.toMillis()));
+        Duration keep = emittedKeep(retention);
         Duration window = Duration.ofMillis(1);
         WindowBytesStoreSupplier supplier = type == PipelineConfig.StoreType.MEMORY
                 ? Stores.inMemoryWindowStore(EMITTED_STORE, keep, window, false)
@@ -184,6 +188,11 @@ public final class FusionTopology {
         }
         return Stores.windowStoreBuilder(supplier, Serdes.String(), new VersionedStateSerde<>(EventState.class))
                 .withCachingDisabled();
+    }
+
+    /** How long the emitted store keeps an entry: {@code late.retention} and one bucket. */
+    static Duration emittedKeep(Duration retention) {
+        return Duration.ofMillis(Saturating.add(retention.toMillis(), emittedBucketMs(retention.toMillis())));
     }
 
     /**

@@ -75,6 +75,10 @@ class FusionIT {
     }
 
     private static PipelineConfig config(String prefix) {
+        return config(prefix, "");
+    }
+
+    private static PipelineConfig config(String prefix, String extraYaml) {
         return PipelineConfigLoader.parse("""
                 application.id: %s
                 bootstrap.servers: %s
@@ -91,7 +95,7 @@ class FusionIT {
                 punctuation.interval: %dms
                 processing.guarantee: exactly_once_v2
                 """.formatted(KafkaEnvironment.freshAppId("fusion-it"), env.bootstrapServers(), env.registryUrl(),
-                prefix, MAX_WAIT_MS, PUNCTUATION_MS), "FusionIT", Map.of());
+                prefix, MAX_WAIT_MS, PUNCTUATION_MS) + extraYaml, "FusionIT", Map.of());
     }
 
     private static String freshPrefix() {
@@ -222,6 +226,52 @@ class FusionIT {
                     pct(degradedEndToEnd, 50), degradedEndToEnd.get(degradedEndToEnd.size() - 1));
             assertThat(degradedWaits.get(degradedWaits.size() - 1)).isLessThanOrEqualTo(DEGRADED_BOUND_MS);
         }
+    }
+
+    @Test
+    void changelogsRollEveryTenMinutesKeepTombstonesAnHourAndTheUsersTopicConfigsWin(@TempDir Path stateDir)
+            throws Exception {
+        // The user sets the segment time for every internal topic; latefuse's per-store configs must not override it.
+        PipelineConfig config = config(freshPrefix(), "kafka: {topic.segment.ms: 1234567}\n");
+        try (Admin admin = env.admin()) {
+            TopicPreflight.check(admin, config, true, Optional.of(1), Optional.of((short) 1));
+        }
+        try (FusionApp app = new FusionApp(config, Map.of(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString()))) {
+            app.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            try (Admin admin = env.admin()) {
+                Map<String, String> pending = topicConfig(admin, config.applicationId() + "-pending-changelog");
+                Map<String, String> emitted = topicConfig(admin, config.applicationId() + "-emitted-changelog");
+                assertThat(pending).containsEntry("cleanup.policy", "compact").containsEntry("segment.ms", "1234567")
+                        .containsEntry("delete.retention.ms", String.valueOf(ChangelogTopics.TOMBSTONE_RETENTION.toMillis()));
+                long keep = FusionTopology.emittedKeep(config.lateRetention()).toMillis();
+                assertThat(emitted).containsEntry("cleanup.policy", "compact,delete")
+                        .containsEntry("segment.ms", "1234567")
+                        .containsEntry("retention.ms", String.valueOf(keep + ChangelogTopics.WINDOW_MARGIN.toMillis()));
+            }
+        }
+        // Without the user's, latefuse's 10 minutes.
+        PipelineConfig plain = config(freshPrefix());
+        try (Admin admin = env.admin()) {
+            TopicPreflight.check(admin, plain, true, Optional.of(1), Optional.of((short) 1));
+        }
+        try (FusionApp app = new FusionApp(plain, Map.of(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("2").toString()))) {
+            app.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            try (Admin admin = env.admin()) {
+                String tenMinutes = String.valueOf(ChangelogTopics.SEGMENT.toMillis());
+                assertThat(topicConfig(admin, plain.applicationId() + "-pending-changelog")).containsEntry("segment.ms", tenMinutes);
+                assertThat(topicConfig(admin, plain.applicationId() + "-emitted-changelog")).containsEntry("segment.ms", tenMinutes);
+            }
+        }
+    }
+
+    private static Map<String, String> topicConfig(Admin admin, String topic) throws Exception {
+        org.apache.kafka.common.config.ConfigResource r =
+                new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        Map<String, String> out = new HashMap<>();
+        admin.describeConfigs(List.of(r)).all().get().get(r).entries().forEach(e -> out.put(e.name(), e.value()));
+        return out;
     }
 
     @Test

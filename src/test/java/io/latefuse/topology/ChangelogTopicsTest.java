@@ -1,0 +1,45 @@
+package io.latefuse.topology;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ChangelogTopicsTest {
+    private static Properties props(Map<String, String> kafka) {
+        Properties p = new Properties();
+        p.putAll(kafka);
+        return p;
+    }
+
+    @Test
+    void aKeyValueChangelogRollsEveryTenMinutesAndKeepsTombstonesAnHour() {
+        assertThat(ChangelogTopics.keyValue(props(Map.of()))).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "segment.ms", "600000", "delete.retention.ms", "3600000"));
+        assertThat(ChangelogTopics.tombstoneRetention(props(Map.of()))).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void theWindowChangelogKeepsWhatTheStoreKeepsAndAnHour() {
+        assertThat(ChangelogTopics.window(Duration.ofMinutes(11), props(Map.of()))).containsExactlyInAnyOrderEntriesOf(
+                Map.of("segment.ms", "600000", "retention.ms", String.valueOf(Duration.ofMinutes(71).toMillis())));
+        // A retention too long to add to saturates rather than wraps.
+        assertThat(ChangelogTopics.window(Duration.ofMillis(Long.MAX_VALUE - 5), props(Map.of())))
+                .containsEntry("retention.ms", String.valueOf(Long.MAX_VALUE));
+    }
+
+    @Test
+    void theUsersTopicConfigsWin() {
+        Properties user = props(Map.of("topic.segment.ms", "5000", "topic.delete.retention.ms", "7200000"));
+        assertThat(ChangelogTopics.keyValue(user)).isEmpty();
+        assertThat(ChangelogTopics.tombstoneRetention(user)).isEqualTo(Duration.ofHours(2));
+        assertThat(ChangelogTopics.window(Duration.ofMinutes(11), props(Map.of("topic.retention.ms", "1"))))
+                .containsOnlyKeys("segment.ms");
+        // Kafka Streams' own margin for window changelogs: then it computes retention.ms itself.
+        assertThat(ChangelogTopics.window(Duration.ofMinutes(11),
+                props(Map.of("windowstore.changelog.additional.retention.ms", "60000")))).containsOnlyKeys("segment.ms");
+    }
+}
