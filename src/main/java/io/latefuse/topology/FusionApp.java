@@ -69,7 +69,7 @@ public final class FusionApp implements AutoCloseable {
         this.staleState = io.latefuse.streams.StaleLocalState.guard(
                 java.nio.file.Path.of(stateConfig.getString(StreamsConfig.STATE_DIR_CONFIG), config.applicationId()),
                 ChangelogTopics.tombstoneRetention(props).dividedBy(2), java.time.Clock.systemUTC());
-        this.streams = new KafkaStreams(topology, props, clients);
+        this.streams = new KafkaStreams(topology, props, clients); // the guard has no thread until start()
         StreamsLifecycle.install(streams, "fusion", config, () -> { });
         // Restored records per store, on /metrics and in the log; the counters show at 0 before any restore.
         for (String store : java.util.List.of(FusionTopology.PENDING_STORE, FusionTopology.EMITTED_STORE)) {
@@ -104,6 +104,12 @@ public final class FusionApp implements AutoCloseable {
         if (endOffsets != null) {
             endOffsets.start();
         }
+        // What the guard records as up to date: the tasks held while RUNNING (restored, and following changelogs).
+        staleState.follow(() -> streams.state() != KafkaStreams.State.RUNNING ? java.util.Optional.empty()
+                : java.util.Optional.of(streams.metadataForLocalThreads().stream()
+                        .flatMap(t -> java.util.stream.Stream.concat(t.activeTasks().stream(), t.standbyTasks().stream()))
+                        .map(task -> task.taskId().toString())
+                        .collect(java.util.stream.Collectors.toSet())));
         streams.start();
     }
 
@@ -115,8 +121,12 @@ public final class FusionApp implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        StreamsLifecycle.close(streams, config);
-        staleState.close();
+        try {
+            staleState.record(); // up to date as of now, if RUNNING; a clean close only adds to that
+            StreamsLifecycle.close(streams, config);
+        } finally {
+            staleState.close();
+        }
         if (endOffsets != null) {
             endOffsets.close();
         }

@@ -122,7 +122,8 @@ public final class FusionTopology {
         topology.addStateStore(deadlineIndexStore(config.storeType()), PROCESSOR);
         topology.addStateStore(emittedStore(config.storeType(), config.lateRetention(),
                 StreamsProperties.transactionalStoresUnderExactlyOnce(properties))
-                .withLoggingEnabled(ChangelogTopics.window(emittedKeep(config.lateRetention()), properties)), PROCESSOR);
+                .withLoggingEnabled(ChangelogTopics.window(emittedKeep(config.lateRetention()), properties,
+                        config.deadlineClock() == PipelineConfig.DeadlineClock.EVENT)), PROCESSOR);
         topology.addStateStore(legacyFinishedStore(config.storeType())
                 .withLoggingEnabled(ChangelogTopics.keyValue(properties)), PROCESSOR);
 

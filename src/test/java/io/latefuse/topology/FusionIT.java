@@ -246,7 +246,7 @@ class FusionIT {
                         .containsEntry("delete.retention.ms", String.valueOf(ChangelogTopics.TOMBSTONE_RETENTION.toMillis()));
                 long keep = FusionTopology.emittedKeep(config.lateRetention()).toMillis();
                 assertThat(emitted).containsEntry("cleanup.policy", "compact,delete")
-                        .containsEntry("segment.ms", "1234567")
+                        .containsEntry("segment.ms", "1234567").containsEntry("message.timestamp.type", "LogAppendTime")
                         .containsEntry("retention.ms", String.valueOf(keep + ChangelogTopics.WINDOW_MARGIN.toMillis()));
             }
         }
