@@ -201,7 +201,9 @@ public final class ConfigKeys {
                     + "dead-letter routing depends on (" + codes(FIXED_KAFKA_KEYS) + "). latefuse's own defaults, which "
                     + "this map can override: `commit.interval.ms` 1000 under at-least-once, `producer.linger.ms` 5 "
                     + "(Streams would use 100, holding every prediction up to 100 ms), `producer.retry.backoff.ms` 10 and "
-                    + "`producer.retry.backoff.max.ms` 100."));
+                    + "`producer.retry.backoff.max.ms` 100; under exactly-once `enable.transactional.statestores` true "
+                    + "(a crash no longer wipes the stores) and then `default.interactive.query.isolation.level` "
+                    + "READ_COMMITTED (lookups show committed state)."));
 
     private static final Map<String, Key> BY_NAME = TOP_LEVEL.stream()
             .collect(Collectors.toMap(Key::name, k -> k, (a, b) -> a, LinkedHashMap::new));

@@ -95,4 +95,20 @@ class StreamsPropertiesTest {
         assertThat(isolation(props("processing.guarantee: exactly_once_v2\nkafka: {enable.transactional.statestores: true"
                 + ", default.interactive.query.isolation.level: READ_UNCOMMITTED}\n"))).isEqualTo("READ_UNCOMMITTED");
     }
+
+    private static boolean transactionalStores(Properties p) {
+        return new StreamsConfig(p).getBoolean(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG);
+    }
+
+    @Test
+    void exactlyOnceRunsOnTransactionalStoresUnlessThePassThroughSaysNot() {
+        Properties eos = props("processing.guarantee: exactly_once_v2\n");
+        assertThat(transactionalStores(eos)).isTrue();
+        assertThat(isolation(eos)).isEqualTo("READ_COMMITTED");
+        assertThat(transactionalStores(props("processing.guarantee: at_least_once\n"))).isFalse();
+        Properties off = props("processing.guarantee: exactly_once_v2\nkafka: {enable.transactional.statestores: false}\n");
+        assertThat(transactionalStores(off)).isFalse();
+        assertThat(isolation(off)).isEqualTo("READ_UNCOMMITTED");
+        assertThat(StreamsProperties.transactionalStoresUnderExactlyOnce(off)).isFalse();
+    }
 }
