@@ -147,6 +147,9 @@ public final class RecoveryBench {
                     }
                 }
             }
+            // Transactional stores are latefuse's default under exactly-once; a row without +txstores runs without
+            // them, so that each row says what it measures.
+            kafka.putIfAbsent(TRANSACTIONAL_STATE_STORES, "false");
             return new Setting(name.trim(), isStatic, guarantee, standbys, store, threads, Map.copyOf(kafka));
         }
 

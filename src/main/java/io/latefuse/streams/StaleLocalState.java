@@ -68,7 +68,9 @@ public final class StaleLocalState implements AutoCloseable {
     private StaleLocalState(Path appDir, Duration maxAge) {
         this.appDir = appDir;
         Duration quarter = maxAge.dividedBy(4);
-        this.touchEvery = quarter.compareTo(TOUCH_AT_MOST_EVERY) < 0 ? quarter : TOUCH_AT_MOST_EVERY;
+        // At least 1 ms: a tombstone retention under 8 ms (0 is valid) would make it 0, which the executor refuses.
+        this.touchEvery = quarter.compareTo(TOUCH_AT_MOST_EVERY) < 0 ? Duration.ofMillis(Math.max(1, quarter.toMillis()))
+                : TOUCH_AT_MOST_EVERY;
         this.toucher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "latefuse-state-alive");
             t.setDaemon(true);

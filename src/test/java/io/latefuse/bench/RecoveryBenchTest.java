@@ -20,6 +20,8 @@ class RecoveryBenchTest {
         assertThat(d.staticMembership()).isFalse();
         assertThat(d.guarantee()).isEqualTo("exactly_once_v2");
         assertThat(d.store()).isEqualTo("rocksdb");
+        // latefuse's default under exactly-once is on: a row says +txstores to have them.
+        assertThat(d.kafka()).containsEntry("enable.transactional.statestores", "false");
         assertThat(d.instances(RecoveryBench.Scenario.RESTART)).isEqualTo(1);
         assertThat(d.instances(RecoveryBench.Scenario.FAILOVER)).isEqualTo(2);
         RecoveryBench.Setting s = RecoveryBench.Setting.parse("static+alos+standby+txstores+threads3");

@@ -134,6 +134,74 @@ class TransactionalStoresIT {
     }
 
     /**
+     * The upgrade to this release, which turns transactional stores on by default: state written without them, by a
+     * cleanly stopped instance, is read with them on, then survives a SIGKILL. Pending events complete once each;
+     * emitted ones are still remembered (a late score revises them).
+     */
+    @Test
+    void stateWrittenWithoutTransactionalStoresIsKeptWhenTheyAreTurnedOnAndThroughAKill(KafkaEnvironment env,
+                                                                                        @TempDir Path dir) throws Exception {
+        String prefix = "txu" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        Path before = dir.resolve("before.yaml");
+        Path after = dir.resolve("after.yaml");
+        String yaml = env.ddsdYaml("txu", prefix).replace("max.wait: 300ms", "max.wait: 10m");
+        String kafka = "kafka: {state.dir: " + dir.resolve("state") + ", consumer.session.timeout.ms: 6000"
+                + ", consumer.heartbeat.interval.ms: 1000, rocksdb.config.setter: "
+                + io.latefuse.testkit.SmallMemtables.class.getName();
+        Files.writeString(before, yaml.replace("kafka: {}", kafka + ", enable.transactional.statestores: false}"));
+        Files.writeString(after, yaml.replace("kafka: {}", kafka + ", enable.transactional.statestores: true}"));
+        Path logback = logback(dir);
+        RegistryConfig rc = RegistryConfig.of(env.registryUrl());
+        Process app = start(before, logback, dir.resolve("run-1.log"));
+        try (KafkaProducer<String, ModalityScore> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5),
+                new StringSerializer(), new AvroSerializer<>(SchemaRegistry.connect(rc), rc, false))) {
+            awaitRunning(dir.resolve("run-1.log"));
+            for (int e = 0; e < PENDING; e++) {
+                send(p, prefix, "p-" + e, List.of("acoustic", "lexical"));
+            }
+            for (int e = 0; e < COMPLETE; e++) {
+                send(p, prefix, "c-" + e, REQUIRED);
+            }
+            p.flush();
+            assertThat(revisions(env, rc, prefix, COMPLETE)).hasSize(COMPLETE);
+            Thread.sleep(1_000);
+            app.destroy(); // SIGTERM: a clean stop, as a rolling upgrade does
+            assertThat(app.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+            app = start(after, logback, dir.resolve("run-2.log"));
+            awaitRunning(dir.resolve("run-2.log"));
+            for (int e = PENDING; e < PENDING + 500; e++) {
+                send(p, prefix, "p-" + e, List.of("acoustic", "lexical"));
+            }
+            p.flush();
+            Thread.sleep(2_000);
+            app.destroyForcibly(); // SIGKILL, now with transactional stores
+            assertThat(app.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+            app = start(after, logback, dir.resolve("run-3.log"));
+            awaitRunning(dir.resolve("run-3.log"));
+            for (int e = 0; e < PENDING + 500; e++) {
+                send(p, prefix, "p-" + e, List.of("prosody"));
+            }
+            for (int e = 0; e < COMPLETE; e++) {
+                send(p, prefix, "c-" + e, List.of("visual"));
+            }
+            p.flush();
+            Map<String, List<Integer>> out = revisions(env, rc, prefix, PENDING + 500 + COMPLETE);
+            for (int e = 0; e < PENDING + 500; e++) {
+                assertThat(out.get("p-" + e)).as("p-" + e).containsExactly(0);
+            }
+            for (int e = 0; e < COMPLETE; e++) {
+                assertThat(out.get("c-" + e)).as("c-" + e + ": remembered across the upgrade and the kill, so revised")
+                        .containsExactly(0, 1);
+            }
+        } finally {
+            app.destroyForcibly();
+        }
+    }
+
+    /**
      * The emitted store is a window store: one RocksDB per segment, each flushed to disk on its own when its memtable
      * fills (Kafka Streams writes without a WAL). Events emitted into an older segment must survive a kill although a
      * newer segment has flushed since: a late score for them must revise them (revision 1), never answer them anew.
