@@ -92,4 +92,38 @@ class ChangelogTopicsReviewTest {
         assertThat(List.of("delete.retention.ms", "segment.ms")).as("changelog configs README.md mentions")
                 .allSatisfy(key -> assertThat(readme.contains(key)).as(key).isTrue());
     }
+    @Test
+    void theReadmesUpgradeCommandSetsWhatANewAppIsCreatedWith() throws Exception {
+        // The README's kafka-configs commands bring an existing app's changelogs to what this release creates (on the
+        // default late.retention and the input clock). ReadmeCommandsIT cannot run Kafka's own tool; the values are
+        // checked here against the configs Kafka Streams computes for the built topology.
+        String readme = Files.readString(Path.of("README.md")).replace("\\\n", " ");
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("--entity-name (\\S+)\\s+--add-config (\\S+)").matcher(readme);
+        Map<String, Map<String, String>> commands = new HashMap<>();
+        while (m.find()) {
+            Map<String, String> set = new HashMap<>();
+            for (String kv : m.group(2).split(",")) {
+                set.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+            String store = m.group(1).replaceAll("^latefuse-ddsd-", "").replace("-changelog", "");
+            if (store.equals("$t")) {
+                commands.put(FusionTopology.PENDING_STORE, set);
+                commands.put(FusionTopology.LEGACY_FINISHED_STORE, set);
+            } else {
+                commands.put(store, set);
+            }
+        }
+        assertThat(commands).as("stores the README's upgrade commands change").containsOnlyKeys(
+                FusionTopology.PENDING_STORE, FusionTopology.LEGACY_FINISHED_STORE, FusionTopology.EMITTED_STORE);
+        try (FusionDriver d = new FusionDriver("late.retention: 10m\n")) {
+            Map<String, Map<String, String>> created = changelogConfigs(d.topology, StreamsProperties.of(d.config));
+            for (Map.Entry<String, Map<String, String>> c : commands.entrySet()) {
+                Map<String, String> topic = created.entrySet().stream()
+                        .filter(e -> e.getKey().endsWith("-" + c.getKey() + "-changelog")).findFirst()
+                        .orElseThrow().getValue();
+                assertThat(topic).as("the " + c.getKey() + " changelog as created").containsAllEntriesOf(c.getValue());
+            }
+        }
+    }
 }
