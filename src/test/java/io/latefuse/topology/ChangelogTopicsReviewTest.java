@@ -57,8 +57,13 @@ class ChangelogTopicsReviewTest {
     }
 
     private static Map<String, String> emitted(FusionDriver d) throws Exception {
+        return changelog(d, FusionTopology.EMITTED_STORE);
+    }
+
+    /** The configs Kafka Streams creates {@code store}'s changelog with. */
+    private static Map<String, String> changelog(FusionDriver d, String store) throws Exception {
         Map<String, Map<String, String>> all = changelogConfigs(d.topology, StreamsProperties.of(d.config));
-        return all.entrySet().stream().filter(e -> e.getKey().endsWith("-emitted-changelog")).findFirst()
+        return all.entrySet().stream().filter(e -> e.getKey().endsWith("-" + store + "-changelog")).findFirst()
                 .orElseThrow().getValue();
     }
 
@@ -92,6 +97,7 @@ class ChangelogTopicsReviewTest {
         assertThat(List.of("delete.retention.ms", "segment.ms")).as("changelog configs README.md mentions")
                 .allSatisfy(key -> assertThat(readme.contains(key)).as(key).isTrue());
     }
+
     @Test
     void theReadmesUpgradeCommandSetsWhatANewAppIsCreatedWith() throws Exception {
         // The README's kafka-configs commands bring an existing app's changelogs to what this release creates (on the
@@ -117,12 +123,9 @@ class ChangelogTopicsReviewTest {
         assertThat(commands).as("stores the README's upgrade commands change").containsOnlyKeys(
                 FusionTopology.PENDING_STORE, FusionTopology.LEGACY_FINISHED_STORE, FusionTopology.EMITTED_STORE);
         try (FusionDriver d = new FusionDriver("late.retention: 10m\n")) {
-            Map<String, Map<String, String>> created = changelogConfigs(d.topology, StreamsProperties.of(d.config));
             for (Map.Entry<String, Map<String, String>> c : commands.entrySet()) {
-                Map<String, String> topic = created.entrySet().stream()
-                        .filter(e -> e.getKey().endsWith("-" + c.getKey() + "-changelog")).findFirst()
-                        .orElseThrow().getValue();
-                assertThat(topic).as("the " + c.getKey() + " changelog as created").containsAllEntriesOf(c.getValue());
+                assertThat(changelog(d, c.getKey())).as("the " + c.getKey() + " changelog as created")
+                        .containsAllEntriesOf(c.getValue());
             }
         }
     }
