@@ -32,13 +32,13 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         if (!backlog.isEmpty()) {
             backlogSummary(md);
             md.append("#### Backlog: each run\n\n");
-            md.append("| run | variant | events/s | × passthrough (same run, guarantee) | outputs | correct | lost | duplicated | incomplete |\n");
-            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            md.append("| run | variant | events/s | steady events/s | steady × passthrough (same run, guarantee) | outputs | correct | lost | duplicated | incomplete |\n");
+            md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (VariantResult r : backlog) {
                 Optional<VariantResult> base = sameRun(backlog, r, "passthrough");
-                md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %s | %,d | %,d / %,d | %,d | %,d | %,d |%n",
-                        r.repetition(), r.variant(), r.eventsPerSecond(),
-                        base.map(b -> String.format(Locale.ROOT, "%.2f", r.eventsPerSecond() / b.eventsPerSecond())).orElse("–"),
+                md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %s | %,d | %,d / %,d | %,d | %,d | %,d |%n",
+                        r.repetition(), r.variant(), r.eventsPerSecond(), r.steadyEventsPerSecond(),
+                        base.map(b -> String.format(Locale.ROOT, "%.2f", r.steadyEventsPerSecond() / b.steadyEventsPerSecond())).orElse("–"),
                         r.outputs(), r.correct(), r.events(), r.lost(), r.duplicated(), r.incomplete()));
             }
             md.append('\n');
@@ -114,18 +114,25 @@ public record BenchReport(String command, Map<String, Object> machine, Map<Strin
         md.append("### Backlog: events fused per second of wall time, median (min-max) of ").append(reps)
                 .append(reps == 1 ? " run" : " interleaved runs").append("\n\n");
         boolean embeddings = by.keySet().stream().anyMatch(n -> n.contains(" E="));
-        md.append("| variant | events/s | × passthrough | × serde-passthrough | × DSL (same store, guarantee) | correct, every run |")
+        md.append("Steady state: events answered between the answers that made 10% and 90% of the events answered, per "
+                + "second between their appends; start-up (assignment, restoration, cold code) and the tail are left "
+                + "out. The ratios are of steady-state rates, taken within each repetition.\n\n");
+        md.append("| variant | events/s, RUNNING to last answer | events/s, steady state | × passthrough | × serde-passthrough "
+                        + "| × DSL (same store, guarantee) | × Flink (same store, guarantee) | correct, every run |")
                 .append(embeddings ? " × scores only |" : "").append('\n');
-        md.append("|---|---:|---:|---:|---:|---:|").append(embeddings ? "---:|" : "").append('\n');
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|").append(embeddings ? "---:|" : "").append('\n');
         by.forEach((name, runs) -> {
             String g = BenchSummary.guarantee(name);
             String dsl = name.startsWith("latefuse-") ? "dsl-" + name.substring("latefuse-".length()) : null;
+            String flink = name.startsWith("latefuse-") ? "flink-" + name.substring("latefuse-".length()) : null;
             int correct = runs.stream().mapToInt(VariantResult::correct).min().orElse(0);
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |", name,
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |", name,
                     BenchSummary.of(runs, VariantResult::eventsPerSecond).format("%,.0f"),
-                    ratio(backlog, name, "passthrough" + g, VariantResult::eventsPerSecond),
-                    ratio(backlog, name, "serde-passthrough" + g, VariantResult::eventsPerSecond),
-                    dsl == null ? "–" : ratio(backlog, name, dsl, VariantResult::eventsPerSecond),
+                    BenchSummary.of(runs, VariantResult::steadyEventsPerSecond).format("%,.0f"),
+                    ratio(backlog, name, "passthrough" + g, VariantResult::steadyEventsPerSecond),
+                    ratio(backlog, name, "serde-passthrough" + g, VariantResult::steadyEventsPerSecond),
+                    dsl == null ? "–" : ratio(backlog, name, dsl, VariantResult::steadyEventsPerSecond),
+                    flink == null ? "–" : ratio(backlog, name, flink, VariantResult::steadyEventsPerSecond),
                     correct == runs.get(0).events() ? "all " + String.format(Locale.ROOT, "%,d", correct)
                             : String.format(Locale.ROOT, "%,d / %,d at worst", correct, runs.get(0).events())));
             if (embeddings) {

@@ -70,6 +70,9 @@ public final class BenchRunner implements AutoCloseable {
         }
     }
 
+    /** What io.latefuse.flink.FlinkFusionJob prints once Flink reports the job RUNNING (that package is not here). */
+    static final String FLINK_RUNNING = "latefuse-flink: job -> RUNNING";
+
     private final Settings settings;
     private final PrintStream log;
     private final SchemaRegistry registry;
@@ -115,6 +118,9 @@ public final class BenchRunner implements AutoCloseable {
         // One unmeasured pass of each kind first: the first app in a cold JVM runs interpreted code, loads
         // RocksDB and registers schemas, and would make whichever variant comes first look slow.
         for (Variant.Kind kind : settings.warmup() ? Variant.Kind.values() : new Variant.Kind[0]) {
+            if (kind == Variant.Kind.FLINK) {
+                continue; // its own JVM each run: a pass here would warm nothing it runs on
+            }
             Variant warm = new Variant(kind, PipelineConfig.StoreType.MEMORY, Variant.AT_LEAST_ONCE);
             log.println("backlog: warm-up pass of " + warm.name() + " (not measured)");
             run(warm, workload, inputs, null, 0, true, "input", "", 0);
@@ -167,7 +173,9 @@ public final class BenchRunner implements AutoCloseable {
         List<FusionApp> apps = new ArrayList<>();
         List<KafkaStreams> streams = new ArrayList<>();
         List<FusionStrategy> strategies = new ArrayList<>();
-        for (int i = 0; i < settings.instances(); i++) {
+        Process flink = null;
+        Path flinkLog = null;
+        for (int i = 0; i < (v.kind() == Variant.Kind.FLINK ? 0 : settings.instances()); i++) {
             Properties props = StreamsProperties.of(cfg);
             String stateDir = settings.stateDir().resolve(base).resolve("instance-" + i).toString();
             props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
@@ -199,7 +207,14 @@ public final class BenchRunner implements AutoCloseable {
         long runningAt = 0;
         double seconds;
         try {
-            if (!apps.isEmpty()) {
+            if (v.kind() == Variant.Kind.FLINK) {
+                // latefuse's deadline clock for the mode: event time in a replay, the wall clock live
+                flinkLog = settings.stateDir().resolve(base + ".log");
+                flink = startFlink(cfg, pipeline(v, base, workload.modalities(), inputs, output, base + ".dlq",
+                        liveRate == null ? "event" : liveClock, settings.kafka()).toYaml(), base,
+                        liveRate == null ? "event_time" : "processing_time", flinkLog);
+                runningAt = awaitFlinkRunning(flink, flinkLog, v);
+            } else if (!apps.isEmpty()) {
                 apps.forEach(FusionApp::start);
             } else {
                 streams.forEach(KafkaStreams::start);
@@ -221,7 +236,16 @@ public final class BenchRunner implements AutoCloseable {
                 seconds = 0;
             }
             awaitQuiet(tally, workload, v);
+            if (flink != null && !flink.isAlive()) {
+                throw new IllegalStateException(v.name() + " exited with " + flink.exitValue() + "; see " + flinkLog);
+            }
         } finally {
+            if (flink != null) {
+                flink.destroy();
+                if (!flink.waitFor(30, TimeUnit.SECONDS)) {
+                    flink.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            }
             if (!apps.isEmpty()) {
                 apps.forEach(FusionApp::close);
             } else {
@@ -240,7 +264,8 @@ public final class BenchRunner implements AutoCloseable {
         }
         log.printf(Locale.ROOT, "%s #%d %-40s answered %,d/%,d, correct %,d, outputs %,d%s%n", mode, rep, r.variant(), r.answered(),
                 r.events(), r.correct(), r.outputs(), liveRate == null
-                        ? String.format(Locale.ROOT, ", %,.0f events/s", r.eventsPerSecond())
+                        ? String.format(Locale.ROOT, ", %,.0f events/s, %,.0f in steady state", r.eventsPerSecond(),
+                        r.steadyEventsPerSecond())
                         : String.format(Locale.ROOT, ", wait p50/p99 %d/%d ms complete, %d/%d ms partial",
                         r.completeWait().p50(), r.completeWait().p99(), r.partialWait().p50(), r.partialWait().p99()));
         return r;
@@ -375,6 +400,59 @@ public final class BenchRunner implements AutoCloseable {
                 settings.grace().toMillis() + "ms");
     }
 
+    /**
+     * The Flink variant: {@code cfg} as the job's config, run from target/latefuse-flink.jar in its own JVM, with
+     * checkpoints at latefuse's commit interval for the guarantee (Kafka Streams' {@code commit.interval.ms} as
+     * latefuse sets it: 100 ms under exactly-once, 1 s at least once).
+     */
+    private Process startFlink(PipelineConfig cfg, String yamlText, String base, String clock, Path log)
+            throws java.io.IOException {
+        Path dir = settings.stateDir().resolve(base);
+        java.nio.file.Files.createDirectories(dir);
+        Path yaml = dir.resolve("pipeline.yaml");
+        java.nio.file.Files.writeString(yaml, yamlText);
+        long commitMs = new StreamsConfig(StreamsProperties.of(cfg)).getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-Dlogback.configurationFile=logback.xml", "-jar", flinkJar().toString(),
+                "--config", yaml.toString(), "--clock", clock, "--checkpoint-interval-ms", Long.toString(commitMs),
+                "--work-dir", dir.resolve("flink").toString());
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * target/latefuse-flink.jar: the system property {@code latefuse.flink.jar}, or the file of that name next to the
+     * jar this class came from (latefuse-tools.jar), or under target/.
+     */
+    static Path flinkJar() {
+        String property = System.getProperty("latefuse.flink.jar");
+        List<Path> candidates = new ArrayList<>();
+        if (property != null) {
+            candidates.add(Path.of(property));
+        }
+        try {
+            Path here = Path.of(BenchRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            candidates.add(here.resolveSibling("latefuse-flink.jar"));
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // not from a file: the other candidates
+        }
+        candidates.add(Path.of("target", "latefuse-flink.jar"));
+        return candidates.stream().filter(java.nio.file.Files::isRegularFile).findFirst().orElseThrow(() ->
+                new IllegalStateException("the Flink variants run target/latefuse-flink.jar, which `mvn package` builds; "
+                        + "not found at " + candidates));
+    }
+
+    private long awaitFlinkRunning(Process job, Path log, Variant v) throws java.io.IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!java.nio.file.Files.exists(log)
+                || !java.nio.file.Files.readString(log).contains(FLINK_RUNNING)) {
+            if (!job.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(v.name() + " did not reach RUNNING; see " + log);
+            }
+            Thread.sleep(20);
+        }
+        return System.currentTimeMillis();
+    }
+
     private long awaitRunning(KafkaStreams streams, Variant v) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (streams.state() != KafkaStreams.State.RUNNING) {
@@ -451,12 +529,40 @@ public final class BenchRunner implements AutoCloseable {
             }
         }
         double seconds = lastOnTime == null ? Math.max(1, lastAnswer - runningAt) / 1000.0 : liveSeconds;
+        double steady = lastOnTime == null ? steadyRate(tally, w, warmupEvents, v) : w.events() / liveSeconds;
         // Outputs and revisions are counted over the whole run, warm-up included: the output topic does not say
         // which event an unreadable or spurious record was for.
         return new VariantResult(v.name(), 1, mode, w.events() - warmupEvents, inputs, tally.outputs.get(), tally.revisions.get(),
                 answered, correct, lost, duplicated, incomplete, lacking, seconds,
-                lastOnTime == null ? answered / seconds : w.events() / liveSeconds,
+                lastOnTime == null ? answered / seconds : w.events() / liveSeconds, steady,
                 VariantResult.Latency.of(complete), VariantResult.Latency.of(partial), Map.of());
+    }
+
+    /**
+     * Events answered per second in steady state: between the append of the answer that made 10% of the events
+     * answered and the one that made 90%. Every task is running before the first answer is written, and the first
+     * 10% leave the start of the run (assignment, restoration, cold code) out; the last 10% leave out the tail.
+     */
+    static double steadyRate(long[] answerAppends) {
+        long[] t = answerAppends.clone();
+        java.util.Arrays.sort(t);
+        if (t.length < 10) {
+            return Double.NaN;
+        }
+        int from = t.length / 10;
+        int to = t.length * 9 / 10;
+        return (to - from) * 1000.0 / Math.max(1, t[to] - t[from]);
+    }
+
+    private static double steadyRate(OutputTally tally, BenchWorkload w, int warmupEvents, Variant v) {
+        long[] appends = new long[w.events() - warmupEvents];
+        int n = 0;
+        for (int e = warmupEvents; e < w.events(); e++) {
+            if (tally.answerOutputs[e] > 0) {
+                appends[n++] = tally.answerAppend[e];
+            }
+        }
+        return steadyRate(java.util.Arrays.copyOf(appends, n));
     }
 
     private PipelineConfig config(Variant v, String base, List<String> names, List<String> inputs, String output,

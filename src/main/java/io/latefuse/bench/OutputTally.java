@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reads a variant's output topic (read_committed, from the beginning) and keeps, per event, what the benchmark
  * judges: how many outputs it got, when its answer was appended, and which modalities the answer held.
  * <p>
- * An event's <em>answer</em> is its first revision-0 prediction (latefuse), its first output of any kind (the DSL,
+ * An event's <em>answer</em> is its first revision-0 prediction (latefuse, Flink), its first output of any kind (the DSL,
  * which cannot mark revisions), or for the passthrough the output of its last on-time score. Timestamps are the
  * broker's append times: the benchmark's topics use LogAppendTime.
  */
@@ -115,9 +115,9 @@ final class OutputTally implements Runnable {
                     answered(e, r.timestamp(), 0);
                 }
             }
-            case LATEFUSE, DSL, SERDE_PASSTHROUGH -> {
+            case LATEFUSE, FLINK, DSL, SERDE_PASSTHROUGH -> {
                 FusedPrediction p = predictions.deserialize(topic, r.headers(), r.value());
-                if (kind == Variant.Kind.LATEFUSE && p.getRevision() > 0) {
+                if ((kind == Variant.Kind.LATEFUSE || kind == Variant.Kind.FLINK) && p.getRevision() > 0) {
                     revisions.incrementAndGet();
                     revisionsOf[e]++;
                     return;

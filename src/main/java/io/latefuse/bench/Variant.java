@@ -23,7 +23,12 @@ public record Variant(Kind kind, StoreType store, String guarantee) {
         /** latefuse's fusion processor. */
         LATEFUSE,
         /** The same join written with the DSL: a chain of outer KStream-KStream joins. */
-        DSL
+        DSL,
+        /**
+         * The same join on Apache Flink ({@code io.latefuse.flink}): a KeyedProcessFunction with a timer per event,
+         * run from target/latefuse-flink.jar as a child JVM.
+         */
+        FLINK
     }
 
     public static final String AT_LEAST_ONCE = "at_least_once";
@@ -40,10 +45,10 @@ public record Variant(Kind kind, StoreType store, String guarantee) {
 
     /** Whether it has state, and so a store type (the passthroughs have none). */
     public boolean stateful() {
-        return kind == Kind.LATEFUSE || kind == Kind.DSL;
+        return kind == Kind.LATEFUSE || kind == Kind.DSL || kind == Kind.FLINK;
     }
 
-    /** Every variant, the two passthroughs first, in the order the table lists them. */
+    /** Every variant, the two passthroughs first, in the order the table lists them; then latefuse, Flink, the DSL. */
     public static List<Variant> all() {
         List<Variant> all = new ArrayList<>();
         for (Kind k : List.of(Kind.PASSTHROUGH, Kind.SERDE_PASSTHROUGH)) {
@@ -51,7 +56,7 @@ public record Variant(Kind kind, StoreType store, String guarantee) {
                 all.add(new Variant(k, StoreType.MEMORY, g));
             }
         }
-        for (Kind k : List.of(Kind.LATEFUSE, Kind.DSL)) {
+        for (Kind k : List.of(Kind.LATEFUSE, Kind.FLINK, Kind.DSL)) {
             for (StoreType s : List.of(StoreType.ROCKSDB, StoreType.MEMORY)) {
                 for (String g : List.of(AT_LEAST_ONCE, EXACTLY_ONCE)) {
                     all.add(new Variant(k, s, g));

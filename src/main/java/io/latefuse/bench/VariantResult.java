@@ -17,13 +17,17 @@ package io.latefuse.bench;
  * @param events         events judged (live: after the warm-up)
  * @param seconds        backlog: from RUNNING to the last answer's append; live: the producing time, warm-up included
  * @param eventsPerSecond backlog: events answered per second of {@code seconds}; live: the rate achieved
+ * @param steadyEventsPerSecond backlog: the rate in steady state, start-up and tail left out: events answered between
+ *                       the append of the answer that made 10% of the events answered and the one that made 90%,
+ *                       per second between those two appends (every task runs before the first answer is written,
+ *                       and the first 10% leave out the start of the run); live: as {@code eventsPerSecond}
  * @param completeWait   wait of events whose modalities all came on time, in ms
  * @param partialWait    wait of events with a missing or late modality, in ms
  * @param deadLetters    records the variant sent to its dead-letter topic, by reason
  */
 public record VariantResult(String variant, int repetition, String mode, int events, long inputRecords, long outputs, long revisions,
                             int answered, int correct, int lost, int duplicated, int incomplete, int lacking,
-                            double seconds, double eventsPerSecond, Latency completeWait, Latency partialWait,
+                            double seconds, double eventsPerSecond, double steadyEventsPerSecond, Latency completeWait, Latency partialWait,
                             java.util.Map<String, Long> deadLetters) {
 
     public VariantResult {
@@ -33,13 +37,13 @@ public record VariantResult(String variant, int repetition, String mode, int eve
     /** The same result under another name (a variant run with a setting of its own), from repetition {@code rep}. */
     public VariantResult named(String name, int rep) {
         return new VariantResult(name, rep, mode, events, inputRecords, outputs, revisions, answered, correct, lost, duplicated,
-                incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait, deadLetters);
+                incomplete, lacking, seconds, eventsPerSecond, steadyEventsPerSecond, completeWait, partialWait, deadLetters);
     }
 
     /** The same result, with what the variant dead-lettered. */
     public VariantResult withDeadLetters(java.util.Map<String, Long> byReason) {
         return new VariantResult(variant, repetition, mode, events, inputRecords, outputs, revisions, answered, correct,
-                lost, duplicated, incomplete, lacking, seconds, eventsPerSecond, completeWait, partialWait, byReason);
+                lost, duplicated, incomplete, lacking, seconds, eventsPerSecond, steadyEventsPerSecond, completeWait, partialWait, byReason);
     }
 
     /** Wait percentiles in ms, from an HdrHistogram. */

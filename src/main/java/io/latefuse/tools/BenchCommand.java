@@ -45,7 +45,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "both", description = "backlog, live, both; memory: the footprint of --memory-events pending events; restart: live traffic with the app as its own JVM, killed with SIGKILL and restarted; soak: --duration of live traffic against 2-3 instances killed, restarted, added and removed on a schedule; recovery: how fast a killed instance's partitions serve again with --pending events held (default ${DEFAULT-VALUE}).")
     Mode mode;
 
-    @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, {latefuse,dsl}-{rocksdb,memory}-{alos,eos}.")
+    @Option(names = "--variants", split = ",", description = "Only these variants (default: all): passthrough-{alos,eos}, serde-passthrough-{alos,eos}, {latefuse,flink,dsl}-{rocksdb,memory}-{alos,eos}. The Flink ones run target/latefuse-flink.jar (built beside latefuse-tools.jar) as a child JVM.")
     List<String> variants;
 
     @Option(names = "--events", defaultValue = "50000", description = "Backlog: events pre-produced (default ${DEFAULT-VALUE}).")

@@ -11,7 +11,7 @@ class BenchSummaryTest {
 
     private static VariantResult run(String variant, int rep, double eventsPerSecond) {
         VariantResult.Latency none = new VariantResult.Latency(0, 0, 0, 0, 0);
-        return new VariantResult(variant, rep, "backlog", 10, 30, 10, 0, 10, 10, 0, 0, 0, 0, 1, eventsPerSecond, none, none, java.util.Map.of());
+        return new VariantResult(variant, rep, "backlog", 10, 30, 10, 0, 10, 10, 0, 0, 0, 0, 1, eventsPerSecond, eventsPerSecond, none, none, java.util.Map.of());
     }
 
     @Test
