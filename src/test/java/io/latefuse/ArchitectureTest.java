@@ -38,6 +38,8 @@ class ArchitectureTest {
             .layer("cli").definedBy("io.latefuse.cli..")
             // the tools artifact: demo, bench and the embedded broker and registry
             .layer("tools").definedBy("io.latefuse.tools..", "io.latefuse.bench..", "io.latefuse.embedded..")
+            // the bench's Flink job: its own artifact, latefuse-flink.jar
+            .layer("flink").definedBy("io.latefuse.flink..")
 
             .whereLayer("avro").mayNotAccessAnyLayer()
             .whereLayer("config").mayNotAccessAnyLayer()
@@ -53,7 +55,9 @@ class ArchitectureTest {
             .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "scoring")
             .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams",
                     "topology", "scoring", "training", "lookup")
-            .whereLayer("tools").mayNotBeAccessedByAnyLayer();
+            .whereLayer("tools").mayNotBeAccessedByAnyLayer()
+            .whereLayer("flink").mayOnlyAccessLayers("avro", "config", "registry", "fusion")
+            .whereLayer("flink").mayNotBeAccessedByAnyLayer();
 
     @ArchTest
     static final ArchRule noCycles = slices().matching("io.latefuse.(*)..").should().beFreeOfCycles();
@@ -66,6 +70,16 @@ class ArchitectureTest {
                     "org.apache.kafka.server..", "org.apache.kafka.raft..", "org.apache.kafka.metadata..",
                     "org.apache.kafka.test..", "org.bouncycastle..", "scala..")
             .because("latefuse.jar ships without the broker test kit; only the tools artifact has it");
+
+    /**
+     * Flink and its Kafka connector ship only in latefuse-flink.jar (the bench's Flink variant, a child JVM): nothing
+     * else may need them, or latefuse.jar and latefuse-tools.jar, which leave them out, would break.
+     */
+    @ArchTest
+    static final ArchRule onlyTheFlinkJobNeedsFlink = noClasses()
+            .that().resideOutsideOfPackage("io.latefuse.flink..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..")
+            .because("Flink and its connector (with its own kafka-clients) are in latefuse-flink.jar alone");
 
     /** Libraries on the test classpath only: neither artifact (latefuse.jar, latefuse-tools.jar) carries them. */
     @ArchTest

@@ -70,6 +70,34 @@ class BenchRunnerIT {
         assertThat(r.partialWait().p50()).as("a degraded answer waits for max.wait").isGreaterThanOrEqualTo(250);
     }
 
+    /**
+     * The Flink variant, from target/latefuse-flink.jar in its own JVM, judged as latefuse is: on a replay (event-time
+     * deadlines, exactly-once, RocksDB) every event fused once with all three modalities; live (processing-time
+     * deadlines) every event answered once, revisions as extra labelled outputs, the partial ones at the deadline.
+     */
+    @Test
+    void theFlinkVariantIsJudgedAsLatefuseIs(KafkaEnvironment env, @TempDir Path dir) throws Exception {
+        try (BenchRunner runner = new BenchRunner(new BenchRunner.Settings(env.bootstrapServers(), env.registryUrl(), dir, 3,
+                Duration.ofMillis(300), Duration.ofMillis(25), Duration.ofMillis(100), 600, "log_odds", false, Map.of()),
+                new PrintStream(java.io.OutputStream.nullOutputStream()))) {
+            VariantResult backlog = runner.backlog(Variant.select(List.of("flink-rocksdb-eos")),
+                    new BenchWorkload(600, THREE, 0, 0, 3), 1).get(0);
+            assertThat(backlog.correct()).isEqualTo(600);
+            assertThat(backlog.outputs()).isEqualTo(600);
+            assertThat(backlog.steadyEventsPerSecond()).isPositive();
+
+            BenchWorkload live = new BenchWorkload(400, THREE, 0.1, 0.05, 5);
+            VariantResult r = runner.live(Variant.select(List.of("flink-memory-eos")), live, 100, 0, "input", "", 1).get(0);
+            assertThat(r.variant()).isEqualTo("flink-memory-eos");
+            assertThat(r.lost()).isZero();
+            assertThat(r.duplicated()).isZero();
+            assertThat(r.answered()).isEqualTo(400);
+            assertThat(r.revisions()).as("late scores revise their events").isPositive();
+            assertThat(r.outputs()).isEqualTo(400 + r.revisions());
+            assertThat(r.partialWait().p50()).as("a degraded answer waits for max.wait").isGreaterThanOrEqualTo(250);
+        }
+    }
+
     private static Map<String, VariantResult> byName(List<VariantResult> results) {
         return results.stream().collect(Collectors.toMap(VariantResult::variant, Function.identity()));
     }

@@ -42,4 +42,15 @@ class BenchSummaryTest {
         assertThat(BenchSummary.guarantee("latefuse-rocksdb-eos @processing_time")).isEqualTo("-eos");
         assertThat(BenchSummary.guarantee("serde-passthrough-alos")).isEqualTo("-alos");
     }
+
+    /** The first 10% (start-up) and the last 10% (the tail) of the answers are left out. */
+    @Test
+    void steadyStateIsTheRateBetweenTheTenthAndTheNinetiethPercentileAnswer() {
+        long[] appends = new long[100];
+        for (int i = 0; i < 100; i++) {
+            appends[i] = i < 10 ? i * 1_000L : 10_000 + (i - 10) * 10L; // a slow start, then 100 answers per second
+        }
+        assertThat(BenchRunner.steadyRate(appends)).isEqualTo(100.0);
+    }
+
 }

@@ -23,9 +23,14 @@ class ArtifactsIT {
             "kafka/server/", "kafka/cluster/", "kafka/log/", "scala/", "org/bouncycastle/", "org/apache/kafka/common/test/",
             "org/apache/kafka/test/", "org/apache/kafka/raft/", "org/apache/kafka/metadata/", "org/apache/kafka/storage/",
             "org/apache/kafka/coordinator/", "org/apache/kafka/server/util/", "org/junit/", "org/apache/logging/log4j/",
-            "io/latefuse/tools/", "io/latefuse/bench/", "io/latefuse/embedded/", "io/fabric8/", "tools/jackson/");
-    /** Test-only libraries (the Kubernetes manifests' model, KubernetesManifestsTest), in neither artifact. */
-    private static final List<String> TEST_ONLY = List.of("io/fabric8/", "tools/jackson/");
+            "io/latefuse/tools/", "io/latefuse/bench/", "io/latefuse/embedded/", "io/fabric8/", "tools/jackson/",
+            "org/apache/flink/", "io/latefuse/flink/", "org/rocksdb/FlinkCompactionFilter");
+    /**
+     * Test-only libraries (the Kubernetes manifests' model, KubernetesManifestsTest), and Flink with its Kafka
+     * connector and the bench's job (latefuse-flink.jar alone), in neither artifact.
+     */
+    private static final List<String> TEST_ONLY = List.of("io/fabric8/", "tools/jackson/", "org/apache/flink/",
+            "io/latefuse/flink/", "org/rocksdb/FlinkCompactionFilter");
 
     @Test
     void theRuntimeJarHoldsNoBrokerKitNoTestJarsAndNoTools() throws Exception {
@@ -42,6 +47,30 @@ class ArtifactsIT {
             assertThat(new String(jar.getInputStream(jar.getEntry("kafka/kafka-version.properties")).readAllBytes()))
                     .contains("version=4.4.0");
         }
+    }
+
+    /**
+     * latefuse-flink.jar: the bench's Flink job with Flink and its connector, and the connector's own kafka-clients
+     * (4.2.0, on the manifest's Class-Path, beside it in latefuse-flink-lib/), not latefuse's 4.4.0, whose producer
+     * internals its transactional sink cannot call; no Kafka Streams, and it answers --help from the jar alone.
+     */
+    @Test
+    void theFlinkJarCarriesFlinkAndTheConnectorsKafkaClients() throws Exception {
+        Path flink = Path.of("target", "latefuse-flink.jar");
+        try (JarFile jar = new JarFile(flink.toFile())) {
+            assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("io.latefuse.flink.FlinkFusionJob");
+            assertThat(jar.getEntry("io/latefuse/flink/ScoreJoin.class")).isNotNull();
+            assertThat(jar.getEntry("io/latefuse/fusion/EventFusion.class")).isNotNull();
+            assertThat(jar.getEntry("org/apache/flink/connector/kafka/sink/KafkaSink.class")).isNotNull();
+            assertThat(jar.getEntry("org/apache/kafka/clients/producer/KafkaProducer.class")).as("kafka-clients 4.4.0").isNull();
+            assertThat(jar.getEntry("org/apache/kafka/streams/KafkaStreams.class")).isNull();
+            String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+            assertThat(classPath).matches("latefuse-flink-lib/kafka-clients-4\\.2\\.\\d+\\.jar");
+            assertThat(flink.resolveSibling(classPath)).isRegularFile();
+        }
+        Jars.Result help = Jars.run(flink, Map.of(), 60, "--help");
+        assertThat(help.exitCode()).as(help.printed()).isZero();
+        assertThat(help.stdout()).contains("--checkpoint-interval-ms");
     }
 
     @Test
