@@ -128,7 +128,10 @@ public final class ScoreJoin extends KeyedProcessFunction<String, ModalityScore,
         state.getArrivals().add(score);
         state.setEventTime(Math.min(state.getEventTime(), eventTime));
         long mask = fusion.presentMask(state);
-        if (state.getRevision() >= 0) {
+        if (state.getRevision() < 0 && clock == Clock.EVENT_TIME && state.getTimer() <= timers.currentWatermark()) {
+            timers.deleteEventTimeTimer(state.getTimer()); // its deadline passed before it came: answered now
+            emit(state, 0, wall, out);
+        } else if (state.getRevision() >= 0) {
             emit(state, state.getRevision() + 1, wall, out); // a late score: a revision
         } else if (fusion.allRequiredPresent(mask)) {
             if (clock == Clock.EVENT_TIME) {
