@@ -411,7 +411,8 @@ public final class BenchRunner implements AutoCloseable {
     /**
      * The Flink variant: {@code cfg} as the job's config, run from target/latefuse-flink.jar in its own JVM, with
      * checkpoints at latefuse's commit interval for the guarantee (Kafka Streams' {@code commit.interval.ms} as
-     * latefuse sets it: 100 ms under exactly-once, 1 s at least once).
+     * latefuse sets it: 100 ms under exactly-once, 1 s at least once). With the system property
+     * {@code latefuse.flink.jfr} set to a directory, the job's JVM records a JFR profile there.
      */
     private Process startFlink(PipelineConfig cfg, String yamlText, String base, String clock, Path log)
             throws java.io.IOException {
@@ -420,10 +421,16 @@ public final class BenchRunner implements AutoCloseable {
         Path yaml = dir.resolve("pipeline.yaml");
         java.nio.file.Files.writeString(yaml, yamlText);
         long commitMs = new StreamsConfig(StreamsProperties.of(cfg)).getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                "-Dlogback.configurationFile=logback.xml", "-jar", flinkJar().toString(),
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dlogback.configurationFile=logback.xml"));
+        String jfr = System.getProperty("latefuse.flink.jfr");
+        if (jfr != null) {
+            // a JFR profile of the Flink JVM, for comparing with --profile's of latefuse's stream thread
+            cmd.add("-XX:StartFlightRecording=filename=" + Path.of(jfr).resolve(base + ".jfr") + ",settings=profile,dumponexit=true");
+        }
+        cmd.addAll(List.of("-jar", flinkJar().toString(),
                 "--config", yaml.toString(), "--clock", clock, "--checkpoint-interval-ms", Long.toString(commitMs),
-                "--work-dir", dir.resolve("flink").toString());
+                "--work-dir", dir.resolve("flink").toString()));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
