@@ -3,7 +3,6 @@ package io.latefuse.topology;
 import io.latefuse.avro.internal.EventState;
 import io.latefuse.metrics.FusionTelemetry;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -60,13 +59,6 @@ final class EventStores {
     };
     /** Events this task holds in its pending store, for the pending-events gauge. */
     private long pendingHere;
-    /**
-     * The latest time an entry of the emitted store is kept under: read at init, raised by every write. Lookups go
-     * bucket by bucket up to it (see {@link #emitted(String, long)}).
-     */
-    private long latestBucket = Long.MIN_VALUE;
-    /** Beyond this many buckets, a lookup reads the range instead (a clock that jumped far ahead left entries there). */
-    static final int MAX_BUCKET_LOOKUPS = 16;
 
     EventStores(long retentionMs, FusionTelemetry telemetry) {
         this.retentionMs = retentionMs;
@@ -93,17 +85,6 @@ final class EventStores {
                     (System.nanoTime() - t) / 1_000_000);
         }
         moveLegacyFinished(context.getStateStore(FusionTopology.LEGACY_FINISHED_STORE));
-        latestBucket = latestEmittedBucket();
-    }
-
-    /**
-     * The latest time the emitted store keeps an entry under: one entry read, from the end of the newest segment (a
-     * backward iterator opened and closed once per task initialization, not a scan).
-     */
-    private long latestEmittedBucket() {
-        try (KeyValueIterator<Windowed<String>, EventState> it = emitted.backwardFetchAll(0, Long.MAX_VALUE)) {
-            return it.hasNext() ? it.next().key.window().start() : Long.MIN_VALUE;
-        }
     }
 
     /**
@@ -207,16 +188,13 @@ final class EventStores {
     /** Keeps an emitted event for {@code late.retention}, under the bucket of {@code emittedAt}. */
     void remember(EventState state, long emittedAt) {
         if (retentionMs > 0) {
-            long at = bucket(emittedAt);
-            emitted.put(state.getEventId(), state, at);
-            latestBucket = Math.max(latestBucket, at);
+            emitted.put(state.getEventId(), state, bucket(emittedAt));
         }
     }
 
     /** Replaces an emitted event's entry, under the time it is kept at. */
     void rewrite(Emitted entry) {
         emitted.put(entry.state().getEventId(), entry.state(), entry.at());
-        latestBucket = Math.max(latestBucket, entry.at());
     }
 
     /**
@@ -230,24 +208,6 @@ final class EventStores {
         Emitted found = null;
         // From one bucket further back: an entry is kept under the start of its bucket.
         long from = Math.max(0, Saturating.add(now, -(retentionMs + emittedBucketMs)));
-        // Every entry is kept under the start of a bucket, none later than latestBucket: a point lookup per bucket,
-        // newest first, finds what the range below finds. It is the cheaper read: a range iterator over a
-        // transactional store merges the uncommitted writes into it (the in-memory store copies them), and a new
-        // event's first score makes this lookup (bench --profile: 46% of the in-memory variant's stream thread).
-        long first = bucket(from) < from ? bucket(from) + emittedBucketMs : bucket(from);
-        long last = Math.max(bucket(now), latestBucket);
-        if (last < first) {
-            return null;
-        }
-        if ((last - first) / emittedBucketMs < MAX_BUCKET_LOOKUPS) {
-            for (long at = last; at >= first; at -= emittedBucketMs) {
-                EventState state = emitted.fetch(id, at);
-                if (state != null) {
-                    return new Emitted(at, state);
-                }
-            }
-            return null;
-        }
         try (WindowStoreIterator<EventState> it = emitted.fetch(id, from, Long.MAX_VALUE)) {
             while (it.hasNext()) {
                 KeyValue<Long, EventState> e = it.next();
