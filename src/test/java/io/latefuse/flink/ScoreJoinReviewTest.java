@@ -3,15 +3,11 @@ package io.latefuse.flink;
 import io.latefuse.avro.FusedPrediction;
 import io.latefuse.avro.ModalityScore;
 import io.latefuse.avro.PredictionStatus;
-import io.latefuse.avro.ScoreType;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Instant;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,11 +17,7 @@ class ScoreJoinReviewTest {
     private KeyedOneInputStreamOperatorTestHarness<String, ModalityScore, FusedPrediction> harness;
 
     private void open(ScoreJoin.Clock clock) throws Exception {
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ScoreJoin(ScoreJoinTest.config(), clock)), ModalityScore::getEventId, Types.STRING);
-        harness.setProcessingTime(1_000);
-        harness.setStateTtlProcessingTime(1_000);
-        harness.open();
+        harness = ScoreJoinTest.opened(clock);
     }
 
     @AfterEach
@@ -36,9 +28,7 @@ class ScoreJoinReviewTest {
     }
 
     private static ModalityScore score(String id, String modality, long eventTime, float p) {
-        return ModalityScore.newBuilder().setEventId(id).setModality(modality).setModel("m").setModelVersion("1")
-                .setScores(List.of(p, 1 - p)).setScoreType(ScoreType.PROBABILITY)
-                .setEventTime(Instant.ofEpochMilli(eventTime)).build();
+        return ScoreJoinTest.score(id, modality, eventTime, p);
     }
 
     /**

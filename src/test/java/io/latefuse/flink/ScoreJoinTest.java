@@ -44,12 +44,20 @@ class ScoreJoinTest {
                 .toYaml();
     }
 
+    /** The join on {@code clock} in Flink's harness, opened at processing time (and TTL time) 1,000. */
+    static KeyedOneInputStreamOperatorTestHarness<String, ModalityScore, FusedPrediction> opened(ScoreJoin.Clock clock)
+            throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, ModalityScore, FusedPrediction> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ScoreJoin(config(), clock)),
+                        ModalityScore::getEventId, Types.STRING);
+        h.setProcessingTime(1_000);
+        h.setStateTtlProcessingTime(1_000);
+        h.open();
+        return h;
+    }
+
     private void open(ScoreJoin.Clock clock) throws Exception {
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ScoreJoin(config(), clock)),
-                ModalityScore::getEventId, Types.STRING);
-        harness.setProcessingTime(1_000);
-        harness.setStateTtlProcessingTime(1_000);
-        harness.open();
+        harness = opened(clock);
     }
 
     @AfterEach
@@ -59,7 +67,7 @@ class ScoreJoinTest {
         }
     }
 
-    private static ModalityScore score(String id, String modality, long eventTime, float p) {
+    static ModalityScore score(String id, String modality, long eventTime, float p) {
         return ModalityScore.newBuilder().setEventId(id).setModality(modality).setModel("m").setModelVersion("1")
                 .setScores(List.of(p, 1 - p)).setScoreType(ScoreType.PROBABILITY)
                 .setEventTime(Instant.ofEpochMilli(eventTime)).build();
