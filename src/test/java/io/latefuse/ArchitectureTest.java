@@ -26,6 +26,8 @@ class ArchitectureTest {
             .layer("progress").definedBy("io.latefuse.progress..")
             // what a fused prediction is, without Kafka
             .layer("fusion").definedBy("io.latefuse.fusion..")
+            // modality.health: each modality judged online
+            .layer("health").definedBy("io.latefuse.health..")
             // the Kafka Streams plumbing both apps share
             .layer("streams").definedBy("io.latefuse.streams..")
             // the two apps
@@ -47,14 +49,15 @@ class ArchitectureTest {
             .whereLayer("metrics").mayNotAccessAnyLayer()
             .whereLayer("progress").mayNotAccessAnyLayer()
             .whereLayer("fusion").mayOnlyAccessLayers("avro", "config")
+            .whereLayer("health").mayOnlyAccessLayers("avro", "config", "fusion")
             .whereLayer("streams").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress")
             .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
-                    "streams")
+                    "health", "streams")
             .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
-            .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "fusion", "topology")
-            .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "scoring")
-            .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams",
-                    "topology", "scoring", "training", "lookup")
+            .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "fusion", "health", "topology")
+            .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "health", "scoring")
+            .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "health",
+                    "streams", "topology", "scoring", "training", "lookup")
             .whereLayer("tools").mayNotBeAccessedByAnyLayer()
             .whereLayer("flink").mayOnlyAccessLayers("avro", "config", "registry", "fusion")
             .whereLayer("flink").mayNotBeAccessedByAnyLayer();

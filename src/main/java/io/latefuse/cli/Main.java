@@ -56,7 +56,7 @@ public final class Main implements Runnable {
         }
         for (Object command : List.of(new RunCommand(), new ScoreCommand(), new TrainCommand(), new EvaluateCommand(),
                 new ProduceCommand(), new TailCommand(), new ExplainCommand(), new CalibrateCommand(), new AdviseCommand(),
-                new StudyCommand(),
+                new ProfileCommand(), new StudyCommand(),
                 new GenerateCommand(), new SchemasCommand())) {
             cli.addSubcommand(command);
         }

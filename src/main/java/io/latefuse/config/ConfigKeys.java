@@ -177,6 +177,30 @@ public final class ConfigKeys {
                     + "the threshold on the positive class that holds a target false-reject or false-accept rate. Each "
                     + "prediction then carries `decision`, `threshold` and `operating_point` (two classes only; see "
                     + "\"Operating points\")."),
+            scalar("modality.health", "off", null, "Whether each modality's scores are judged online: `off`, `observe` "
+                    + "(judged, reported in metrics and logs) or `quarantine` (a modality judged broken is also not "
+                    + "fused and not awaited, and each prediction lists it in `quarantined`). A modality is broken when "
+                    + "it is stuck, its scores drifted from the reference, or it stopped agreeing with the others; see "
+                    + "\"Modality health\". Not under `fusion.level: early`."),
+            scalar("modality.health.profile", "", "each modality's first `modality.health.window` scores",
+                    "The reference to judge against: a file from `latefuse profile`, learned on validation data."),
+            scalar("modality.health.window", "500", null, "How many of a modality's latest scores its drift and "
+                    + "agreement are judged over; also the warm-up a modality without a profile is profiled from. At "
+                    + "least 50."),
+            scalar("modality.health.stuck.scores", "50", null, "How many scores in a row, every class probability within "
+                    + "1e-4 of the first's, make a modality stuck. At least 2."),
+            scalar("modality.health.max.psi", "0.25", null, "The population stability index of a modality's scores over "
+                    + "the window, against the reference, above which it has drifted (0.25 is the usual \"significant "
+                    + "shift\")."),
+            scalar("modality.health.max.agreement.drop", "0.25", null, "How far the share of a modality's scores whose "
+                    + "class agrees with the mean of the other modalities present may fall below the reference's; in "
+                    + "(0, 1)."),
+            scalar("modality.health.release.scores", "500", null, "How many healthy judgements in a row release a "
+                    + "quarantined modality. At least 1."),
+            structured("modality.health.quarantined", "`[]`", "Modalities quarantined by hand under `modality.health: "
+                    + "quarantine`, whatever their judgement."),
+            structured("modality.health.trusted", "`[]`", "Modalities never quarantined, whatever their judgement "
+                    + "(still judged and reported): the operator's release."),
             scalar("http.bind.address", "0.0.0.0", null, "The address `run`'s HTTP server (`--metrics-port`: "
                     + "`/metrics`, `/health`, `/events/{id}`) listens on; `127.0.0.1` keeps it to this host."),
             scalar("http.advertised.host", "", "this host's name", "How other instances reach this one's HTTP server, "

@@ -39,7 +39,8 @@ public record PipelineConfig(
         OnnxHead onnx,
         OperatingPoints operatingPoints,
         Http http,
-        Map<String, String> kafka) {
+        Map<String, String> kafka,
+        Health health) {
 
     /** The strategy names a config may use; {@code fusion.FusionStrategies} creates each of them. */
     public static final List<String> STRATEGIES = List.of("weighted_mean", "log_odds", "max_confidence", "vote", "onnx");
@@ -107,6 +108,39 @@ public record PipelineConfig(
     }
 
     public enum LatePolicy { REVISE, DROP }
+
+    /**
+     * {@code modality.health}: whether each modality's scores are judged online against a reference, and whether a
+     * modality judged broken is then quarantined (not fused, not awaited, listed in {@code quarantined}).
+     *
+     * @param profile          the reference learned by {@code latefuse profile}, or null to profile each modality
+     *                         from its first {@code window} scores
+     * @param window           how many of a modality's latest scores its drift and agreement are judged over
+     * @param stuckScores      how many scores in a row, all within {@link #STUCK_TOLERANCE} of each other, make it stuck
+     * @param maxPsi           the population stability index over the window above which it has drifted
+     * @param maxAgreementDrop how far its agreement with the other modalities may fall below the reference's
+     * @param releaseScores    how many healthy judgements in a row release a quarantined modality
+     * @param quarantined      modalities quarantined by hand, whatever their judgement
+     * @param trusted          modalities never quarantined, whatever their judgement (still judged and reported)
+     */
+    public record Health(Mode mode, HealthProfile profile, int window, int stuckScores, double maxPsi,
+                         double maxAgreementDrop, int releaseScores, List<String> quarantined, List<String> trusted) {
+        public enum Mode { OFF, OBSERVE, QUARANTINE }
+
+        /** Scores whose every class probability lies within this of the run's first are the same score. */
+        public static final double STUCK_TOLERANCE = 1e-4;
+
+        public static final Health OFF = new Health(Mode.OFF, null, 500, 50, 0.25, 0.25, 500, List.of(), List.of());
+
+        public Health {
+            quarantined = List.copyOf(quarantined);
+            trusted = List.copyOf(trusted);
+        }
+
+        public boolean judges() {
+            return mode != Mode.OFF;
+        }
+    }
 
     /**
      * Which late scores make a revision, under {@code late.policy: revise}.

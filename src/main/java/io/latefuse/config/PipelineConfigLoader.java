@@ -362,12 +362,14 @@ public final class PipelineConfigLoader {
                         + "is run's --metrics-port");
             }
 
+            PipelineConfig.Health health = health(tree, classes, level, modalities);
+
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, maxHoldback, partitioner, late, revisions, retention, maxFuture, store, guarantee, standby,
-                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka);
+                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka, health);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {
@@ -642,6 +644,72 @@ public final class PipelineConfigLoader {
                 problem("operating.points", file, p);
             }
             return points;
+        }
+
+        /** {@code modality.health} and its keys, checked against the pipeline. */
+        private PipelineConfig.Health health(ObjectNode tree, List<String> classes, FusionLevel level,
+                                             List<ModalityConfig> modalities) {
+            PipelineConfig.Health.Mode mode = enumValue(tree, "modality.health", PipelineConfig.Health.Mode.class);
+            List<String> names = modalities.stream().map(ModalityConfig::name).toList();
+            int window = integer(tree, "modality.health.window", 50);
+            int stuck = integer(tree, "modality.health.stuck.scores", 2);
+            int release = integer(tree, "modality.health.release.scores", 1);
+            double psi = positiveNumber(tree, "modality.health.max.psi");
+            double drop = fraction(tree, "modality.health.max.agreement.drop");
+            if (drop == 0) {
+                problem("modality.health.max.agreement.drop", "0", "must be greater than 0");
+            }
+            List<String> quarantined = stringList(tree, "modality.health.quarantined");
+            List<String> trusted = stringList(tree, "modality.health.trusted");
+            for (String key : List.of("modality.health.quarantined", "modality.health.trusted")) {
+                for (String m : key.endsWith("quarantined") ? quarantined : trusted) {
+                    if (!names.contains(m)) {
+                        problem(key, m, "is not a modality of this config (configured: " + String.join(", ", names) + ")");
+                    }
+                }
+            }
+            for (String m : quarantined) {
+                if (trusted.contains(m)) {
+                    problem("modality.health.trusted", m, "is also in modality.health.quarantined; name it in one");
+                }
+            }
+            if (!quarantined.isEmpty() && mode != PipelineConfig.Health.Mode.QUARANTINE) {
+                problem("modality.health.quarantined", String.join(", ", quarantined), "takes effect only under "
+                        + "modality.health: quarantine, but it is " + mode.name().toLowerCase(Locale.ROOT));
+            }
+            if (mode != PipelineConfig.Health.Mode.OFF && level == FusionLevel.EARLY) {
+                problem("modality.health", mode.name().toLowerCase(Locale.ROOT), "judges scores, but fusion.level is "
+                        + "early, whose records are features; set modality.health: off");
+            }
+            String file = scalar(tree, "modality.health.profile");
+            HealthProfile profile = null;
+            if (!file.isEmpty()) {
+                try {
+                    profile = HealthProfile.read(java.nio.file.Path.of(file));
+                    for (String p : profile.problems(classes, names)) {
+                        problem("modality.health.profile", file, p);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    problem("modality.health.profile", file, "cannot be read as latefuse profile's output: "
+                            + e.getMessage());
+                }
+            }
+            return new PipelineConfig.Health(mode, profile, window, stuck, psi, drop, release, quarantined, trusted);
+        }
+
+        /** A finite number above 0. */
+        private double positiveNumber(ObjectNode tree, String key) {
+            String v = scalar(tree, key);
+            try {
+                double d = Double.parseDouble(v);
+                if (!(d > 0 && Double.isFinite(d))) {
+                    problem(key, v, "must be a number greater than 0");
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                problem(key, v, "must be a number");
+                return 1;
+            }
         }
 
         /** A number in [0, 1). */

@@ -101,6 +101,41 @@ public final class EventFusion {
         return presence.allIn(mask);
     }
 
+    /** Whether nothing is left to await: every required modality not quarantined is in {@code mask}. */
+    public boolean allRequiredPresent(long mask, long quarantined) {
+        return presence.allRequired(mask, quarantined);
+    }
+
+    /** Whether every configured modality not quarantined is in {@code mask}. */
+    public boolean allPresent(long mask, long quarantined) {
+        return presence.allIn(mask, quarantined);
+    }
+
+    /**
+     * Which of an event's modalities are left out of its fusion: the quarantined ones, unless the event holds no other
+     * (it is then fused with what it has, and its prediction still lists them as quarantined).
+     */
+    public static long excluded(long present, long quarantined) {
+        return (present & ~quarantined) == 0 ? 0 : quarantined;
+    }
+
+    /** The event's fusion input without its quarantined modalities (see {@link #excluded}). */
+    public FusionInput input(EventState state, long quarantined) {
+        FusionInput in = input(state);
+        quarantined = excluded(presentMask(state), quarantined);
+        if (quarantined == 0) {
+            return in;
+        }
+        for (int m = 0; m < config.numModalities(); m++) {
+            if ((quarantined & (1L << m)) != 0) {
+                in.probabilities()[m] = null;
+                in.confidences()[m] = Double.NaN;
+                in.embeddings()[m] = null;
+            }
+        }
+        return in;
+    }
+
     public FusionInput input(EventState state) {
         int n = config.numModalities();
         double[][] probs = new double[n][];
@@ -130,7 +165,19 @@ public final class EventFusion {
     }
 
     public FusedPrediction prediction(EventState state, FusionResult result, int revision, long emittedAtWallMs) {
-        long mask = presentMask(state);
+        return prediction(state, result, revision, emittedAtWallMs, 0);
+    }
+
+    /**
+     * The prediction of a fusion result made without the modalities in {@code quarantined}: they are listed in
+     * {@code quarantined} (null when there are none), in neither {@code present} nor {@code missing} (unless the event
+     * holds no other modality: see {@link #excluded}); and it is DEGRADED when a required modality is quarantined or
+     * missing.
+     */
+    public FusedPrediction prediction(EventState state, FusionResult result, int revision, long emittedAtWallMs,
+                                      long quarantined) {
+        long held = presentMask(state);
+        long mask = held & ~excluded(held, quarantined);
         List<String> present = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         Map<String, Float> contributions = new LinkedHashMap<>();
@@ -139,7 +186,7 @@ public final class EventFusion {
             if ((mask & (1L << i)) != 0) {
                 present.add(name);
                 contributions.put(name, (float) result.contributions()[i]);
-            } else {
+            } else if ((quarantined & (1L << i)) == 0) {
                 missing.add(name);
             }
         }
@@ -160,7 +207,8 @@ public final class EventFusion {
                 .setEventId(state.getEventId())
                 .setLabel(config.classes().get(result.argmax()))
                 .setScores(scores)
-                .setStatus(allRequiredPresent(mask) ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED)
+                .setStatus(allRequiredPresent(mask & ~quarantined) ? PredictionStatus.COMPLETE : PredictionStatus.DEGRADED)
+                .setQuarantined(quarantined == 0 ? null : presence.names(quarantined, true))
                 .setRevision(revision)
                 .setPresent(present)
                 .setMissing(missing)

@@ -50,6 +50,29 @@ public final class Presence {
         return true;
     }
 
+    /**
+     * Whether nothing is left to await: every required modality not in {@code quarantined} is in {@code mask}
+     * (quarantined modalities are not awaited).
+     */
+    public boolean allRequired(long mask, long quarantined) {
+        return allRequired(mask | quarantined);
+    }
+
+    /** Whether every configured modality not in {@code quarantined} is in {@code mask}. */
+    public boolean allIn(long mask, long quarantined) {
+        return allIn((mask | quarantined) & all());
+    }
+
+    /** Whether a required modality is in {@code mask}. */
+    public boolean anyRequired(long mask) {
+        for (int i = 0; i < required.length; i++) {
+            if (required[i] && (mask & (1L << i)) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether every configured modality is in {@code mask}: no later score can change the prediction. */
     public boolean allIn(long mask) {
         return Long.bitCount(mask) == required.length;

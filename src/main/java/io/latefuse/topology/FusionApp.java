@@ -40,9 +40,15 @@ public final class FusionApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final EndOffsetProbe endOffsets;
     private final io.latefuse.streams.StaleLocalState staleState;
+    private final io.latefuse.health.ModalityHealth health;
 
     public FusionApp(PipelineConfig config, Map<String, String> extraStreamsProps) {
         this(config, extraStreamsProps, FusionTelemetry.noop());
+    }
+
+    /** {@code modality.health}'s judgement of each modality on this instance. */
+    public io.latefuse.health.ModalityHealth health() {
+        return health;
     }
 
     /** @param telemetry where latefuse's own meters go */
@@ -59,7 +65,9 @@ public final class FusionApp implements AutoCloseable {
         TrackingClientSupplier clients = new TrackingClientSupplier();
         Serde<ModalityFeatures> features = config.fusionLevel() == FusionLevel.EARLY
                 ? AvroSerdes.specific(ModalityFeatures.class, registry, registryConfig) : null;
-        this.topology = FusionTopology.build(config, strategy, scores, features, predictions, telemetry, clients.progress());
+        this.health = io.latefuse.health.ModalityHealth.of(config, telemetry.registry());
+        this.topology = FusionTopology.build(config, strategy, scores, features, predictions, telemetry, clients.progress(),
+                health);
         Properties props = StreamsProperties.of(config);
         props.putAll(extraStreamsProps);
         props.put(FusionTelemetry.CONFIG_KEY, telemetry); // reaches the dead-letter handlers' configure()

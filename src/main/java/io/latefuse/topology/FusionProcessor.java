@@ -74,6 +74,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private final FusionTelemetry telemetry;
     private final InputProgress progress;
     private final EventStores stores;
+    /** {@code modality.health}: this instance's judgement of each modality, shared by its tasks. */
+    private final io.latefuse.health.ModalityHealth health;
 
     private ProcessorContext<String, SpecificRecord> context;
     private TaskInputs inputs;
@@ -89,7 +91,13 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
     private boolean moreDue;
 
     FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry, InputProgress progress) {
+        this(config, fusion, telemetry, progress, io.latefuse.health.ModalityHealth.of(config, null));
+    }
+
+    FusionProcessor(PipelineConfig config, EventFusion fusion, FusionTelemetry telemetry, InputProgress progress,
+                    io.latefuse.health.ModalityHealth health) {
         this.config = config;
+        this.health = health;
         this.telemetry = telemetry;
         this.progress = progress;
         this.fusion = fusion;
@@ -211,7 +219,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             if (state != null && state.getTimer() <= clockNow() && state.getTimer() <= dueBy()) {
                 // Not among the deadlines that scan fired (it fires at most MAX_DUE_PER_SCAN): answered here.
                 long by = dueBy();
-                finish(state, fuse(state), by, by);
+                long q = health.quarantinedMask();
+                finish(state, fuse(state, q), by, by, q);
                 state = null;
             }
         }
@@ -241,9 +250,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         telemetry.arrived(score.getModality(), clock.firstArrival(now, context.currentSystemTimeMs()) - state.getFirstArrival());
 
         long mask = fusion.presentMask(state);
-        if (fusion.allRequiredPresent(mask)) {
-            if (fusion.allPresent(mask) || optionalWaitMs == 0) {
-                finish(state, fuse(state), record.timestamp(), Long.MIN_VALUE);
+        long q = health.quarantinedMask(); // quarantined modalities are not awaited
+        if (fusion.allRequiredPresent(mask, q)) {
+            if (fusion.allPresent(mask, q) || optionalWaitMs == 0) {
+                finish(state, fuse(state, q), record.timestamp(), Long.MIN_VALUE, q);
                 return;
             }
             // Every required modality is in: wait at most optional.wait for the optional ones.
@@ -295,7 +305,14 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
         done.getArrivals().add(score);
         done.setEventTime(Math.min(done.getEventTime(), score.getEventTime().toEpochMilli()));
-        Fused fused = fuse(done);
+        long q = health.quarantinedMask();
+        if ((q & bit) != 0) {
+            // A quarantined modality's score revises nothing: it is kept, so a revision after its release fuses it.
+            telemetry.revisionSuppressed();
+            stores.rewrite(new EventStores.Emitted(entry.at(), done));
+            return;
+        }
+        Fused fused = fuse(done, q);
         if (fused.failure() != null) {
             // Nothing was stored: the event keeps its last revision, and this score is dead-lettered.
             throw new InvalidScoreException(DeadLetterReason.FUSION_FAILED, "event " + done.getEventId()
@@ -303,7 +320,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                     + " score failed: " + fused.failure());
         }
         int revision = done.getRevision() + 1;
-        FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs());
+        FusedPrediction revised = fusion.prediction(done, fused.result(), revision, context.currentSystemTimeMs(), q);
         if (!changes(done, revised)) {
             // revision.policy on_change: consumers keep the answer they have. The score stays in the event's
             // state, so a later revision fuses it too. Never settled here: a settled entry keeps no arrivals, and
@@ -349,11 +366,17 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * Revision 0: forwards the prediction (or, if fusion failed, dead-letters the event's scores), and only then
      * moves the event from pending to emitted.
      */
-    private void finish(EventState state, Fused fused, long timestamp, long dueBy) {
+    private void finish(EventState state, Fused fused, long timestamp, long dueBy, long quarantined) {
         String id = state.getEventId();
         if (fused.failure() == null) {
-            FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs());
-            if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED) {
+            FusedPrediction prediction = fusion.prediction(state, fused.result(), 0, context.currentSystemTimeMs(),
+                    quarantined);
+            long held = fusion.presentMask(state);
+            boolean awaitedMissing = !fusion.allRequiredPresent(held, quarantined);
+            if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED && !awaitedMissing) {
+                // Every modality it waited for came: DEGRADED only because a required modality is quarantined.
+                prediction.setDegradedReason(health.describe(quarantined));
+            } else if (prediction.getStatus() == io.latefuse.avro.PredictionStatus.DEGRADED) {
                 prediction.setDeadline(java.time.Instant.ofEpochMilli(state.getTimer()));
                 // On the input clock, a deadline past what was confirmed read fired after max.holdback.
                 List<String> unconfirmed = clock.waitsForInput() && state.getTimer() > inputs.confirmedReadTo()
@@ -361,8 +384,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
                 if (!unconfirmed.isEmpty()) {
                     telemetry.deadlineUnconfirmed();
                 }
-                prediction.setDegradedReason(clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing(),
-                        unconfirmed, clock.waitsForInput() && inputs.createTime()));
+                String reason = clock.degradedReason(state.getTimer(), dueBy, prediction.getMissing(), unconfirmed,
+                        clock.waitsForInput() && inputs.createTime());
+                prediction.setDegradedReason(quarantined == 0 ? reason : reason + "; " + health.describe(quarantined));
+            }
+            if (health.judges()) {
+                health.observe(fusion.input(state), held);
             }
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
@@ -405,9 +432,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         }
     }
 
-    private Fused fuse(EventState state) {
+    private Fused fuse(EventState state, long quarantined) {
         try {
-            return checked(fusion.strategy().fuse(fusion.input(state)));
+            return checked(fusion.strategy().fuse(fusion.input(state, quarantined)));
         } catch (RuntimeException e) {
             return Fused.failed(e);
         }
@@ -417,12 +444,12 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * Fuses the events due together as one batch (a learned head runs them in one call). If the batch fails, each
      * event is fused on its own, so that one bad event fails alone.
      */
-    private List<Fused> fuseAll(List<EventState> states) {
+    private List<Fused> fuseAll(List<EventState> states, long quarantined) {
         List<Fused> out = new ArrayList<>(states.size());
         try {
             List<FusionInput> inputs = new ArrayList<>(states.size());
             for (EventState s : states) {
-                inputs.add(fusion.input(s));
+                inputs.add(fusion.input(s, quarantined));
             }
             List<FusionResult> results = fusion.strategy().fuseBatch(inputs);
             for (FusionResult r : results) {
@@ -435,7 +462,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             }
             out.clear();
             for (EventState s : states) {
-                out.add(fuse(s));
+                out.add(fuse(s, quarantined));
             }
             return out;
         }
@@ -567,10 +594,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (toEmit.isEmpty()) {
             return;
         }
-        List<Fused> results = fuseAll(toEmit);
+        long q = health.quarantinedMask();
+        List<Fused> results = fuseAll(toEmit, q);
         // Punctuators have no input record: stamp outputs with the time they were due, in the deadline clock.
         for (int i = 0; i < toEmit.size(); i++) {
-            finish(toEmit.get(i), results.get(i), now, now);
+            finish(toEmit.get(i), results.get(i), now, now, q);
         }
     }
 

@@ -88,6 +88,15 @@ public final class FusionTopology {
     public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
                                  Serde<ModalityFeatures> featuresSerde, Serde<FusedPrediction> predictionSerde,
                                  FusionTelemetry telemetry, InputProgress progress) {
+        return build(config, strategy, scoreSerde, featuresSerde, predictionSerde, telemetry, progress,
+                io.latefuse.health.ModalityHealth.of(config, telemetry.registry()));
+    }
+
+    /** @param health {@code modality.health}'s judgement, shared by every task of the instance */
+    public static Topology build(PipelineConfig config, FusionStrategy strategy, Serde<ModalityScore> scoreSerde,
+                                 Serde<ModalityFeatures> featuresSerde, Serde<FusedPrediction> predictionSerde,
+                                 FusionTelemetry telemetry, InputProgress progress,
+                                 io.latefuse.health.ModalityHealth health) {
         boolean early = config.fusionLevel() == FusionLevel.EARLY;
         if (early && featuresSerde == null) {
             throw new IllegalArgumentException("fusion.level early reads ModalityFeatures: give the features serde");
@@ -114,7 +123,8 @@ public final class FusionTopology {
             parents = new String[] {FEATURES_ARRIVALS};
         }
         EventFusion fusion = new EventFusion(config, strategy);
-        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress), parents);
+        topology.addProcessor(PROCESSOR, () -> new FusionProcessor(config, fusion, telemetry, progress, health),
+                parents);
 
         // Changelogs whose restore stays bounded however long the app runs (ChangelogTopics).
         topology.addStateStore(pendingStore(config.storeType())
