@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "study", mixinStandardHelpOptions = true,
         description = "Run an evaluation study end to end: per-modality scores, train heads with and without dropout, evaluate.",
-        subcommands = {StudyCommand.Digits.class, StudyCommand.Ddsd.class})
+        subcommands = {StudyCommand.Digits.class, StudyCommand.Ddsd.class, HealthStudyCommand.class})
 final class StudyCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -216,6 +216,15 @@ public record PipelineConfig(
         return new PipelineConfigBuilder();
     }
 
+    /** This config with {@code modality.health} as given (studies and tests). */
+    public PipelineConfig withHealth(Health h) {
+        return new PipelineConfig(applicationId, bootstrapServers, registry, classes, classPriors, modalities, strategy,
+                fusionLevel, outputTopic, deadLetterTopic, maxWait, optionalWait, deadlineClock, punctuationInterval,
+                maxHoldback, inputPartitioner, latePolicy, revisions, lateRetention, eventTimeMaxFuture, storeType,
+                processingGuarantee, standbyReplicas, streamThreads, instanceId, commitInterval, brokerConnectTimeout,
+                onnx, operatingPoints, http, kafka, h);
+    }
+
     public int numClasses() {
         return classes.size();
     }

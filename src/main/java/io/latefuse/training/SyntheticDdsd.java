@@ -34,7 +34,38 @@ public final class SyntheticDdsd {
      */
     public record Utterance(String id, boolean directed, float[][] scores, boolean[] late) {}
 
+    /** How a modality's model breaks: its score stuck at a constant, or its classes swapped (confidently wrong). */
+    public enum BreakKind { STUCK, SWAP }
+
+    /**
+     * A modality whose model breaks from utterance {@code at} on (0-based).
+     *
+     * @param stuckAt under {@link BreakKind#STUCK}, the constant probability of "directed" it then gives
+     */
+    public record Break(String modality, BreakKind kind, long at, float stuckAt) {
+        public Break {
+            if (MODALITIES.stream().noneMatch(m -> m.name().equals(modality))) {
+                throw new IllegalArgumentException("no DDSD modality '" + modality + "' (there are "
+                        + MODALITIES.stream().map(Modality::name).toList() + ")");
+            }
+            if (at < 0) {
+                throw new IllegalArgumentException("a break starts at utterance 0 or later, not " + at);
+            }
+        }
+
+        int index() {
+            for (int i = 0; i < MODALITIES.size(); i++) {
+                if (MODALITIES.get(i).name().equals(modality)) {
+                    return i;
+                }
+            }
+            throw new IllegalStateException(modality);
+        }
+    }
+
     private final Random rnd;
+    private Break broken;
+    private int brokenIndex = -1;
     /** The embeddings' own generator, so that the scores of a seed are the same with embeddings or without. */
     private final Random embeddingRnd;
     private long next;
@@ -44,7 +75,15 @@ public final class SyntheticDdsd {
         this.embeddingRnd = new Random(seed ^ 0x5EEDL);
     }
 
+    /** From {@code b.at()} on, modality {@code b.modality()} gives broken scores; the others are unchanged. */
+    public SyntheticDdsd withBreak(Break b) {
+        this.broken = b;
+        this.brokenIndex = b == null ? -1 : b.index();
+        return this;
+    }
+
     public Utterance next() {
+        long index = next;
         String id = "utt-" + next++;
         boolean directed = rnd.nextBoolean();
         double y = directed ? 1 : -1;
@@ -60,16 +99,25 @@ public final class SyntheticDdsd {
             late[i] = rnd.nextDouble() < m.lateRate();
             if (!missing) {
                 float p = (float) (1 / (1 + Math.exp(-z)));
+                p = asBroken(i, index, p);
                 scores[i] = new float[] {p, 1 - p};
                 any = true;
             }
         }
         if (!any) {
             double z = y * MODALITIES.get(0).separation() + shared + MODALITIES.get(0).noise() * rnd.nextGaussian();
-            float p = (float) (1 / (1 + Math.exp(-z)));
+            float p = asBroken(0, index, (float) (1 / (1 + Math.exp(-z))));
             scores[0] = new float[] {p, 1 - p};
         }
         return new Utterance(id, directed, scores, late);
+    }
+
+    /** Modality {@code i}'s probability of "directed" for utterance {@code index}, as its model gives it. */
+    private float asBroken(int i, long index, float p) {
+        if (i != brokenIndex || index < broken.at()) {
+            return p;
+        }
+        return broken.kind() == BreakKind.STUCK ? broken.stuckAt() : 1 - p;
     }
 
     /** The noise on every embedding value. */
