@@ -186,7 +186,8 @@ public final class ConfigKeys {
                     "The reference to judge against: a file from `latefuse profile`, learned on validation data."),
             scalar("modality.health.window", "500", null, "How many of a modality's latest scores its drift and "
                     + "agreement are judged over; also the warm-up a modality without a profile is profiled from. At "
-                    + "least 50."),
+                    + "least 300: over fewer scores, chance alone moves the stability index past 0.25 (see \"Modality "
+                    + "health\")."),
             scalar("modality.health.stuck.scores", "50", null, "How many scores in a row, every class probability within "
                     + "1e-4 of the first's, make a modality stuck. At least 2."),
             scalar("modality.health.max.psi", "0.25", null, "The population stability index of a modality's scores over "

@@ -649,9 +649,15 @@ public final class PipelineConfigLoader {
         /** {@code modality.health} and its keys, checked against the pipeline. */
         private PipelineConfig.Health health(ObjectNode tree, List<String> classes, FusionLevel level,
                                              List<ModalityConfig> modalities) {
-            PipelineConfig.Health.Mode mode = enumValue(tree, "modality.health", PipelineConfig.Health.Mode.class);
+            JsonNode modeNode = tree.get("modality.health");
+            PipelineConfig.Health.Mode mode;
+            if (modeNode != null && modeNode.isBoolean() && !modeNode.asBoolean()) {
+                mode = PipelineConfig.Health.Mode.OFF; // YAML 1.1 reads an unquoted off as false
+            } else {
+                mode = enumValue(tree, "modality.health", PipelineConfig.Health.Mode.class);
+            }
             List<String> names = modalities.stream().map(ModalityConfig::name).toList();
-            int window = integer(tree, "modality.health.window", 50);
+            int window = integer(tree, "modality.health.window", 300);
             int stuck = integer(tree, "modality.health.stuck.scores", 2);
             int release = integer(tree, "modality.health.release.scores", 1);
             double psi = positiveNumber(tree, "modality.health.max.psi");

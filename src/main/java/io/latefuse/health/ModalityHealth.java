@@ -40,9 +40,11 @@ public final class ModalityHealth {
      * @param psi       the largest population stability index of a class over the window; NaN until it is full
      * @param agreement its agreement with the others over the window; NaN until it is full
      * @param presence  the share of this instance's last {@code window} events it was present in; NaN before any
+     * @param healthyJudgements while broken or quarantined, its healthy judgements in a row so far
      */
     public record Status(String modality, State state, boolean byHand, String reason, double psi, double agreement,
-                         double referenceAgreement, int stuckRun, double presence, long scores) {}
+                         double referenceAgreement, int stuckRun, double presence, long scores,
+                         int healthyJudgements) {}
 
     private final PipelineConfig config;
     private final PipelineConfig.Health health;
@@ -217,7 +219,7 @@ public final class ModalityHealth {
     private Status status(int m) {
         ModalityMonitor mon = monitors[m];
         return new Status(config.modalities().get(m).name(), states[m], byHand[m], reasons[m], mon.psi(),
-                mon.agreement(), mon.referenceAgreement(), mon.stuckRun(), presence(m), mon.scores());
+                mon.agreement(), mon.referenceAgreement(), mon.stuckRun(), presence(m), mon.scores(), healthyRun[m]);
     }
 
     private double presence(int m) {

@@ -60,6 +60,8 @@ class ConfigReferenceTest {
         new OperatingPoints("p", "weighted_mean", "x", OperatingPoints.Metric.FRR, 0.1, 0.5, 10,
                 java.util.List.of(new OperatingPoints.Subset(java.util.List.of("m"), 0.6, 10)), java.util.List.of())
                 .write(points);
+        java.nio.file.Path profile = dir.resolve("profile.json");
+        new HealthProfile(java.util.List.of("x", "y"), Map.of()).write(profile);
         for (ConfigKeys.Key k : ConfigKeys.TOP_LEVEL) {
             if (!k.scalar() || k.name().startsWith("onnx.") || k.name().equals("fusion.level")) {
                 continue; // the onnx keys and the fusion levels past late need strategy onnx and a head file
@@ -81,6 +83,12 @@ class ConfigReferenceTest {
                 case "output.topic", "dead.letter.topic" -> "env-" + k.name();
                 case "schema.registry.ssl.truststore.location" -> "pom.xml"; // any readable file
                 case "schema.registry.ssl.truststore.type" -> "JKS";
+                case "modality.health" -> "observe";
+                case "modality.health.window", "modality.health.release.scores" -> "60";
+                case "modality.health.stuck.scores" -> "3";
+                case "modality.health.max.psi" -> "0.5";
+                case "modality.health.max.agreement.drop" -> "0.3";
+                case "modality.health.profile" -> profile.toString();
                 default -> "from-env";
             };
             String minimal = """
