@@ -84,7 +84,7 @@ class ConfigReferenceTest {
                 case "schema.registry.ssl.truststore.location" -> "pom.xml"; // any readable file
                 case "schema.registry.ssl.truststore.type" -> "JKS";
                 case "modality.health" -> "observe";
-                case "modality.health.window", "modality.health.release.scores" -> "60";
+                case "modality.health.window", "modality.health.release.scores" -> "600";
                 case "modality.health.stuck.scores" -> "3";
                 case "modality.health.max.psi" -> "0.5";
                 case "modality.health.max.agreement.drop" -> "0.3";
