@@ -202,6 +202,10 @@ final class ExplainCommand implements Callable<Integer> {
             line(out, "present", v.present().isEmpty() ? "none" : String.join(", ", v.present()));
             line(out, "missing", v.missing().isEmpty() ? "none" : String.join(", ", v.missing()));
         }
+        if (v.quarantined() != null) {
+            line(out, "quarantined", String.join(", ", v.quarantined()) + " (by the answering instance now: not "
+                    + "fused, not awaited)");
+        }
         if (v.firstArrival() != null) {
             line(out, "first arrival", v.firstArrival());
             line(out, "deadline", v.deadline() + " (" + v.deadlineClock() + " clock)");

@@ -93,7 +93,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (http != null) {
             http.start(registry, app.streams(), new Liveness(app.streams(), maxPollInterval(props)), Map.of(EventsEndpoint.CONTEXT,
-                    new EventsEndpoint(new EventLookup(app.streams(), cfg, self), cfg.http().token())));
+                    new EventsEndpoint(new EventLookup(app.streams(), cfg, self, app.health()), cfg.http().token())));
             log.info("Serving /metrics, /health/ready, /health/live and /events/{event_id} on {}:{}, advertised to the other instances as {}:{}",
                     cfg.http().bindAddress(), http.port(), self.host(), self.port());
             if (cfg.http().token().isEmpty()) {

@@ -77,12 +77,36 @@ public final class EventLookup {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(FORWARD_TIMEOUT).build();
 
+    /** {@code modality.health}'s judgement on this instance, or null. */
+    private final io.latefuse.health.ModalityHealth health;
+
     /** @param self this instance's {@code application.server} */
     public EventLookup(KafkaStreams streams, PipelineConfig config, HostInfo self) {
+        this(streams, config, self, null);
+    }
+
+    /** @param health this instance's judgement of each modality: its lookups tell which it quarantines now */
+    public EventLookup(KafkaStreams streams, PipelineConfig config, HostInfo self,
+                       io.latefuse.health.ModalityHealth health) {
         this.streams = streams;
         this.config = config;
         this.self = self;
         this.views = new EventViews(config);
+        this.health = health;
+    }
+
+    /** {@code view} with the modalities this instance quarantines now. */
+    private EventView told(EventView view) {
+        if (health == null || health.quarantinedMask() == 0) {
+            return view;
+        }
+        java.util.List<String> q = new java.util.ArrayList<>();
+        for (io.latefuse.health.ModalityHealth.Status st : health.statuses()) {
+            if (st.state() == io.latefuse.health.ModalityHealth.State.QUARANTINED) {
+                q.add(st.modality());
+            }
+        }
+        return view.withQuarantined(q);
     }
 
     /**
@@ -148,7 +172,7 @@ public final class EventLookup {
                 .withPartition(partition));
         EventState state = pending.get(eventId);
         if (state != null) {
-            return Answer.of(200, views.pending(state, here, partition));
+            return Answer.of(200, told(views.pending(state, here, partition)));
         }
         ReadOnlyWindowStore<String, EventState> emitted = streams.store(StoreQueryParameters
                 .fromNameAndType(FusionTopology.EMITTED_STORE, QueryableStoreTypes.<String, EventState>windowStore())
@@ -165,9 +189,9 @@ public final class EventLookup {
             }
         }
         if (latest != null) {
-            return Answer.of(200, views.emitted(latest.value, here, partition));
+            return Answer.of(200, told(views.emitted(latest.value, here, partition)));
         }
-        return Answer.of(404, views.unknown(eventId, here, partition));
+        return Answer.of(404, told(views.unknown(eventId, here, partition)));
     }
 
     private Answer forward(String eventId, HostInfo owner) {

@@ -20,6 +20,9 @@ import java.util.List;
  * @param reason        why: what a pending event waits for, why an emitted one was DEGRADED, why an unknown one is
  *                      not known, or why a dead-lettered one was
  * @param owner         the instance whose state answered ({@code host:port}), and {@code partition} its partition
+ * @param quarantined   under {@code modality.health: quarantine}, the modalities the answering instance quarantines
+ *                      now: not fused, not awaited (a prediction made while one was lists it in its own
+ *                      {@code quarantined}, and a DEGRADED one says so in its reason)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EventView(
@@ -34,7 +37,23 @@ public record EventView(
         @JsonProperty("prediction") Prediction prediction,
         @JsonProperty("reason") String reason,
         @JsonProperty("owner") String owner,
-        @JsonProperty("partition") Integer partition) {
+        @JsonProperty("partition") Integer partition,
+        @JsonProperty("quarantined") List<String> quarantined) {
+
+    /** A view with nothing quarantined ({@code quarantined} left out). */
+    public EventView(String eventId, State state, List<String> present, List<String> missing, String firstArrival,
+                     String deadline, String deadlineClock, Integer revision, Prediction prediction, String reason,
+                     String owner, Integer partition) {
+        this(eventId, state, present, missing, firstArrival, deadline, deadlineClock, revision, prediction, reason,
+                owner, partition, null);
+    }
+
+    /** This view, telling the modalities the answering instance quarantines now (none: left out). */
+    public EventView withQuarantined(List<String> modalities) {
+        return new EventView(eventId, state, present, missing, firstArrival, deadline, deadlineClock, revision,
+                prediction, reason, owner, partition, modalities == null || modalities.isEmpty() ? null
+                : List.copyOf(modalities));
+    }
 
     public enum State {
         /** Some scores are in, and it waits for the rest or for its deadline. */

@@ -48,7 +48,8 @@ final class EventViews {
                     + "to the dead-letter topic " + config.deadLetterTopic() + " as fusion_failed, with the cause", owner,
                     partition);
         }
-        boolean complete = presence.allRequired(mask);
+        // A revision 0 with a reason was DEGRADED, even with every required modality held: one was quarantined.
+        boolean complete = presence.allRequired(mask) && !(s.getRevision() == 0 && s.getDegradedReason() != null);
         String status = complete ? "COMPLETE" : "DEGRADED";
         EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores(),
                 s.getDecision());
