@@ -75,6 +75,19 @@ public final class BenchRunner implements AutoCloseable {
 
     private final Settings settings;
     private final PrintStream log;
+    /** The {@code modality.health} mode latefuse's variants run under. */
+    private String health = "off";
+
+    /** latefuse's variants run under {@code modality.health: mode} from now on. */
+    public BenchRunner health(String mode) {
+        this.health = mode;
+        return this;
+    }
+
+    /** How a result under {@code modality.health: mode} is named: nothing for off, else e.g. " +quarantine". */
+    public static String healthTag(String mode) {
+        return mode.equals("off") ? "" : " +" + mode;
+    }
     private final SchemaRegistry registry;
     private final RegistryConfig registryConfig;
     private final String runId = UUID.randomUUID().toString().substring(0, 6);
@@ -101,6 +114,15 @@ public final class BenchRunner implements AutoCloseable {
      */
     public List<VariantResult> backlog(List<Variant> variants, java.util.Map<String, BenchWorkload> workloads, int repeat)
             throws Exception {
+        return backlog(variants, workloads, repeat, List.of("off"));
+    }
+
+    /**
+     * As {@link #backlog(List, java.util.Map, int)}, with latefuse's variants run under each {@code modality.health}
+     * mode in {@code healthModes} in turn (named variant + {@link #healthTag}); the others once, under off.
+     */
+    public List<VariantResult> backlog(List<Variant> variants, java.util.Map<String, BenchWorkload> workloads, int repeat,
+                                       List<String> healthModes) throws Exception {
         java.util.Map<String, List<String>> inputsByTag = new java.util.LinkedHashMap<>();
         for (java.util.Map.Entry<String, BenchWorkload> tagged : workloads.entrySet()) {
             BenchWorkload workload = tagged.getValue();
@@ -129,8 +151,18 @@ public final class BenchRunner implements AutoCloseable {
         for (int rep = 1; rep <= repeat; rep++) {
             for (java.util.Map.Entry<String, BenchWorkload> tagged : workloads.entrySet()) {
                 for (Variant v : variants) {
-                    results.add(run(v, tagged.getValue(), inputsByTag.get(tagged.getKey()), null, 0, false, "input",
-                            tagged.getKey(), rep));
+                    for (String mode : healthModes) {
+                        if (!mode.equals("off") && v.kind() != Variant.Kind.LATEFUSE) {
+                            continue;
+                        }
+                        health(mode);
+                        try {
+                            results.add(run(v, tagged.getValue(), inputsByTag.get(tagged.getKey()), null, 0, false,
+                                    "input", tagged.getKey() + healthTag(mode), rep));
+                        } finally {
+                            health("off");
+                        }
+                    }
                 }
             }
         }
@@ -598,6 +630,7 @@ public final class BenchRunner implements AutoCloseable {
                 .maxWait(settings.maxWait())
                 .punctuationInterval(settings.punctuation())
                 .set("deadline.clock", clock)
+                .set("modality.health", health)
                 .latePolicy(PipelineConfig.LatePolicy.REVISE)
                 .storeType(v.store())
                 .processingGuarantee(v.guarantee())

@@ -63,6 +63,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--clocks", split = ",", defaultValue = "input", description = "Live and restart: latefuse's deadline clocks to run, for an A/B: input, processing_time (default ${DEFAULT-VALUE}).")
     List<String> clocks;
 
+    @Option(names = "--health", split = ",", defaultValue = "off", description = "Backlog and live: the modality.health "
+            + "modes latefuse's variants run under, for an A/B: off, observe, quarantine (default ${DEFAULT-VALUE}); the "
+            + "other variants run once.")
+    List<String> health;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Backlog and live: run the variants (and clocks) this many times, interleaved A B C, A B C, ...; the report gives medians and ranges, and ratios taken within each repetition (default ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -151,6 +156,11 @@ public final class BenchCommand implements Callable<Integer> {
             problems.add("--kill-after = " + Durations.format(killAfter) + ": must come after the " + warmupSeconds
                     + " s warm-up, or the events the app held when killed are not judged");
         }
+        for (String h : health) {
+            if (!List.of("off", "observe", "quarantine").contains(h)) {
+                problems.add("--health: '" + h + "' is not off, observe or quarantine");
+            }
+        }
         for (String c : clocks) {
             if (!c.equals("input") && !c.equals("processing_time")) {
                 problems.add("--clocks: '" + c + "' is not input or processing_time");
@@ -237,11 +247,11 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (profile) {
                     try (HotPathProfile recording = HotPathProfile.start(out.resolve("profile.jfr"))) {
-                        backlog = runner.backlog(selected, workloads, repeat);
+                        backlog = runner.backlog(selected, workloads, repeat, health);
                         profiles = recording.summarize(selected.stream().map(Variant::name).toList(), "backlog", 12);
                     }
                 } else {
-                    backlog = runner.backlog(selected, workloads, repeat);
+                    backlog = runner.backlog(selected, workloads, repeat, health);
                 }
             }
             if (mode == Mode.LIVE || mode == Mode.BOTH) {
@@ -251,9 +261,19 @@ public final class BenchCommand implements Callable<Integer> {
                 for (int r = 1; r <= repeat; r++) {
                     for (String clock : clocks) {
                         for (int e : embeddingSizes) {
-                            String tag = (clock.equals("input") ? "" : " @" + clock) + embeddingTag(e);
-                            live.addAll(runner.live(selected, new BenchWorkload(liveEvents, names, missing, late, seed, e),
-                                    rate, warmupEvents, clock, tag, r));
+                            for (String mode : health) {
+                                String tag = (clock.equals("input") ? "" : " @" + clock) + embeddingTag(e)
+                                        + BenchRunner.healthTag(mode);
+                                List<Variant> under = mode.equals("off") ? selected : selected.stream()
+                                        .filter(v -> v.kind() == Variant.Kind.LATEFUSE).toList();
+                                runner.health(mode);
+                                try {
+                                    live.addAll(runner.live(under, new BenchWorkload(liveEvents, names, missing, late,
+                                            seed, e), rate, warmupEvents, clock, tag, r));
+                                } finally {
+                                    runner.health("off");
+                                }
+                            }
                         }
                     }
                 }
