@@ -29,6 +29,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     int events;
 
+    @Option(names = "--break", description = "A modality whose model breaks, as <modality>:<stuck|swap>@<event>, e.g. "
+            + "acoustic:swap@5000: stuck at P(directed) 0.2, or its classes swapped, from that event on.")
+    String breakSpec;
+
     @Option(names = "--out", required = true, description = "The file to write: .csv, or .avro for an Avro data file of LabelledModalityScore.")
     Path out;
 
@@ -43,7 +47,15 @@ final class GenerateCommand implements Callable<Integer> {
         ConfigOption.Loaded loaded = configOption.load("ddsd.yaml");
         PipelineConfig cfg = loaded.config();
         ScoreStream.requireDdsd(cfg, loaded.source());
-        LabelledScores.write(out, cfg, new SyntheticDdsd(seed).labelled(events));
+        SyntheticDdsd.Break broken = null;
+        if (breakSpec != null) {
+            try {
+                broken = SyntheticDdsd.Break.parse(breakSpec);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--break: " + e.getMessage());
+            }
+        }
+        LabelledScores.write(out, cfg, new SyntheticDdsd(seed).withBreak(broken).labelled(events));
         System.out.printf("Wrote %d synthetic DDSD utterances (seed %d) to %s%n", events, seed, out);
         return 0;
     }

@@ -63,6 +63,11 @@ final class ProduceCommand implements Callable<Integer> {
         Path features;
     }
 
+    @Option(names = "--break", description = "With --synthetic: a modality whose model breaks, as "
+            + "<modality>:<stuck|swap>@<event>, e.g. acoustic:stuck@10000 (stuck at P(directed) 0.2, or its classes "
+            + "swapped, from that event on), to see modality.health at work.")
+    String breakSpec;
+
     @Option(names = "--seed", defaultValue = "1", description = "Generator seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -194,6 +199,14 @@ final class ProduceCommand implements Callable<Integer> {
         return props;
     }
 
+    private io.latefuse.training.SyntheticDdsd.Break brokenModality(String spec) {
+        try {
+            return io.latefuse.training.SyntheticDdsd.Break.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("--break", List.of("--break = '" + spec + "': " + e.getMessage()));
+        }
+    }
+
     private Iterator<ScoreStream.Event> events(PipelineConfig cfg) throws Exception {
         if (source.csv != null) {
             Iterator<LabelledScores.Event> it = LabelledScores.read(source.csv, cfg).iterator();
@@ -212,6 +225,6 @@ final class ProduceCommand implements Callable<Integer> {
             throw new InvalidConfigException("--synthetic", List.of("--synthetic = '" + source.synthetic + "': the generators are: ddsd"));
         }
         ScoreStream.requireDdsd(cfg, configOption.path().toString());
-        return ScoreStream.synthetic(seed);
+        return ScoreStream.synthetic(seed, breakSpec == null ? null : brokenModality(breakSpec));
     }
 }

@@ -81,7 +81,12 @@ public final class ScoreStream {
     }
 
     public static Iterator<Event> synthetic(long seed) {
-        SyntheticDdsd gen = new SyntheticDdsd(seed);
+        return synthetic(seed, null);
+    }
+
+    /** The synthetic DDSD stream, with {@code broken}'s modality breaking as it says (null: none). */
+    public static Iterator<Event> synthetic(long seed, SyntheticDdsd.Break broken) {
+        SyntheticDdsd gen = new SyntheticDdsd(seed).withBreak(broken);
         return new Iterator<>() {
             public boolean hasNext() {
                 return true;

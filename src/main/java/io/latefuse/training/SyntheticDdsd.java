@@ -53,6 +53,24 @@ public final class SyntheticDdsd {
             }
         }
 
+        /** The stuck constant {@code parse} gives: P(directed) = 0.2, as a muted microphone would. */
+        public static final float STUCK_AT = 0.2f;
+
+        /**
+         * {@code <modality>:<stuck|swap>@<event>}, e.g. {@code acoustic:stuck@10000}: the modality's model breaks from
+         * that utterance (0-based) on.
+         */
+        public static Break parse(String spec) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z0-9_-]+):(stuck|swap)@(\\d+)")
+                    .matcher(spec.trim());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + spec + "' is not <modality>:<stuck|swap>@<event>, e.g. "
+                        + "acoustic:stuck@10000");
+            }
+            return new Break(m.group(1), BreakKind.valueOf(m.group(2).toUpperCase(java.util.Locale.ROOT)),
+                    Long.parseLong(m.group(3)), STUCK_AT);
+        }
+
         int index() {
             for (int i = 0; i < MODALITIES.size(); i++) {
                 if (MODALITIES.get(i).name().equals(modality)) {
