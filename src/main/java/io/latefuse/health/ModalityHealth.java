@@ -254,9 +254,6 @@ public final class ModalityHealth {
             episodes[m] = Counter.builder("latefuse.modality.broken").tag("modality", name)
                     .description("Episodes in which the modality was judged broken (quarantined, or reported under "
                             + "observe or trusted)").register(registry);
-            if (!health.judges()) {
-                continue;
-            }
             Gauge.builder("latefuse.modality.health", this, h -> h.stateCode(i)).tag("modality", name)
                     .description("0 healthy, 1 judged broken but fused (observe, trusted), 2 quarantined")
                     .register(registry);
