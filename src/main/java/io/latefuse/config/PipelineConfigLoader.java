@@ -362,12 +362,56 @@ public final class PipelineConfigLoader {
                         + "is run's --metrics-port");
             }
 
+            PipelineConfig.Quality quality = quality(tree, prefix, inputs, output, dlq);
+
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, maxHoldback, partitioner, late, revisions, retention, maxFuture, store, guarantee, standby,
-                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka);
+                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka, quality);
+        }
+
+        /** The quality keys, or null when {@code labels.topic} is unset (then none of the others may be set). */
+        private PipelineConfig.Quality quality(ObjectNode tree, String prefix, Set<String> inputs, String output,
+                                               String dlq) {
+            List<String> others = List.of("labels.retention", "quality.topic", "quality.window", "quality.interval",
+                    "labelled.topic");
+            if (scalar(tree, "labels.topic").isEmpty()) {
+                for (String k : others) {
+                    if (tree.hasNonNull(k)) {
+                        problem(k, scalar(tree, k), "is set, but labels.topic is not; set labels.topic to run "
+                                + "latefuse quality");
+                    }
+                }
+                return null;
+            }
+            String labels = validTopic("labels.topic", scalar(tree, "labels.topic"));
+            String qualityTopic = topic(tree, "quality.topic", prefix);
+            String labelled = scalar(tree, "labelled.topic").isEmpty() ? null
+                    : validTopic("labelled.topic", scalar(tree, "labelled.topic"));
+            Duration retention = duration(tree, "labels.retention", true);
+            Duration window = duration(tree, "quality.window", true);
+            Duration interval = duration(tree, "quality.interval", true);
+            if (window != null && interval != null && !interval.isZero() && window.compareTo(interval) < 0) {
+                problem("quality.window", Durations.format(window), "must be at least quality.interval = '"
+                        + Durations.format(interval) + "'" + origin("quality.interval"));
+            }
+            Map<String, String> named = new LinkedHashMap<>();
+            named.put("labels.topic", labels);
+            named.put("quality.topic", qualityTopic);
+            named.put("labelled.topic", labelled);
+            Set<String> taken = new HashSet<>(inputs);
+            taken.add(output);
+            taken.add(dlq);
+            Set<String> seen = new HashSet<>();
+            named.forEach((k, t) -> {
+                if (t != null && (taken.contains(t) || !seen.add(t))) {
+                    problem(k, t, "must differ from the input, output and dead-letter topics and from the other "
+                            + "quality topics");
+                }
+            });
+            return new PipelineConfig.Quality(labels, retention, qualityTopic, window, interval, labelled);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {
