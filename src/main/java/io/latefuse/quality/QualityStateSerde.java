@@ -33,6 +33,7 @@ final class QualityStateSerde<T extends SpecificRecord> implements Serde<T> {
     private final SpecificDatumReader<T> reader;
 
     QualityStateSerde(Class<T> type) {
+        io.latefuse.registry.TrustedAvroClasses.trust(type); // Avro refuses to build classes it was not told to trust
         this.type = type.getSimpleName();
         SpecificData model = SpecificData.getForClass(type);
         org.apache.avro.Schema schema = model.getSchema(type);
