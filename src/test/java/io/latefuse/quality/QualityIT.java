@@ -20,7 +20,6 @@ import io.latefuse.testkit.CommittedReader;
 import io.latefuse.testkit.KafkaEnvironment;
 import io.latefuse.testkit.RealKafka;
 import io.latefuse.training.LabelledScores;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -192,7 +191,8 @@ class QualityIT {
             raw.send(new ProducerRecord<>(q.labelsTopic(), "ev-56", "not avro".getBytes(StandardCharsets.UTF_8))).get();
         }
 
-        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         Map<String, FusionQuality> latest = new LinkedHashMap<>();
         QualityApp app = new QualityApp(config, new QualityTelemetry(meters), new FusionTelemetry(meters));
         try (app; KafkaConsumer<String, FusionQuality> reader = new KafkaConsumer<>(Map.of(
@@ -212,6 +212,12 @@ class QualityIT {
                 return all != null && all.getEvents() == 50 && latest.get("all/FIRST").getEvents() == 50;
             });
             assertThat(app.streams().state()).isEqualTo(KafkaStreams.State.RUNNING);
+            // Every quality metric the dashboard queries is in the quality app's scrape.
+            String scrape = meters.scrape();
+            assertThat(io.latefuse.testkit.DashboardMetrics.names().stream()
+                    .filter(io.latefuse.testkit.DashboardMetrics::ofQualityApp)).isNotEmpty().allSatisfy(name ->
+                    assertThat(scrape).as("dashboards/latefuse.json queries " + name).containsPattern("(?m)^" + name + "[{ ]"));
+            assertThat(scrape).contains("latefuse_quality_accuracy{revision=\"first\",subset=\"all\"}");
         }
 
         // The reference, from the events as produced.
