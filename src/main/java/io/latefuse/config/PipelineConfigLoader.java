@@ -59,6 +59,12 @@ public final class PipelineConfigLoader {
     static final String SCORER_INFIX = "-score-";
     static final String SCORER_CHANGELOG_SUFFIX = "-score-buffer-changelog";
     /**
+     * The quality app ({@code latefuse quality}) runs as {@code <application.id>-quality}; its longest topic is the
+     * changelog of its window store (quality.QualityTopology, which the config may not depend on; QualityConfigTest
+     * keeps the two in step).
+     */
+    static final String QUALITY_LONGEST_SUFFIX = "-quality-quality-window-outcomes-changelog";
+    /**
      * The smallest temperature: a finite score divided by it stays finite (a float logit is at most 3.4e38), where a
      * smaller one (1e-320 is above 0) turned scores into infinities whose softmax is NaN.
      */
@@ -385,6 +391,14 @@ public final class PipelineConfigLoader {
                     }
                 }
                 return null;
+            }
+            String appId = scalar(tree, "application.id");
+            if (!appId.isEmpty() && (appId + LONGEST_CHANGELOG_SUFFIX).length() <= MAX_TOPIC_LENGTH
+                    && (appId + QUALITY_LONGEST_SUFFIX).length() > MAX_TOPIC_LENGTH) {
+                problem("application.id", appId, "is " + appId.length() + " characters, too long for latefuse quality "
+                        + "(labels.topic is set): its longest topic is '<application.id>" + QUALITY_LONGEST_SUFFIX
+                        + "', and Kafka allows at most " + MAX_TOPIC_LENGTH + "; use at most "
+                        + (MAX_TOPIC_LENGTH - QUALITY_LONGEST_SUFFIX.length()) + " characters");
             }
             String labels = validTopic("labels.topic", scalar(tree, "labels.topic"));
             String qualityTopic = topic(tree, "quality.topic", prefix);

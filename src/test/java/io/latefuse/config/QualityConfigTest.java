@@ -58,6 +58,10 @@ class QualityConfigTest {
                 .hasMessageContaining("labelled.topic = 'l': must differ");
         assertThatThrownBy(() -> parse("labels.topic: l\nlabels.retention: 0\n"))
                 .hasMessageContaining("labels.retention = '0': must be greater than zero");
+        String longId = "a".repeat(249 - "-quality-quality-window-outcomes-changelog".length() + 1);
+        assertThatThrownBy(() -> PipelineConfigLoader.parse(MINIMAL.replace("application.id: a", "application.id: " + longId)
+                + "labels.topic: l\n", "test", Map.of()))
+                .hasMessageContaining("too long for latefuse quality");
         assertThatThrownBy(() -> parse("labels.topic: 'bad topic'\n"))
                 .hasMessageContaining("labels.topic = 'bad topic': not a valid Kafka topic name");
     }
