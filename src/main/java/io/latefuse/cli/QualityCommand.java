@@ -79,8 +79,8 @@ final class QualityCommand implements Callable<Integer> {
             BrokerCheck.await(cfg);
             int n = QualityPreflight.check(admin, cfg, createTopics, Optional.ofNullable(partitions),
                     Optional.ofNullable(replicationFactor));
-            log.info("The output, labels{} topics are co-partitioned ({} partitions)",
-                    cfg.quality().exportsLabelled() ? " and scores" : "", n);
+            log.info("The output and labels topics{} are co-partitioned ({} partitions)",
+                    cfg.quality().exportsLabelled() ? ", and the scores topics," : "", n);
         } catch (RuntimeException e) {
             app.close();
             closeQuietly(http);
