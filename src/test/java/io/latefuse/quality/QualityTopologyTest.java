@@ -173,4 +173,34 @@ class QualityTopologyTest {
             assertThat(d.held("e1").getScores()).as("dropped once judged").isEmpty();
         }
     }
+
+    @Test
+    void withOperatingPointsFrrAndFarCountTheDecisionAgainstTheTruth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path points = dir.resolve("points.json");
+        new io.latefuse.config.OperatingPoints("p", "weighted_mean", "directed",
+                io.latefuse.config.OperatingPoints.Metric.FRR, 0.1, 0.5, 10, List.of(), List.of()).write(points);
+        try (QualityDriver d = new QualityDriver("operating.points: " + points + "\n")) {
+            // positives: p1 accepted, p2 rejected (a false reject); negatives: n1 accepted (a false accept), n2 rejected
+            d.predict(prediction("p1", 0, AL, 0.8f, "directed"));
+            d.predict(prediction("p2", 0, AL, 0.6f, "undirected"));
+            d.predict(prediction("n1", 0, AL, 0.7f, "directed"));
+            d.predict(prediction("n2", 0, AL, 0.3f, "undirected"));
+            d.label(label("p1", "directed"));
+            d.label(label("p2", "directed"));
+            d.label(label("n1", "undirected"));
+            d.label(label("n2", "undirected"));
+            d.advance(Duration.ofMinutes(1));
+            FusionQuality all = d.latestRows().get("all/FIRST");
+            assertThat(all.getPositiveClass()).isEqualTo("directed");
+            assertThat(all.getPositives()).isEqualTo(2);
+            assertThat(all.getNegatives()).isEqualTo(2);
+            assertThat(all.getFalseRejects()).isEqualTo(1);
+            assertThat(all.getFalseAccepts()).isEqualTo(1);
+            assertThat(all.getFrr()).isEqualTo(0.5);
+            assertThat(all.getFar()).isEqualTo(0.5);
+            // the label (argmax) is judged for accuracy: p1, p2 (0.6 directed) and n2 right, n1 wrong
+            assertThat(all.getAccuracy()).isEqualTo(0.75);
+        }
+    }
 }
