@@ -33,6 +33,8 @@ class ArchitectureTest {
             // the two apps
             .layer("topology").definedBy("io.latefuse.topology..")
             .layer("scoring").definedBy("io.latefuse.scoring..")
+            // the quality app: predictions judged against ground truth
+            .layer("quality").definedBy("io.latefuse.quality..")
             // what the running fusion app answers about one event
             .layer("lookup").definedBy("io.latefuse.lookup..")
             // offline work, then the command line
@@ -54,10 +56,11 @@ class ArchitectureTest {
             .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
                     "health", "streams")
             .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
+            .whereLayer("quality").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "streams")
             .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "fusion", "health", "topology")
             .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "health", "scoring")
             .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "health",
-                    "streams", "topology", "scoring", "training", "lookup")
+                    "streams", "topology", "scoring", "training", "lookup", "quality")
             .whereLayer("tools").mayNotBeAccessedByAnyLayer()
             .whereLayer("flink").mayOnlyAccessLayers("avro", "config", "registry", "fusion")
             .whereLayer("flink").mayNotBeAccessedByAnyLayer();

@@ -54,10 +54,10 @@ public final class Main implements Runnable {
         for (String tool : List.of("demo", "bench")) {
             cli.addSubcommand(tool, tools.containsKey(tool) ? tools.get(tool) : new InToolsJar(tool));
         }
-        for (Object command : List.of(new RunCommand(), new ScoreCommand(), new TrainCommand(), new EvaluateCommand(),
+        for (Object command : List.of(new RunCommand(), new QualityCommand(), new ScoreCommand(), new TrainCommand(), new EvaluateCommand(),
                 new ProduceCommand(), new TailCommand(), new ExplainCommand(), new CalibrateCommand(), new AdviseCommand(),
                 new ProfileCommand(), new StudyCommand(),
-                new GenerateCommand(), new SchemasCommand())) {
+                new GenerateCommand(), new SchemasCommand(), new ExportCommand())) {
             cli.addSubcommand(command);
         }
         tools.forEach((name, command) -> {

@@ -29,6 +29,8 @@ final class SchemasCommand implements Callable<Integer> {
         CONTRACTS.put("ModalityScore", ModalityScore.getClassSchema());
         CONTRACTS.put("FusedPrediction", FusedPrediction.getClassSchema());
         CONTRACTS.put("ModalityFeatures", ModalityFeatures.getClassSchema());
+        CONTRACTS.put("GroundTruth", io.latefuse.avro.GroundTruth.getClassSchema());
+        CONTRACTS.put("FusionQuality", io.latefuse.avro.FusionQuality.getClassSchema());
     }
 
     @Option(names = "--registry-url", defaultValue = "${env:LATEFUSE_SCHEMA_REGISTRY_URL}",
@@ -36,7 +38,8 @@ final class SchemasCommand implements Callable<Integer> {
     String registryUrl;
 
     @Option(names = "--topic", paramLabel = "TOPIC=CONTRACT",
-            description = "Register CONTRACT (ModalityScore, FusedPrediction or ModalityFeatures) under TOPIC-value. "
+            description = "Register CONTRACT (ModalityScore, FusedPrediction, ModalityFeatures, GroundTruth or "
+                    + "FusionQuality) under TOPIC-value. "
                     + "Repeatable. Without it, the contracts are printed.")
     Map<String, String> topics = new LinkedHashMap<>();
 

@@ -220,6 +220,20 @@ public final class ConfigKeys {
                     + "float[B, sum F_i]."),
             scalar("onnx.output", "", "the only output", "The head's output to read."),
             scalar("onnx.output.logits", "false", null, "The head outputs logits; softmax is applied."),
+            scalar("labels.topic", "", "none", "Where ground truth arrives (`GroundTruth` records keyed by event id), "
+                    + "for `latefuse quality`. Unset: no quality app. Must have the output topic's partition count."),
+            scalar("labels.retention", "7d", null, "How long `latefuse quality` keeps an event waiting: a prediction for "
+                    + "its label, and a label for its prediction. Measured from the first of them it reads; after it the "
+                    + "event is forgotten (counted as a prediction expired unlabelled, or a label unmatched)."),
+            scalar("quality.topic", "{prefix}quality", "`<prefix>quality`", "Where `latefuse quality` publishes "
+                    + "`FusionQuality` records, keyed by subset of modalities present."),
+            scalar("quality.window", "1h", null, "The sliding window quality is computed over: the events judged in "
+                    + "the last `quality.window`. At least `quality.interval`."),
+            scalar("quality.interval", "1m", null, "How often `latefuse quality` publishes its records and gauges, and "
+                    + "forgets expired events."),
+            scalar("labelled.topic", "", "none", "Optional: where `latefuse quality` writes each judged event's scores "
+                    + "as `LabelledModalityScore` records (label = the true class), for retraining (`latefuse export` "
+                    + "writes them to the data file `train` reads). It then also reads the scores topics."),
             structured("kafka", "`{}`", "Any Kafka client or Streams property (SASL, SSL, `producer.*`, `consumer.*`...), "
                     + "applied to every client. Keys latefuse sets itself are refused (exit code 2): those with a "
                     + "latefuse key of their own (" + codes(OWNED_KAFKA_KEYS.keySet()) + "), and the handlers its "

@@ -40,7 +40,8 @@ public record PipelineConfig(
         OperatingPoints operatingPoints,
         Http http,
         Map<String, String> kafka,
-        Health health) {
+        Health health,
+        Quality quality) {
 
     /** The strategy names a config may use; {@code fusion.FusionStrategies} creates each of them. */
     public static final List<String> STRATEGIES = List.of("weighted_mean", "log_odds", "max_confidence", "vote", "onnx");
@@ -104,6 +105,23 @@ public record PipelineConfig(
         public String toString() {
             return "Http[bindAddress=" + bindAddress + ", advertisedHost=" + advertisedHost + ", token="
                     + (token.isEmpty() ? "" : "[hidden]") + "]";
+        }
+    }
+
+    /**
+     * {@code latefuse quality}: the labels it joins, how long it waits for them, and what it publishes. Null when
+     * {@code labels.topic} is unset.
+     *
+     * @param labelsRetention how long a prediction waits for its label, and a label for its prediction
+     * @param window          the sliding window quality is computed over
+     * @param interval        how often quality is published
+     * @param labelledTopic   where judged events' scores go as {@code LabelledModalityScore}, or null for nowhere
+     */
+    public record Quality(String labelsTopic, Duration labelsRetention, String qualityTopic, Duration window,
+                          Duration interval, String labelledTopic) {
+        /** Whether judged events' scores are exported for retraining (and the scores topics read). */
+        public boolean exportsLabelled() {
+            return labelledTopic != null;
         }
     }
 
@@ -222,7 +240,7 @@ public record PipelineConfig(
                 fusionLevel, outputTopic, deadLetterTopic, maxWait, optionalWait, deadlineClock, punctuationInterval,
                 maxHoldback, inputPartitioner, latePolicy, revisions, lateRetention, eventTimeMaxFuture, storeType,
                 processingGuarantee, standbyReplicas, streamThreads, instanceId, commitInterval, brokerConnectTimeout,
-                onnx, operatingPoints, http, kafka, h);
+                onnx, operatingPoints, http, kafka, h, quality);
     }
 
     public int numClasses() {

@@ -59,6 +59,12 @@ public final class PipelineConfigLoader {
     static final String SCORER_INFIX = "-score-";
     static final String SCORER_CHANGELOG_SUFFIX = "-score-buffer-changelog";
     /**
+     * The quality app ({@code latefuse quality}) runs as {@code <application.id>-quality}; its longest topic is the
+     * changelog of its window store (quality.QualityTopology, which the config may not depend on; QualityConfigTest
+     * keeps the two in step).
+     */
+    static final String QUALITY_LONGEST_SUFFIX = "-quality-quality-window-outcomes-changelog";
+    /**
      * The smallest temperature: a finite score divided by it stays finite (a float logit is at most 3.4e38), where a
      * smaller one (1e-320 is above 0) turned scores into infinities whose softmax is NaN.
      */
@@ -363,13 +369,64 @@ public final class PipelineConfigLoader {
             }
 
             PipelineConfig.Health health = health(tree, classes, level, modalities);
+            PipelineConfig.Quality quality = quality(tree, prefix, inputs, output, dlq);
 
             if (!problems.isEmpty()) {
                 throw new InvalidConfigException(source, problems);
             }
             return new PipelineConfig(appId, bootstrap, registry, classes, priors, modalities, strategy, level, output, dlq,
                     maxWait, optionalWait, clock, punctuation, maxHoldback, partitioner, late, revisions, retention, maxFuture, store, guarantee, standby,
-                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka, health);
+                    threads, instanceId, commitInterval, brokerTimeout, onnx, points, http, kafka, health, quality);
+        }
+
+        /** The quality keys, or null when {@code labels.topic} is unset (then none of the others may be set). */
+        private PipelineConfig.Quality quality(ObjectNode tree, String prefix, Set<String> inputs, String output,
+                                               String dlq) {
+            List<String> others = List.of("labels.retention", "quality.topic", "quality.window", "quality.interval",
+                    "labelled.topic");
+            if (scalar(tree, "labels.topic").isEmpty()) {
+                for (String k : others) {
+                    if (tree.hasNonNull(k)) {
+                        problem(k, scalar(tree, k), "is set, but labels.topic is not; set labels.topic to run "
+                                + "latefuse quality");
+                    }
+                }
+                return null;
+            }
+            String appId = scalar(tree, "application.id");
+            if (!appId.isEmpty() && (appId + LONGEST_CHANGELOG_SUFFIX).length() <= MAX_TOPIC_LENGTH
+                    && (appId + QUALITY_LONGEST_SUFFIX).length() > MAX_TOPIC_LENGTH) {
+                problem("application.id", appId, "is " + appId.length() + " characters, too long for latefuse quality "
+                        + "(labels.topic is set): its longest topic is '<application.id>" + QUALITY_LONGEST_SUFFIX
+                        + "', and Kafka allows at most " + MAX_TOPIC_LENGTH + "; use at most "
+                        + (MAX_TOPIC_LENGTH - QUALITY_LONGEST_SUFFIX.length()) + " characters");
+            }
+            String labels = validTopic("labels.topic", scalar(tree, "labels.topic"));
+            String qualityTopic = topic(tree, "quality.topic", prefix);
+            String labelled = scalar(tree, "labelled.topic").isEmpty() ? null
+                    : validTopic("labelled.topic", scalar(tree, "labelled.topic"));
+            Duration retention = duration(tree, "labels.retention", true);
+            Duration window = duration(tree, "quality.window", true);
+            Duration interval = duration(tree, "quality.interval", true);
+            if (window != null && interval != null && !interval.isZero() && window.compareTo(interval) < 0) {
+                problem("quality.window", Durations.format(window), "must be at least quality.interval = '"
+                        + Durations.format(interval) + "'" + origin("quality.interval"));
+            }
+            Map<String, String> named = new LinkedHashMap<>();
+            named.put("labels.topic", labels);
+            named.put("quality.topic", qualityTopic);
+            named.put("labelled.topic", labelled);
+            Set<String> taken = new HashSet<>(inputs);
+            taken.add(output);
+            taken.add(dlq);
+            Set<String> seen = new HashSet<>();
+            named.forEach((k, t) -> {
+                if (t != null && (taken.contains(t) || !seen.add(t))) {
+                    problem(k, t, "must differ from the input, output and dead-letter topics and from the other "
+                            + "quality topics");
+                }
+            });
+            return new PipelineConfig.Quality(labels, retention, qualityTopic, window, interval, labelled);
         }
 
         private PipelineConfig.OnnxHead onnxHead(ObjectNode tree, String strategy, FusionLevel level) {

@@ -29,6 +29,8 @@ public enum DeadLetterReason {
      * {@code input.partitioner: custom}.
      */
     WRONG_PARTITION("wrong_partition"),
+    /** A label ({@code GroundTruth}, read by {@code latefuse quality}) whose class is not in the config. */
+    UNKNOWN_CLASS("unknown_class"),
     /** The event was already emitted and {@code late.policy=drop}. */
     LATE("late"),
     /**

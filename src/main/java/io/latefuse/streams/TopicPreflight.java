@@ -149,6 +149,18 @@ public final class TopicPreflight {
                 List.of(m.topic()), create, partitions, Optional.empty());
     }
 
+    /**
+     * Every topic of {@code all} exists, or is created if {@code create} (with {@code partitions}, or the broker's
+     * default), else refused, naming the missing ones.
+     *
+     * @return the partition count of every topic
+     */
+    public static Map<String, Integer> ensure(Admin admin, java.util.Collection<String> all, boolean create,
+                                              Optional<Integer> partitions, Optional<Short> replication)
+            throws InterruptedException {
+        return ensure(admin, new LinkedHashSet<>(all), List.of(), create, partitions, replication);
+    }
+
     /** Refuses, naming them and saying {@code what to do}, topics that do not exist. */
     public static void requireExisting(Admin admin, java.util.Collection<String> topics, String whatToDo)
             throws InterruptedException {

@@ -197,8 +197,8 @@ class MainTest {
         String printed = run("schemas");
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         String[] parts = printed.split("(?m)^# ");
-        assertThat(parts).hasSize(4); // the text before the first heading, then three contracts
-        for (String part : java.util.Arrays.copyOfRange(parts, 1, 4)) {
+        assertThat(parts).hasSize(6); // the text before the first heading, then five contracts
+        for (String part : java.util.Arrays.copyOfRange(parts, 1, 6)) {
             String name = part.substring(0, part.indexOf(' '));
             assertThat(part).startsWith(name + " (schemas/" + name + ".avsc)\n");
             assertThat(json.readTree(part.substring(part.indexOf('\n') + 1))).as(name)

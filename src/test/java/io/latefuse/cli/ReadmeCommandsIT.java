@@ -137,7 +137,7 @@ class ReadmeCommandsIT {
         processEnv.put("LATEFUSE_APPLICATION_ID", "readme-" + run + "-" + pipeline);
         processEnv.put("LATEFUSE_TOPIC_PREFIX", "readme" + run + "." + pipeline + ".");
         String verb = args.get(3);
-        boolean server = verb.equals("run") || verb.equals("score")
+        boolean server = verb.equals("run") || verb.equals("score") || verb.equals("quality")
                 || (verb.equals("tail") && !args.contains("--max"))
                 || (verb.equals("produce") && value(args, "--events").equals("0"))
                 || (verb.equals("demo") && !args.contains("--duration"));
@@ -147,7 +147,7 @@ class ReadmeCommandsIT {
             s.awaitExit(300);
             return;
         }
-        if (verb.equals("run") || verb.equals("score")) {
+        if (verb.equals("run") || verb.equals("score") || verb.equals("quality")) {
             s.awaitOutput(RUNNING, 180);
         } else if (verb.equals("demo")) {
             s.awaitOutput(Pattern.compile("demo t=\\d+s"), 180);

@@ -80,7 +80,9 @@ class ConfigReferenceTest {
                 case "store.type" -> "memory";
                 case "processing.guarantee" -> "at_least_once";
                 case "input.partitioner" -> "custom";
-                case "output.topic", "dead.letter.topic" -> "env-" + k.name();
+                case "output.topic", "dead.letter.topic", "quality.topic", "labelled.topic" -> "env-" + k.name();
+                case "labels.retention", "quality.interval" -> "7s";
+                case "quality.window" -> "2h";
                 case "schema.registry.ssl.truststore.location" -> "pom.xml"; // any readable file
                 case "schema.registry.ssl.truststore.type" -> "JKS";
                 case "modality.health" -> "observe";
@@ -97,7 +99,8 @@ class ConfigReferenceTest {
                     schema.registry.url: http://r
                     classes: [x, y]
                     modalities: [{name: m}]
-                    """;
+                    """ + (k.name().startsWith("quality.") || k.name().equals("labels.retention")
+                    || k.name().equals("labelled.topic") ? "labels.topic: labels\n" : ""); // they need it
             String env = PipelineConfigLoader.envName(k.name());
             assertThat(PipelineConfigLoader.parse(minimal, "test", Map.of(env, value)))
                     .as(k.name() + " from " + env).isNotEqualTo(PipelineConfigLoader.parse(minimal, "test", Map.of()));

@@ -52,20 +52,13 @@ class MetricsIT {
                 .setScores(List.of(0.8f, 0.2f)).setScoreType(ScoreType.PROBABILITY).setEventTime(Instant.now()).build();
     }
 
-    /** The metric names in every query of dashboards/latefuse.json. */
+    /**
+     * The metric names in every query of dashboards/latefuse.json that the fusion app exports: all but the quality
+     * app's ({@code latefuse_quality_*}), which QualityIT checks against the quality app's scrape.
+     */
     static java.util.Set<String> dashboardMetrics() throws java.io.IOException {
-        java.util.Set<String> names = new java.util.TreeSet<>();
-        com.fasterxml.jackson.databind.JsonNode dash = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(Path.of("dashboards/latefuse.json").toFile());
-        java.util.regex.Pattern metric = java.util.regex.Pattern.compile("\\b((?:latefuse|kafka)_[a-z0-9_]+)\\b");
-        for (com.fasterxml.jackson.databind.JsonNode panel : dash.path("panels")) {
-            for (com.fasterxml.jackson.databind.JsonNode target : panel.path("targets")) {
-                java.util.regex.Matcher mt = metric.matcher(target.path("expr").asText());
-                while (mt.find()) {
-                    names.add(mt.group(1));
-                }
-            }
-        }
+        java.util.Set<String> names = io.latefuse.testkit.DashboardMetrics.names();
+        names.removeIf(io.latefuse.testkit.DashboardMetrics::ofQualityApp);
         return names;
     }
 
