@@ -68,6 +68,10 @@ final class ProduceCommand implements Callable<Integer> {
             + "swapped, from that event on), to see modality.health at work.")
     String breakSpec;
 
+    @Option(names = "--labels", description = "Also send each event's true class to labels.topic, as a GroundTruth "
+            + "record, right after its scores (for latefuse quality; the config must set labels.topic).")
+    boolean labels;
+
     @Option(names = "--seed", defaultValue = "1", description = "Generator seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -100,20 +104,50 @@ final class ProduceCommand implements Callable<Integer> {
         Iterator<ScoreStream.Event> input = events(cfg);
         requireTopics(cfg, cfg.inputTopics(), "Start `latefuse run --create-topics` first, or create them; a broker "
                 + "that auto-creates topics would give them its own partition count");
+        if (labels && cfg.quality() == null) {
+            throw new InvalidConfigException("--labels", List.of("--labels sends true classes to labels.topic, but "
+                    + configOption.path() + " sets no labels.topic"));
+        }
+        if (labels) {
+            requireTopics(cfg, List.of(cfg.quality().labelsTopic()), "Start `latefuse quality --create-topics` first, "
+                    + "or create it with the output topic's partition count");
+        }
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg));
              KafkaProducer<String, ModalityScore> producer = new KafkaProducer<>(producerProps(cfg), new StringSerializer(),
-                     new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false))) {
-            return produceScores(cfg, producer, input);
+                     new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false));
+             KafkaProducer<String, io.latefuse.avro.GroundTruth> truths = labels ? new KafkaProducer<>(producerProps(cfg),
+                     new StringSerializer(), new AvroSerializer<>(registry, RegistryConfigs.of(cfg), false)) : null) {
+            return produceScores(cfg, producer, truths, input);
         }
     }
 
     /** Sends the events' scores through {@code producer}; says what became of them. The exit code: 0, or 1 if a send failed. */
     int produceScores(PipelineConfig cfg, Producer<String, ModalityScore> producer, Iterator<ScoreStream.Event> input)
             throws InterruptedException {
+        return produceScores(cfg, producer, null, input);
+    }
+
+    /** As above; with {@code truths}, each event's true class goes to labels.topic as it starts. */
+    int produceScores(PipelineConfig cfg, Producer<String, ModalityScore> producer,
+                      Producer<String, io.latefuse.avro.GroundTruth> truths, Iterator<ScoreStream.Event> input)
+            throws InterruptedException {
         ScoreStream stream = new ScoreStream(cfg, producer,
                 lateDelayMs > 0 ? lateDelayMs : cfg.maxWait().toMillis() + 200, badRate, seed);
-        ScoreStream.Result done = stream.run(input, events, rate, () -> false, e -> { });
-        return report("scores", done.events(), done.scores());
+        Deliveries labelled = new Deliveries();
+        ScoreStream.Result done = stream.run(input, events, rate, labelled::failed, e -> {
+            if (truths != null) {
+                labelled.send(truths, new ProducerRecord<>(cfg.quality().labelsTopic(), e.id(),
+                        io.latefuse.avro.GroundTruth.newBuilder().setEventId(e.id())
+                                .setLabel(cfg.classes().get(e.label())).setLabelledAt(java.time.Instant.now())
+                                .setSource("latefuse produce").build()));
+            }
+        });
+        int rc = report("scores", done.events(), done.scores());
+        if (truths != null) {
+            truths.flush();
+            rc = Math.max(rc, report("labels", done.events(), labelled.counts()));
+        }
+        return rc;
     }
 
     /** Sends each event's features to its modalities' features topics, {@code --rate} events per second. */

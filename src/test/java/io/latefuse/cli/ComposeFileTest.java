@@ -35,7 +35,7 @@ class ComposeFileTest {
                 .contains("./dashboards:/var/lib/grafana/dashboards");
         assertThat(Files.readString(Path.of("docker/grafana/provisioning/datasources/prometheus.yml"))).contains("http://prometheus:9090");
         assertThat(Files.readString(Path.of("docker/grafana/provisioning/dashboards/latefuse.yml"))).contains("/var/lib/grafana/dashboards");
-        assertThat(new ObjectMapper().readTree(Path.of("dashboards/latefuse.json").toFile()).path("panels").size()).isEqualTo(10);
+        assertThat(new ObjectMapper().readTree(Path.of("dashboards/latefuse.json").toFile()).path("panels").size()).isEqualTo(16);
         // The app's config ships in the image, where compose's commands look for it.
         assertThat(Files.readString(Path.of("Dockerfile"))).contains("COPY config /config").contains("target/latefuse.jar");
     }

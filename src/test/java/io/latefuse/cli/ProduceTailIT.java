@@ -113,6 +113,44 @@ class ProduceTailIT {
     }
 
     @Test
+    void produceSendsEachEventsTrueClassWithLabelsAndBreaksTheModalityAsked(KafkaEnvironment env, @TempDir Path dir)
+            throws Exception {
+        String prefix = "pl" + UUID.randomUUID().toString().substring(0, 6) + ".";
+        Path configFile = dir.resolve("ddsd.yaml");
+        Files.writeString(configFile, env.ddsdYaml("pl", prefix) + "\nlabels.topic: " + prefix + "labels\n");
+        PipelineConfig config = PipelineConfigLoader.load(configFile, Map.of());
+        try (Admin admin = env.admin()) {
+            List<org.apache.kafka.clients.admin.NewTopic> topics = new java.util.ArrayList<>();
+            config.inputTopics().forEach(t -> topics.add(new org.apache.kafka.clients.admin.NewTopic(t, 2, (short) 1)));
+            topics.add(new org.apache.kafka.clients.admin.NewTopic(prefix + "labels", 2, (short) 1));
+            io.latefuse.testkit.KafkaEnvironment.createTopics(admin, topics);
+        }
+        assertThat(run("produce", "--config", configFile.toString(), "--synthetic", "ddsd", "--seed", "4", "--events",
+                "30", "--rate", "200", "--labels", "--break", "acoustic:stuck@10"))
+                .contains("Produced 30 labels for 30 events");
+        io.latefuse.registry.SchemaRegistry registry = io.latefuse.registry.SchemaRegistry.connect(
+                io.latefuse.registry.RegistryConfig.of(env.registryUrl()));
+        Map<String, String> truth = new java.util.HashMap<>();
+        for (var r : io.latefuse.testkit.CommittedReader.read(env, prefix + "labels",
+                io.latefuse.registry.AvroDeserializer.specific(io.latefuse.avro.GroundTruth.class, registry), 30)) {
+            assertThat(r.key()).isEqualTo(r.value().getEventId());
+            assertThat(truth.put(r.key(), r.value().getLabel())).as(r.key() + " labelled once").isNull();
+        }
+        SyntheticDdsd gen = new SyntheticDdsd(4);
+        for (int i = 0; i < 30; i++) {
+            SyntheticDdsd.Utterance u = gen.next();
+            assertThat(truth.get(u.id())).as(u.id()).isEqualTo(u.directed() ? "directed" : "undirected");
+        }
+        for (var r : io.latefuse.testkit.CommittedReader.read(env, prefix + "scores.acoustic",
+                io.latefuse.registry.AvroDeserializer.specific(io.latefuse.avro.ModalityScore.class, registry), 25)) {
+            int n = Integer.parseInt(r.key().substring("utt-".length()));
+            if (n >= 10) {
+                assertThat(r.value().getScores()).as(r.key() + ", stuck from utt-10 on").containsExactly(0.2f, 0.8f);
+            }
+        }
+    }
+
+    @Test
     void produceFeaturesSendsEachRowToItsModalitysFeaturesTopic(KafkaEnvironment env, @TempDir Path dir) throws Exception {
         String prefix = "feat" + UUID.randomUUID().toString().substring(0, 6) + ".";
         Path configFile = dir.resolve("digits.yaml");
