@@ -1,0 +1,105 @@
+package io.latefuse.health;
+
+import io.latefuse.config.PipelineConfig;
+import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.FusionInput;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Review of ModalityHealth's judgement. */
+class ModalityHealthReviewTest {
+    static PipelineConfig config(String modalities, String health) {
+        return PipelineConfigLoader.parse("""
+                application.id: review
+                bootstrap.servers: dummy:9092
+                schema.registry.url: mock://review
+                topic.prefix: t.
+                classes: [directed, undirected]
+                strategy: weighted_mean
+                modalities:
+                """ + modalities + health, "test", Map.of());
+    }
+
+    /** A score for truth {@code y} (0 or 1) that is right with probability {@code accuracy}, symmetric about 0.5. */
+    static double[] score(Random rnd, int y, double accuracy) {
+        return score(rnd, y, accuracy, 0.55, 0.95);
+    }
+
+    static double[] score(Random rnd, int y, double accuracy, double lo, double hi) {
+        int said = rnd.nextDouble() < accuracy ? y : 1 - y;
+        double conf = lo + (hi - lo) * rnd.nextDouble();
+        double p0 = said == 0 ? conf : 1 - conf;
+        return new double[] {p0, 1 - p0};
+    }
+
+    /**
+     * Two modalities, the second (visual) breaks into swapped classes at event 1000. Its score distribution is
+     * unchanged (symmetric), so only disagreement can catch it; but with two modalities agreement is symmetric: each
+     * one's agreement with "the others" is the other's with it, so both drop by exactly the same amount, and
+     * mostDisagreeing breaks the tie towards the lower index: the healthy acoustic is quarantined, and visual, the
+     * broken one, is still fused. Once acoustic is quarantined visual has nobody to compare with, and acoustic keeps
+     * disagreeing with visual, so it is never released.
+     */
+    @Test
+    void withTwoModalitiesASwappedOneGetsTheHealthyOneQuarantined() {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: visual}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.release.scores: 300
+                """);
+        ModalityHealth h = ModalityHealth.of(cfg, null);
+        Random rnd = new Random(7);
+        for (int i = 0; i < 3000; i++) {
+            int y = rnd.nextInt(2);
+            double[] a = score(rnd, y, 0.9);
+            double[] v = score(rnd, i < 1000 ? y : 1 - y, 0.9); // swapped from event 1000
+            h.observe(new FusionInput(new double[][] {a, v}), 0b11);
+        }
+        assertThat(h.statuses()).extracting(ModalityHealth.Status::modality, ModalityHealth.Status::state)
+                .as("the swapped modality, not the healthy one, is quarantined")
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("acoustic", ModalityHealth.State.HEALTHY),
+                        org.assertj.core.groups.Tuple.tuple("visual", ModalityHealth.State.QUARANTINED));
+    }
+
+    /**
+     * Three modalities: acoustic and visual strong (95%; visual also confident), lexical weak (60%) but healthy. Visual gets stuck at event
+     * 1000 and is rightly quarantined. The others' comparison windows start over, but their reference agreement is
+     * still the one measured against the mean of the others WITH visual. Acoustic, compared now with lexical alone,
+     * agrees about 59% of the time against a reference of about 90%: a drop of more than 0.25 from bookkeeping only
+     * (nothing about acoustic changed), and it is the only one that "disagrees", so it is quarantined too, leaving the
+     * weak lexical alone in the fusion.
+     */
+    @Test
+    void aQuarantineElsewhereDoesNotGetAHealthyModalityQuarantinedByAStaleAgreementReference() {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: visual}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.release.scores: 300
+                """);
+        ModalityHealth h = ModalityHealth.of(cfg, null);
+        Random rnd = new Random(11);
+        for (int i = 0; i < 3000; i++) {
+            int y = rnd.nextInt(2);
+            double[] a = score(rnd, y, 0.95);
+            double[] l = score(rnd, y, 0.6);
+            double[] v = i < 1000 ? score(rnd, y, 0.95, 0.9, 0.99) : new double[] {0.9, 0.1}; // stuck from event 1000
+            h.observe(new FusionInput(new double[][] {a, l, v}), 0b111);
+        }
+        assertThat(h.statuses()).extracting(ModalityHealth.Status::modality, ModalityHealth.Status::state)
+                .as("only the stuck modality is quarantined")
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("acoustic", ModalityHealth.State.HEALTHY),
+                        org.assertj.core.groups.Tuple.tuple("lexical", ModalityHealth.State.HEALTHY),
+                        org.assertj.core.groups.Tuple.tuple("visual", ModalityHealth.State.QUARANTINED));
+    }
+}
