@@ -102,4 +102,116 @@ class ModalityHealthReviewTest {
                         org.assertj.core.groups.Tuple.tuple("lexical", ModalityHealth.State.HEALTHY),
                         org.assertj.core.groups.Tuple.tuple("visual", ModalityHealth.State.QUARANTINED));
     }
+
+    /**
+     * Checked: a stationary stream (four modalities, each present at random, iid scores), without a profile, is never
+     * judged broken: the warm-up to reference switch, the ring of bins and its counts, the agreement ring.
+     */
+    @net.jqwik.api.Property(tries = 20, seed = "5")
+    void aStationaryStreamIsNeverJudgedBroken(@net.jqwik.api.ForAll long seed) {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: prosody}
+                  - {name: visual, required: false}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.release.scores: 300
+                """);
+        ModalityHealth h = ModalityHealth.of(cfg, null);
+        Random rnd = new Random(seed);
+        double[] acc = {0.9, 0.8, 0.7, 0.75};
+        for (int i = 0; i < 4000; i++) {
+            int y = rnd.nextInt(2);
+            double[][] p = new double[4][];
+            long present = 0;
+            for (int m = 0; m < 4; m++) {
+                if (rnd.nextDouble() < (m == 3 ? 0.5 : 0.95)) {
+                    p[m] = score(rnd, y, acc[m]);
+                    present |= 1L << m;
+                }
+            }
+            h.observe(new FusionInput(p), present);
+            assertThat(h.quarantinedMask()).as("event " + i + ": " + h.statuses()).isZero();
+        }
+    }
+
+    /** Checked: concurrent observe() from several threads with gauges read meanwhile: no exception, a stuck one caught. */
+    @Test
+    void concurrentObserveAndGauges() throws Exception {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: prosody}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.stuck.scores: 50
+                modality.health.release.scores: 300
+                """);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry reg = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        ModalityHealth h = ModalityHealth.of(cfg, reg);
+        java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(4);
+        java.util.List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        for (int t = 0; t < 3; t++) {
+            final int seed = t;
+            fs.add(ex.submit(() -> {
+                Random rnd = new Random(seed);
+                for (int i = 0; i < 5000; i++) {
+                    int y = rnd.nextInt(2);
+                    double[] a = seen.incrementAndGet() < 6000 ? score(rnd, y, 0.9) : new double[] {0.8, 0.2};
+                    h.observe(new FusionInput(new double[][] {a, score(rnd, y, 0.85), score(rnd, y, 0.8)}), 0b111);
+                }
+            }));
+        }
+        fs.add(ex.submit(() -> {
+            for (int i = 0; i < 2000; i++) {
+                reg.getMeters().forEach(m -> m.measure().forEach(ms -> ms.getValue()));
+                h.statuses();
+                h.describe(h.quarantinedMask());
+            }
+        }));
+        for (var f : fs) {
+            f.get();
+        }
+        ex.shutdown();
+        assertThat(h.statuses().get(0).state()).isEqualTo(ModalityHealth.State.QUARANTINED);
+        assertThat(h.quarantinedMask()).isEqualTo(1L);
+        assertThat(reg.get("latefuse.modality.broken").tag("modality", "acoustic").counter().count()).isEqualTo(1.0);
+    }
+
+    /** Checked: released after exactly release.scores healthy judgements; trusted never quarantined; by hand always. */
+    @Test
+    void releaseTrustedAndByHand() {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: prosody}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.stuck.scores: 5
+                modality.health.release.scores: 7
+                modality.health.trusted: [lexical]
+                modality.health.quarantined: [prosody]
+                """);
+        ModalityHealth h = ModalityHealth.of(cfg, null);
+        Random rnd = new Random(3);
+        for (int i = 0; i < 5; i++) {
+            h.observe(new FusionInput(new double[][] {{0.7, 0.3}, {0.6, 0.4}, {0.9, 0.1}}), 0b111);
+        }
+        assertThat(h.quarantinedMask()).isEqualTo(0b101); // acoustic stuck, prosody by hand; lexical stuck but trusted
+        assertThat(h.statuses().get(1).state()).isEqualTo(ModalityHealth.State.BROKEN);
+        for (int i = 0; i < 6; i++) {
+            int y = rnd.nextInt(2);
+            h.observe(new FusionInput(new double[][] {score(rnd, y, 0.9), score(rnd, y, 0.9), {0.9, 0.1}}), 0b111);
+            assertThat(h.quarantinedMask()).as("judgement " + (i + 1)).isEqualTo(0b101);
+        }
+        int y = rnd.nextInt(2);
+        h.observe(new FusionInput(new double[][] {score(rnd, y, 0.9), score(rnd, y, 0.9), {0.9, 0.1}}), 0b111);
+        assertThat(h.quarantinedMask()).isEqualTo(0b100);
+        assertThat(h.statuses().get(1).state()).isEqualTo(ModalityHealth.State.HEALTHY);
+    }
 }
