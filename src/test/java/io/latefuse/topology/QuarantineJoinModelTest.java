@@ -197,6 +197,45 @@ class QuarantineJoinModelTest {
         }
     }
 
+    /**
+     * Promise 1, checked: under observe (with a judgement that does fire: stuck after 3, released after 2) the join
+     * emits exactly what it emits under off, for the same random script, revisions and on_change included.
+     */
+    @Property(tries = 100, seed = "7")
+    void observeEmitsWhatOffEmits(@ForAll("actions") List<Action> script, @ForAll boolean onChange) throws Exception {
+        String extra = onChange ? "revision.policy: on_change\nrevision.min.delta: 0.05\n" : "";
+        try (Harness off = new Harness("modality.health: off\n", extra);
+             Harness observe = new Harness("""
+                     modality.health: observe
+                     modality.health.window: 300
+                     modality.health.stuck.scores: 3
+                     modality.health.release.scores: 2
+                     """, extra)) {
+            for (Action a : script) {
+                if (a instanceof Score s) {
+                    // under observe the judgement moves, the join must not
+                    float p = s.modality() == 0 ? 0.5f : s.directed(); // acoustic stuck: judged broken after 3
+                    off.send("e" + s.event(), MODS[s.modality()], p);
+                    observe.send("e" + s.event(), MODS[s.modality()], p);
+                } else if (a instanceof Advance adv) {
+                    off.advance(adv.ms());
+                    observe.advance(adv.ms());
+                }
+                List<String> x = off.drain().stream().map(QuarantineJoinModelTest::comparable).toList();
+                List<String> y = observe.drain().stream().map(QuarantineJoinModelTest::comparable).toList();
+                assertThat(y).as("after " + a).isEqualTo(x);
+            }
+            net.jqwik.api.statistics.Statistics.collect(observe.health.statuses().stream()
+                    .anyMatch(st -> st.state() != ModalityHealth.State.HEALTHY || st.stuckRun() >= 3) ? "judged broken" : "healthy");
+        }
+    }
+
+    static String comparable(FusedPrediction p) {
+        FusedPrediction c = FusedPrediction.newBuilder(p).build();
+        assertThat(c.getQuarantined()).isNull();
+        return c.toString();
+    }
+
     /** A prediction of {@code ev} made while {@code q} was quarantined. */
     private static void check(String where, FusedPrediction p, Ev ev, long q, int revision) {
         String as = where + ": " + p;
@@ -248,13 +287,17 @@ class QuarantineJoinModelTest {
 
         Harness(String extra) throws Exception {
             // The judgement never fires by itself: the test alone sets the quarantined set.
-            String yaml = FusionDriver.merged(FusionDriver.BASE.formatted(scope), """
+            this("""
                     modality.health: quarantine
                     modality.health.window: 100000
                     modality.health.stuck.scores: 1000000
                     modality.health.max.psi: 1000000
                     modality.health.max.agreement.drop: 0.99
-                    """ + extra);
+                    """, extra);
+        }
+
+        Harness(String healthYaml, String extra) throws Exception {
+            String yaml = FusionDriver.merged(FusionDriver.BASE.formatted(scope), healthYaml + extra);
             PipelineConfig config = PipelineConfigLoader.parse(yaml, "test", Map.of());
             RegistryConfig rc = RegistryConfig.of(InMemorySchemaRegistry.SCHEME + scope);
             SchemaRegistry registry = SchemaRegistry.connect(rc);
