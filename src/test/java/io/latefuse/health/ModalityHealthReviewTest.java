@@ -214,4 +214,36 @@ class ModalityHealthReviewTest {
         assertThat(h.quarantinedMask()).isEqualTo(0b100);
         assertThat(h.statuses().get(1).state()).isEqualTo(ModalityHealth.State.HEALTHY);
     }
+
+    /**
+     * Without a profile, a modality stuck during its warm-up is rightly quarantined at its 50th stuck score, but its
+     * warm-up goes on collecting the stuck scores, and the reference it switches to is a third stuck. Healthy again
+     * for thousands of events, its healthy window is then "drifted" against that reference, every judgement is
+     * broken, and it is never released.
+     */
+    @Test
+    void aModalityStuckDuringItsWarmUpIsReleasedOnceHealthy() {
+        PipelineConfig cfg = config("""
+                  - {name: acoustic}
+                  - {name: lexical}
+                  - {name: prosody}
+                """, """
+                modality.health: quarantine
+                modality.health.window: 300
+                modality.health.stuck.scores: 50
+                modality.health.release.scores: 300
+                """);
+        ModalityHealth h = ModalityHealth.of(cfg, null);
+        Random rnd = new Random(5);
+        for (int i = 0; i < 6000; i++) {
+            int y = rnd.nextInt(2);
+            double[] a = i >= 50 && i < 150 ? new double[] {0.8, 0.2} : score(rnd, y, 0.9);
+            h.observe(new FusionInput(new double[][] {a, score(rnd, y, 0.85), score(rnd, y, 0.8)}), 0b111);
+            if (i == 120) {
+                assertThat(h.quarantinedMask()).as("stuck: quarantined").isEqualTo(1L);
+            }
+        }
+        assertThat(h.statuses().get(0)).as("healthy for 5850 events: " + h.statuses().get(0)).extracting(ModalityHealth.Status::state)
+                .isEqualTo(ModalityHealth.State.HEALTHY);
+    }
 }
