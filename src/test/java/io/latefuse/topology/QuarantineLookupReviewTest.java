@@ -81,4 +81,35 @@ class QuarantineLookupReviewTest {
                     "prosody", "visual");
         }
     }
+
+    /**
+     * A pending event under quarantine: the view says it waits for acoustic (quarantined, so never awaited) and that
+     * it will be emitted COMPLETE when the last is read (it cannot be: a required modality is quarantined), and lists
+     * acoustic in missing while the prediction will list it in quarantined only.
+     */
+    @Test
+    void aPendingEventIsNotSaidToWaitForAQuarantinedModality() throws Exception {
+        try (FusionDriver d = new FusionDriver("""
+                modality.health: quarantine
+                modality.health.quarantined: [acoustic]
+                """)) {
+            d.send(score("e3", "lexical", 0.2f));
+            assertThat(d.drain()).isEmpty();
+            org.apache.kafka.streams.state.KeyValueStore<String, EventState> pending =
+                    d.driver.getKeyValueStore(FusionTopology.PENDING_STORE);
+            EventState s = pending.get("e3");
+            assertThat(s).isNotNull();
+            Class<?> c = Class.forName("io.latefuse.lookup.EventViews");
+            var ctor = c.getDeclaredConstructor(io.latefuse.config.PipelineConfig.class);
+            ctor.setAccessible(true);
+            var m = c.getDeclaredMethod("pending", EventState.class, String.class, int.class);
+            m.setAccessible(true);
+            EventView v = (EventView) m.invoke(ctor.newInstance(d.config), s, "h:1", 0);
+            org.assertj.core.api.SoftAssertions soft = new org.assertj.core.api.SoftAssertions();
+            soft.assertThat(v.missing()).as("missing, as the prediction will say").containsExactly("prosody", "visual");
+            soft.assertThat(v.reason()).as("reason").doesNotContain("waiting for acoustic")
+                    .doesNotContain("emitted COMPLETE");
+            soft.assertAll();
+        }
+    }
 }
