@@ -45,7 +45,7 @@ class ModalityHealthReviewTest {
      * disagreeing with visual, so it is never released.
      */
     @Test
-    void withTwoModalitiesASwappedOneGetsTheHealthyOneQuarantined() {
+    void withTwoModalitiesASwappedOneDoesNotGetTheHealthyOneQuarantined() {
         PipelineConfig cfg = config("""
                   - {name: acoustic}
                   - {name: visual}
@@ -62,10 +62,10 @@ class ModalityHealthReviewTest {
             double[] v = score(rnd, i < 1000 ? y : 1 - y, 0.9); // swapped from event 1000
             h.observe(new FusionInput(new double[][] {a, v}), 0b11);
         }
-        assertThat(h.statuses()).extracting(ModalityHealth.Status::modality, ModalityHealth.Status::state)
-                .as("the swapped modality, not the healthy one, is quarantined")
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("acoustic", ModalityHealth.State.HEALTHY),
-                        org.assertj.core.groups.Tuple.tuple("visual", ModalityHealth.State.QUARANTINED));
+        // With two modalities nobody can tell which of the two broke; what must not happen is that the healthy one is
+        // quarantined (and, once it is, never released) while the broken one is fused alone.
+        assertThat(h.statuses().get(0)).as("acoustic is healthy: " + h.statuses().get(0))
+                .extracting(ModalityHealth.Status::state).isNotEqualTo(ModalityHealth.State.QUARANTINED);
     }
 
     /**
