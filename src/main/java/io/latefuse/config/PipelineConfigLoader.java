@@ -711,12 +711,18 @@ public final class PipelineConfigLoader {
             if (modeNode != null && modeNode.isBoolean() && !modeNode.asBoolean()) {
                 mode = PipelineConfig.Health.Mode.OFF; // YAML 1.1 reads an unquoted off as false
             } else {
+                int before = problems.size();
                 mode = enumValue(tree, "modality.health", PipelineConfig.Health.Mode.class);
+                if (problems.size() > before) {
+                    mode = null; // named already: no checks against a mode nobody gave
+                }
             }
             List<String> names = modalities.stream().map(ModalityConfig::name).toList();
-            int window = integer(tree, "modality.health.window", 300);
-            int stuck = integer(tree, "modality.health.stuck.scores", 2);
-            int release = integer(tree, "modality.health.release.scores", 1);
+            int window = atMost(tree, "modality.health.window", integer(tree, "modality.health.window", 300), 100_000);
+            int stuck = atMost(tree, "modality.health.stuck.scores", integer(tree, "modality.health.stuck.scores", 2),
+                    100_000);
+            int release = atMost(tree, "modality.health.release.scores",
+                    integer(tree, "modality.health.release.scores", 1), 100_000_000);
             double psi = positiveNumber(tree, "modality.health.max.psi");
             double drop = fraction(tree, "modality.health.max.agreement.drop");
             if (drop == 0) {
@@ -736,11 +742,11 @@ public final class PipelineConfigLoader {
                     problem("modality.health.trusted", m, "is also in modality.health.quarantined; name it in one");
                 }
             }
-            if (!quarantined.isEmpty() && mode != PipelineConfig.Health.Mode.QUARANTINE) {
+            if (!quarantined.isEmpty() && mode != null && mode != PipelineConfig.Health.Mode.QUARANTINE) {
                 problem("modality.health.quarantined", String.join(", ", quarantined), "takes effect only under "
                         + "modality.health: quarantine, but it is " + mode.name().toLowerCase(Locale.ROOT));
             }
-            if (mode != PipelineConfig.Health.Mode.OFF && level == FusionLevel.EARLY) {
+            if (mode != null && mode != PipelineConfig.Health.Mode.OFF && level == FusionLevel.EARLY) {
                 problem("modality.health", mode.name().toLowerCase(Locale.ROOT), "judges scores, but fusion.level is "
                         + "early, whose records are features; set modality.health: off");
             }
@@ -757,7 +763,17 @@ public final class PipelineConfigLoader {
                             + e.getMessage());
                 }
             }
-            return new PipelineConfig.Health(mode, profile, window, stuck, psi, drop, release, quarantined, trusted);
+            return new PipelineConfig.Health(mode == null ? PipelineConfig.Health.Mode.OFF : mode, profile, window, stuck,
+                    psi, drop, release, quarantined, trusted);
+        }
+
+        /** {@code value}, named as a problem when above {@code max}: a window's rings are allocated when the app starts. */
+        private int atMost(ObjectNode tree, String key, int value, int max) {
+            if (value > max) {
+                problem(key, scalar(tree, key), "must be at most " + max);
+                return max;
+            }
+            return value;
         }
 
         /** A finite number above 0. */

@@ -10,8 +10,11 @@ import io.latefuse.fusion.FusionInput;
 public final class Agreement {
     private Agreement() {}
 
-    /** 1 if modality {@code m} agrees, 0 if not, -1 if it has no scores or no other modality (outside
-     *  {@code excluded}) has. */
+    /**
+     * 1 if modality {@code m} agrees, 0 if not, -1 if it has no scores or fewer than two other modalities (outside
+     * {@code excluded}) have: against one other, a disagreement cannot say which of the two broke (both would drop
+     * alike, and the healthy one could be quarantined).
+     */
     public static int of(FusionInput in, int m, long excluded) {
         double[][] probs = in.probabilities();
         double[] own = probs[m];
@@ -29,7 +32,7 @@ public final class Agreement {
             }
             others++;
         }
-        if (others == 0) {
+        if (others < 2) {
             return -1;
         }
         return argmax(own) == argmax(mean) ? 1 : 0;

@@ -88,6 +88,14 @@ public final class ModalityHealth {
             }
         }
         this.quarantined = forced;
+        if (forced != 0) {
+            // The profile's agreements were measured against every modality; these are compared without some.
+            for (int i = 0; i < n; i++) {
+                if ((forced & (1L << i)) == 0) {
+                    monitors[i].resetAgreement();
+                }
+            }
+        }
         register(registry == null ? new io.micrometer.core.instrument.simple.SimpleMeterRegistry() : registry);
     }
 

@@ -27,6 +27,8 @@ final class ModalityMonitor {
     private List<double[]> warmUp;
     private int warmAgreements;
     private int warmAgreed;
+    /** How many scores of the current run of equal scores are in {@link #warmUp}. */
+    private int runInWarmUp;
 
     /** Per slot of the window, each class's bin. */
     private final byte[][] ring;
@@ -69,9 +71,18 @@ final class ModalityMonitor {
         } else {
             anchor = p.clone();
             run = 1;
+            runInWarmUp = 0;
         }
         if (warmUp != null) {
+            if (stuck()) {
+                // A stuck run is no reference: its scores already taken are dropped, and no more are taken.
+                for (; runInWarmUp > 0; runInWarmUp--) {
+                    warmUp.remove(warmUp.size() - 1);
+                }
+                return;
+            }
             warmUp.add(p.clone());
+            runInWarmUp++;
             if (warmUp.size() < window) {
                 return;
             }
@@ -123,11 +134,18 @@ final class ModalityMonitor {
         agreeHead = (agreeHead + 1) % window;
     }
 
-    /** Forgets the comparisons since the reference: the modalities compared with changed. */
+    /**
+     * Forgets the comparisons and their reference: the modalities compared with changed (one was quarantined or
+     * released), so the reference, measured against the others as they were, no longer applies. The next
+     * {@code window} comparisons are the new reference.
+     */
     void resetAgreement() {
         agreeCount = 0;
         agreed = 0;
         agreeHead = 0;
+        referenceAgreement = Double.NaN;
+        warmAgreements = 0;
+        warmAgreed = 0;
     }
 
     private static boolean within(double[] a, double[] b) {

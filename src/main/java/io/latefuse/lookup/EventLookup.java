@@ -91,7 +91,7 @@ public final class EventLookup {
         this.streams = streams;
         this.config = config;
         this.self = self;
-        this.views = new EventViews(config);
+        this.views = health == null ? new EventViews(config) : new EventViews(config, health::quarantinedMask);
         this.health = health;
     }
 

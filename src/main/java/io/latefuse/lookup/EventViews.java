@@ -15,22 +15,52 @@ final class EventViews {
     private final PipelineConfig config;
     private final Presence presence;
 
+    /** The modalities quarantined now (modality.health), a bit per index. */
+    private final java.util.function.LongSupplier quarantined;
+
+    /** Views with the modalities the config quarantines by hand as the quarantined ones. */
     EventViews(PipelineConfig config) {
+        this(config, byHand(config));
+    }
+
+    /** @param quarantined the modalities quarantined now: not awaited by a pending event */
+    EventViews(PipelineConfig config, java.util.function.LongSupplier quarantined) {
         this.config = config;
         this.presence = new Presence(config);
+        this.quarantined = quarantined;
+    }
+
+    private static java.util.function.LongSupplier byHand(PipelineConfig config) {
+        long mask = 0;
+        if (config.health().mode() == PipelineConfig.Health.Mode.QUARANTINE) {
+            for (String m : config.health().quarantined()) {
+                mask |= 1L << config.modalityIndex(m);
+            }
+        }
+        long q = mask;
+        return () -> q;
     }
 
     /** An event in the {@code pending} store. */
     EventView pending(EventState s, String owner, int partition) {
-        long mask = presence.mask(s);
-        List<String> waitingFor = presence.requiredMissing(mask);
+        long q = quarantined.getAsLong();
+        long mask = presence.mask(s) & ~q;
+        // Quarantined modalities are not awaited: they count as in.
+        List<String> waitingFor = presence.requiredMissing(mask | q);
+        List<String> optional = presence.names(presence.all() & ~(mask | q), true);
+        boolean degraded = presence.anyRequired(q);
         String reason = waitingFor.isEmpty()
-                ? "every required modality is in; waiting for optional " + String.join(", ", missing(mask))
+                ? "every required modality is in; waiting for optional " + String.join(", ", optional)
                         + " until " + iso(s.getTimer())
-                : "waiting for " + String.join(", ", waitingFor) + ": emitted COMPLETE when the last of them is read, "
-                        + "or DEGRADED once the " + clock() + " clock passes the deadline " + iso(s.getTimer());
-        return new EventView(s.getEventId(), EventView.State.PENDING, present(mask), missing(mask),
-                iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, reason, owner, partition);
+                : "waiting for " + String.join(", ", waitingFor) + ": emitted " + (degraded ? "DEGRADED" : "COMPLETE")
+                        + " when the last of them is read, or DEGRADED once the " + clock()
+                        + " clock passes the deadline " + iso(s.getTimer());
+        if (q != 0) {
+            reason += "; quarantined, so not awaited or fused: " + String.join(", ", presence.names(q, true));
+        }
+        return new EventView(s.getEventId(), EventView.State.PENDING, present(mask), presence.names(presence.all()
+                & ~(mask | q), true), iso(s.getFirstArrival()), iso(s.getTimer()), clock(), null, null, reason, owner,
+                partition);
     }
 
     /** An event in the {@code emitted} store. */
@@ -48,8 +78,7 @@ final class EventViews {
                     + "to the dead-letter topic " + config.deadLetterTopic() + " as fusion_failed, with the cause", owner,
                     partition);
         }
-        // A revision 0 with a reason was DEGRADED, even with every required modality held: one was quarantined.
-        boolean complete = presence.allRequired(mask) && !(s.getRevision() == 0 && s.getDegradedReason() != null);
+        boolean complete = presence.allRequired(mask);
         String status = complete ? "COMPLETE" : "DEGRADED";
         EventView.Prediction prediction = new EventView.Prediction(status, label(s.getScores()), s.getScores(),
                 s.getDecision());
@@ -62,8 +91,11 @@ final class EventViews {
                     + "release that did not keep the reason)";
         }
         if (!held.isEmpty()) {
-            String note = "held, not emitted: " + String.join(", ", held) + " (read after revision " + s.getRevision()
-                    + ", it changed the prediction too little for a revision under revision.policy on_change)";
+            String note = "held, not emitted: " + String.join(", ", held) + (config.health().mode()
+                    == PipelineConfig.Health.Mode.QUARANTINE ? " (quarantined when revision " + s.getRevision()
+                    + " was made, or, under revision.policy on_change, read after it and not worth a revision)"
+                    : " (read after revision " + s.getRevision() + ", it changed the prediction too little for a "
+                    + "revision under revision.policy on_change)");
             reason = reason == null ? note : reason + "; " + note;
         }
         return new EventView(s.getEventId(), EventView.State.EMITTED, present(mask), missing(mask),

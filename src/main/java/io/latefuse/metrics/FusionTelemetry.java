@@ -29,6 +29,7 @@ public final class FusionTelemetry {
     private final Counter revisions;
     private final Counter suppressedRevisions;
     private final Counter duplicates;
+    private final Counter quarantinedLate;
     private final Counter late;
     private final Counter deadlineVisits;
     private final Counter unconfirmed;
@@ -50,6 +51,9 @@ public final class FusionTelemetry {
         this.suppressedRevisions = Counter.builder("latefuse.revisions.suppressed")
                 .description("Late arrivals whose revision changed nothing that counts (revision.policy on_change)")
                 .register(registry);
+        this.quarantinedLate = Counter.builder("latefuse.late.quarantined")
+                .description("Late scores of a quarantined modality (modality.health): kept with their event, no "
+                        + "revision").register(registry);
         this.duplicates = Counter.builder("latefuse.duplicates")
                 .description("Scores for an (event, modality) already held; ignored").register(registry);
         this.late = Counter.builder("latefuse.late.arrivals")
@@ -105,6 +109,11 @@ public final class FusionTelemetry {
                 .maximumExpectedValue(120_000.0)
                 .serviceLevelObjectives(50, 100, 250, 500, 1000, 2000)
                 .register(registry));
+    }
+
+    /** A late score of a quarantined modality: kept, and no revision made. */
+    public void quarantinedLateScore() {
+        quarantinedLate.increment();
     }
 
     /** A score read for an event, {@code millis} after the event's first score (0 for that one). */

@@ -308,7 +308,7 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         long q = health.quarantinedMask();
         if ((q & bit) != 0) {
             // A quarantined modality's score revises nothing: it is kept, so a revision after its release fuses it.
-            telemetry.revisionSuppressed();
+            telemetry.quarantinedLateScore();
             stores.rewrite(new EventStores.Emitted(entry.at(), done));
             return;
         }
@@ -333,7 +333,9 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         done.setRevision(revision);
         done.setScores(revised.getScores());
         done.setDecision(revised.getDecision());
-        done.setEmittedWith(null); // made with every score it holds
+        // Null: made with every score it holds; else, without a quarantined one, with these.
+        done.setEmittedWith(EventFusion.excluded(fusion.presentMask(done), q) != 0
+                ? new ArrayList<>(revised.getPresent()) : null);
         stores.rewrite(new EventStores.Emitted(entry.at(), settledOrAsIs(done)));
     }
 
@@ -394,6 +396,10 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
             forward(prediction, timestamp);
             telemetry.emitted(prediction.getStatus().name(), prediction.getWaitMs(), prediction.getMissing());
             state.setRevision(0);
+            if (EventFusion.excluded(held, quarantined) != 0) {
+                // Made without a quarantined score it holds: the lookup and the settled rule must know.
+                state.setEmittedWith(new ArrayList<>(prediction.getPresent()));
+            }
             state.setScores(prediction.getScores());
             state.setDegradedReason(prediction.getDegradedReason());
             state.setDecision(prediction.getDecision());
@@ -415,8 +421,8 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
      * revision (any later score is a duplicate), so its scores are dropped; the others keep theirs for revisions.
      */
     private EventState settledOrAsIs(EventState state) {
-        if (state.getRevision() < 0 || !fusion.allPresent(fusion.presentMask(state))) {
-            return state;
+        if (state.getRevision() < 0 || !fusion.allPresent(fusion.presentMask(state)) || state.getEmittedWith() != null) {
+            return state; // not answered, not every modality, or answered without a quarantined one: it may be revised
         }
         // It keeps no scores, so it names the modalities it was answered with: a score of one added to the config
         // later is told apart from a duplicate.

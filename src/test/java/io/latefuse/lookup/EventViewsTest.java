@@ -55,13 +55,15 @@ class EventViewsTest {
     }
 
     @Test
-    void aRevisionZeroDegradedWithEveryModalityHeldIsShownDegradedAndTheQuarantineIsTold() {
+    void anEventAnsweredWithoutAQuarantinedModalityIsShownDegradedWithoutItAndTheQuarantineIsTold() {
         // modality.health: quarantine: acoustic's score was held, but the prediction was made without it.
         EventState s = state(0, false, "acoustic", "lexical");
         s.setScores(List.of(0.6f, 0.4f));
+        s.setEmittedWith(new ArrayList<>(List.of("lexical"))); // as the join records it: made without acoustic
         s.setDegradedReason("quarantined, so not fused or awaited: acoustic (stuck: the same score 50 times in a row)");
         EventView v = views.emitted(s, "h:1", 0).withQuarantined(List.of("acoustic"));
         assertThat(v.prediction().status()).isEqualTo("DEGRADED");
+        assertThat(v.present()).containsExactly("lexical");
         assertThat(v.reason()).startsWith("quarantined").contains("acoustic");
         assertThat(v.quarantined()).containsExactly("acoustic");
         assertThat(views.emitted(s, "h:1", 0).withQuarantined(List.of()).quarantined()).isNull();

@@ -290,7 +290,7 @@ class QuarantineJoinModelTest {
             this("""
                     modality.health: quarantine
                     modality.health.window: 100000
-                    modality.health.stuck.scores: 1000000
+                    modality.health.stuck.scores: 100000
                     modality.health.max.psi: 1000000
                     modality.health.max.agreement.drop: 0.99
                     """, extra);
