@@ -1,0 +1,60 @@
+package io.latefuse.quality;
+
+import io.latefuse.avro.FusionQuality;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static io.latefuse.quality.QualityDriver.label;
+import static io.latefuse.quality.QualityDriver.prediction;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Review 2: behaviour checked and found correct (these pass). */
+class QualityReview2ChecksTest {
+    @Test
+    void anUndecodableLabelDoesNotStopTheApp() {
+        try (QualityDriver d = new QualityDriver("")) {
+            d.rawLabels.pipeInput("e1", new byte[] {0, 0, 0, 0, 42, 1, 2}, d.now());
+            d.rawLabels.pipeInput("e1", new byte[] {7}, d.now());
+            d.predict(prediction("e1", 0, List.of("acoustic"), 0.8f));
+            d.label(label("e1", "directed"));
+            d.advance(Duration.ofMinutes(1));
+            assertThat(d.latestRows().get("all/FIRST").getEvents()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPredictionWhoseKeyIsNotItsEventIsDeadLetteredAndADuplicateRevisionZeroCountsOnce() {
+        try (QualityDriver d = new QualityDriver("")) {
+            d.predictions.pipeInput("x", prediction("e1", 0, List.of("acoustic"), 0.8f), d.now());
+            d.predictions.pipeInput(null, prediction("e1", 0, List.of("acoustic"), 0.8f), d.now());
+            assertThat(d.deadLetterRecords()).hasSize(2);
+            d.predict(prediction("e1", 0, List.of("acoustic"), 0.8f));
+            d.predict(prediction("e1", 0, List.of("acoustic"), 0.8f));
+            d.label(label("e1", "directed"));
+            d.predict(prediction("e1", 0, List.of("acoustic"), 0.8f));
+            d.label(label("e1", "directed"));
+            d.advance(Duration.ofMinutes(1));
+            Map<String, FusionQuality> rows = d.latestRows();
+            assertThat(rows.get("all/FIRST").getEvents()).isEqualTo(1);
+            assertThat(rows.get("all/LAST").getEvents()).isEqualTo(1);
+            assertThat(d.counter("latefuse.quality.revisions.after.judging")).isZero();
+        }
+    }
+
+    /** Judged at t: in the window (t, t + W] is exclusive of its start, so at t + W it is gone, at t + W - 1 min in. */
+    @Test
+    void theWindowBoundaryIsExclusiveOfItsStart() {
+        try (QualityDriver d = new QualityDriver("")) {
+            d.predict(prediction("e1", 0, List.of("acoustic"), 0.8f));
+            d.label(label("e1", "directed"));
+            d.advance(Duration.ofMinutes(9));
+            assertThat(d.latestRows().get("all/FIRST").getEvents()).isEqualTo(1);
+            d.advance(Duration.ofMinutes(1));
+            FusionQuality row = d.latestRows().get("all/FIRST");
+            assertThat(row.getEvents()).isZero();
+        }
+    }
+}
