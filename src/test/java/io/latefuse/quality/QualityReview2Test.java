@@ -198,4 +198,24 @@ class QualityReview2Test {
             assertThat(d.latestRows().get("all/FIRST").getEvents()).isEqualTo(1);
         }
     }
+    /**
+     * The bins are documented as [0, 0.1), ..., [0.9, 1] on the predicted class's probability, which every record
+     * carries as a float. QualityTally.bin widens the float to double first: 0.9f is 0.89999997615814, so a
+     * probability of 0.9 (and likewise 0.7) falls into the bin below. Two events at 0.9 (right) and 0.95 (wrong) share
+     * the last bin: ECE = |1 - 1.85| / 2 = 0.425; binned apart the window publishes 0.525.
+     */
+    @Test
+    void aProbabilityOfPointNineIsInTheLastBin() {
+        assertThat(QualityTally.bin(0.9f)).as("0.9 is in [0.9, 1]").isEqualTo(9);
+        assertThat(QualityTally.bin(0.7f)).as("0.7 is in [0.7, 0.8)").isEqualTo(7);
+        try (QualityDriver d = new QualityDriver("")) {
+            d.predict(prediction("a", 0, List.of("acoustic"), 0.9f)); // directed at 0.9
+            d.predict(prediction("b", 0, List.of("acoustic"), 0.95f)); // directed at 0.95
+            d.label(label("a", "directed"));
+            d.label(label("b", "undirected"));
+            d.advance(Duration.ofMinutes(1));
+            assertThat(d.latestRows().get("all/FIRST").getEce()).isCloseTo(Math.abs(1 - (0.9f + 0.95f)) / 2,
+                    org.assertj.core.api.Assertions.within(1e-6));
+        }
+    }
 }
