@@ -57,4 +57,23 @@ class QualityReview2ChecksTest {
             assertThat(row.getEvents()).isZero();
         }
     }
+    /** Gauges on a Prometheus registry, with the dead-letter counter beside them: scrapes, closes and re-publishes. */
+    @Test
+    void theGaugesScrapeWithNullFiguresAndGoWhenTheTaskCloses() {
+        var prom = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        new io.latefuse.metrics.FusionTelemetry(prom);
+        QualityTelemetry t = new QualityTelemetry(prom);
+        SlidingQuality q = new SlidingQuality("directed");
+        t.published(q.rows(0, 1)); // every figure null
+        String text = prom.scrape();
+        assertThat(text).contains("latefuse_quality_accuracy{revision=\"first\",subset=\"all\"} NaN");
+        q.add(QualityMathTest.outcome("a", "first", "acoustic+lexical", "directed", "directed", 0.8f, "directed", 5));
+        t.published(q.rows(0, 1));
+        assertThat(prom.scrape()).contains("subset=\"acoustic+lexical\"");
+        t.aggregationClosed();
+        assertThat(prom.scrape()).doesNotContain("latefuse_quality_accuracy");
+        t.published(q.rows(0, 1));
+        assertThat(prom.scrape()).contains("latefuse_quality_events{revision=\"first\",subset=\"acoustic+lexical\"} 1.0");
+    }
 }
