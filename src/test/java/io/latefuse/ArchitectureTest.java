@@ -56,7 +56,7 @@ class ArchitectureTest {
             .whereLayer("topology").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "progress", "fusion",
                     "health", "streams")
             .whereLayer("scoring").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "streams")
-            .whereLayer("quality").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "streams")
+            .whereLayer("quality").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "streams")
             .whereLayer("lookup").mayOnlyAccessLayers("avro", "config", "fusion", "health", "topology")
             .whereLayer("training").mayOnlyAccessLayers("avro", "config", "registry", "fusion", "health", "scoring")
             .whereLayer("cli").mayOnlyAccessLayers("avro", "config", "registry", "metrics", "fusion", "health",

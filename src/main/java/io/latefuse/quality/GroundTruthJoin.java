@@ -46,10 +46,22 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
     private KeyValueStore<String, QualityEvent> events;
     private ExpiryIndex expiries;
 
+    /** How many partitions the labels topic has, asked afresh or not; 0 when unknown (no check). */
+    interface PartitionCount {
+        int of(boolean fresh);
+    }
+
+    private final PartitionCount labelsPartitions;
+
     GroundTruthJoin(PipelineConfig config, QualityTelemetry telemetry) {
+        this(config, telemetry, fresh -> 0);
+    }
+
+    GroundTruthJoin(PipelineConfig config, QualityTelemetry telemetry, PartitionCount labelsPartitions) {
         this.config = config;
         this.quality = config.quality();
         this.telemetry = telemetry;
+        this.labelsPartitions = labelsPartitions;
     }
 
     @Override
@@ -75,6 +87,7 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
             prediction(p, now);
         } else if (value instanceof GroundTruth g) {
             requireKey(record.key(), g.getEventId(), topic);
+            checkPartition(record.key(), topic);
             label(g, now);
         } else if (value instanceof ModalityScore s) {
             requireKey(record.key(), s.getEventId(), topic);
@@ -82,6 +95,31 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
         } else {
             throw new IllegalStateException("the quality join reads predictions, labels and scores, not "
                     + value.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * A label on a partition other than its key's (a producer with another partitioner: librdkafka's default) can
+     * never meet its prediction, which is on the key's partition in another task: dead-lettered as
+     * {@code wrong_partition}, naming both, rather than held until it expires. Not under {@code input.partitioner:
+     * custom}.
+     */
+    private void checkPartition(String key, String topic) {
+        int partition = context.recordMetadata().map(m -> m.partition()).orElse(-1);
+        if (partition < 0 || config.inputPartitioner() == PipelineConfig.InputPartitioner.CUSTOM) {
+            return;
+        }
+        int hash = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        int partitions = labelsPartitions.of(false);
+        if (partitions > 0 && hash % partitions != partition) {
+            partitions = labelsPartitions.of(true); // counted before partitions were added?
+        }
+        if (partitions > 0 && hash % partitions != partition) {
+            throw new InvalidScoreException(DeadLetterReason.WRONG_PARTITION, "label of '" + key + "' is on partition "
+                    + partition + " of " + topic + ", but its key maps to partition " + (hash % partitions) + " of its "
+                    + partitions + " (murmur2, as Java producers place keys), where its prediction is: it can never "
+                    + "meet it. Set the producer's partitioner to murmur2 (librdkafka: partitioner=murmur2_random)");
         }
     }
 
@@ -137,7 +175,8 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
                     + ": the predicted class's probability is " + confidence);
         }
         return JudgedPrediction.newBuilder().setRevision(p.getRevision()).setPredicted(p.getLabel())
-                .setConfidence(confidence).setDecision(p.getDecision()).setSubset(Subsets.of(p.getPresent()))
+                .setConfidence(confidence).setDecision(p.getDecision()).setSubset(Subsets.of(config.modalityNames().stream()
+                        .filter(new java.util.HashSet<>(p.getPresent())::contains).toList()))
                 .setWaitMs(p.getWaitMs()).build();
     }
 
@@ -162,6 +201,10 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
         if (config.modalityIndex(s.getModality()) < 0) {
             throw new InvalidScoreException(DeadLetterReason.UNKNOWN_MODALITY, "event " + s.getEventId()
                     + ": modality '" + s.getModality() + "' is not in the config " + config.modalityNames());
+        }
+        if (s.getScores().size() != config.numClasses()
+                || io.latefuse.fusion.ScoreRules.check(s.getScores(), s.getScoreType(), config.classes()) != null) {
+            return; // the fusion app dead-letters it; it must not reach the training data either
         }
         QualityEvent e = live(s.getEventId(), now);
         if (e.getJudged() || e.getScores().stream().anyMatch(h -> h.getModality().equals(s.getModality()))) {

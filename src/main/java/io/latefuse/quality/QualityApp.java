@@ -56,8 +56,9 @@ public final class QualityApp implements AutoCloseable {
                 AvroSerdes.specific(LabelledModalityScore.class, registry, registryConfig));
         deadLetters.registerAtZero(List.of(), List.of(), List.of(DeadLetterReason.DESERIALIZATION.code(),
                 DeadLetterReason.UNKNOWN_CLASS.code(), DeadLetterReason.KEY_MISMATCH.code(),
-                DeadLetterReason.MISSING_VALUE.code(), DeadLetterReason.UNKNOWN_MODALITY.code()));
-        this.topology = QualityTopology.build(config, serdes, telemetry);
+                DeadLetterReason.MISSING_VALUE.code(), DeadLetterReason.UNKNOWN_MODALITY.code(),
+                DeadLetterReason.WRONG_PARTITION.code()));
+        this.topology = QualityTopology.build(config, serdes, telemetry, new LabelsPartitions(config));
         Properties props = properties(config);
         props.put(FusionTelemetry.CONFIG_KEY, deadLetters); // reaches the dead-letter handlers' configure()
         this.streams = new KafkaStreams(topology, props);
@@ -93,5 +94,35 @@ public final class QualityApp implements AutoCloseable {
         }
         StreamsLifecycle.close(streams, config);
         registry.close();
+    }
+
+    /** The labels topic's partition count, asked of the brokers once and again when asked afresh; 0 if unknown. */
+    private static final class LabelsPartitions implements GroundTruthJoin.PartitionCount {
+        private final PipelineConfig config;
+        private volatile int count;
+
+        LabelsPartitions(PipelineConfig config) {
+            this.config = config;
+        }
+
+        @Override
+        public int of(boolean fresh) {
+            if (count > 0 && !fresh) {
+                return count;
+            }
+            String topic = config.quality().labelsTopic();
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                    io.latefuse.streams.StreamsProperties.of(config))) {
+                count = admin.describeTopics(List.of(topic)).allTopicNames().get(10, java.util.concurrent.TimeUnit.SECONDS)
+                        .get(topic).partitions().size();
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                org.slf4j.LoggerFactory.getLogger(QualityApp.class).warn("Cannot count the partitions of {} ({}): its "
+                        + "labels' partitions are not checked until it can", topic, e.getMessage());
+            }
+            return count;
+        }
     }
 }

@@ -29,6 +29,18 @@ final class QualityTally {
     }
 
     /**
+     * The bin of a probability as the prediction carries it, a float, against the edges k/10 as floats: 0.9f
+     * (0.8999999762 as a double) is in bin 9, [0.9, 1], as written.
+     */
+    static int bin(float confidence) {
+        int b = 0;
+        while (b < BINS - 1 && confidence >= (b + 1) / (float) BINS) {
+            b++;
+        }
+        return b;
+    }
+
+    /**
      * @param positiveClass the operating points' positive class, or null without operating points (then no FRR/FAR)
      */
     void add(QualityOutcome o, String positiveClass) {

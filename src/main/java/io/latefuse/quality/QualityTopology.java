@@ -57,6 +57,12 @@ public final class QualityTopology {
                           Serde<FusionQuality> quality, Serde<LabelledModalityScore> labelled) {}
 
     public static Topology build(PipelineConfig config, TopicSerdes serdes, QualityTelemetry telemetry) {
+        return build(config, serdes, telemetry, fresh -> 0);
+    }
+
+    /** @param labelsPartitions the labels topic's partition count, for the check of each label's partition */
+    static Topology build(PipelineConfig config, TopicSerdes serdes, QualityTelemetry telemetry,
+                          GroundTruthJoin.PartitionCount labelsPartitions) {
         PipelineConfig.Quality quality = config.quality();
         if (quality == null) {
             throw new IllegalArgumentException("latefuse quality needs labels.topic in the config");
@@ -75,7 +81,7 @@ public final class QualityTopology {
                         Named.as("and-scores-" + m.name()));
             }
         }
-        KStream<String, SpecificRecord> judged = in.process(() -> new GroundTruthJoin(config, telemetry),
+        KStream<String, SpecificRecord> judged = in.process(() -> new GroundTruthJoin(config, telemetry, labelsPartitions),
                 Named.as(JOIN), EVENTS_STORE, EXPIRY_STORE);
         Map<String, KStream<String, SpecificRecord>> kinds = judged.split(Named.as("judged-"))
                 .branch((k, v) -> v instanceof QualityOutcome, Branched.as("outcomes"))

@@ -81,7 +81,11 @@ final class QualityWindow implements Processor<String, QualityOutcome, String, F
         if (o.getJudgedAt() <= cutoff(context.currentSystemTimeMs())) {
             return; // judged before the window (a backlog of outcomes read late): it would leave at once
         }
-        store.put(key(o), o);
+        Bytes k = key(o);
+        if (store.get(k) != null) {
+            return; // redelivered (at-least-once): already in the store and the tallies
+        }
+        store.put(k, o);
         sliding.add(o);
         lowWater = Math.min(lowWater, o.getJudgedAt());
     }

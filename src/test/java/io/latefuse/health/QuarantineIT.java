@@ -166,7 +166,9 @@ class QuarantineIT {
                     assertThat(quarantinedFrom).as("stuck-%d after the quarantine began", i).isNegative();
                 }
             }
-            assertThat(quarantinedFrom).as("the first event fused without acoustic").isEqualTo(5);
+            // Never before the fifth stuck judgement. Kafka Streams reads the four topics in timestamp order only as far
+            // as their fetches allow, so an event's scores may be taken a little out of order: a few events later at most.
+            assertThat(quarantinedFrom).as("the first event fused without acoustic").isBetween(5, 8);
             // Not awaited: the event without acoustic is answered as its other scores arrive, not at max.wait (5 s).
             FusedPrediction none = first.get("no-acoustic");
             assertThat(none.getQuarantined()).containsExactly("acoustic");
@@ -186,7 +188,10 @@ class QuarantineIT {
                     assertThat(p.getStatus()).isEqualTo(PredictionStatus.COMPLETE);
                 }
             }
-            assertThat(releasedAt).as("released after 30 healthy judgements").isEqualTo(30);
+            // 30 healthy judgements: one per event answered with acoustic's score held. An event whose lexical and
+            // prosody were taken before its acoustic score is answered without it (acoustic is not awaited while
+            // quarantined), and its late score makes no judgement: so at least 30 events, a few more at most.
+            assertThat(releasedAt).as("released after 30 healthy judgements").isBetween(30, 45);
             assertThat(app.health().quarantinedMask()).isZero();
             assertThat(meters.get("latefuse.modality.broken").tag("modality", "acoustic").counter().count()).isEqualTo(1);
             assertThat(meters.get("latefuse.modality.health").tag("modality", "acoustic").gauge().value()).isZero();

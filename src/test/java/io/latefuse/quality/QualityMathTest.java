@@ -42,8 +42,8 @@ class QualityMathTest {
             for (int b = 0; b < 10; b++) {
                 final int bin = b;
                 List<QualityOutcome> in = outcomes.stream().filter(o -> {
-                    double c = o.getConfidence();
-                    return bin == 9 ? c >= 0.9 : c >= bin / 10.0 && c < (bin + 1) / 10.0;
+                    float c = o.getConfidence(); // as the prediction carries it: the edges are k/10 as floats
+                    return bin == 9 ? c >= 0.9f : c >= bin / 10f && c < (bin + 1) / 10f;
                 }).toList();
                 if (in.isEmpty()) {
                     continue;
