@@ -62,6 +62,15 @@ final class ExportCommand implements Callable<Integer> {
         kafka.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         try (SchemaRegistry registry = SchemaRegistry.connect(RegistryConfigs.of(cfg))) {
             LabelledExport.Result r = LabelledExport.run(kafka, registry, from, out, maxEvents, timeout, Clock.systemUTC());
+            if (r.written() == 0) {
+                // A file of no records is one train, evaluate and calibrate refuse: none is left behind.
+                java.nio.file.Files.deleteIfExists(out);
+                spec.commandLine().getErr().println("latefuse export: no labelled scores on " + from + " within "
+                        + io.latefuse.config.Durations.format(timeout) + (r.undecodable() > 0 ? " (" + r.undecodable() + " records that are not "
+                        + "LabelledModalityScore)" : "") + "; wrote no file. Is latefuse quality running with "
+                        + "labelled.topic, and have labels arrived?");
+                return 1;
+            }
             spec.commandLine().getOut().println("Wrote " + r.written() + " labelled scores from " + from + " to " + out
                     + (r.undecodable() > 0 ? "; left out " + r.undecodable() + " records that are not "
                     + "LabelledModalityScore" : ""));

@@ -284,6 +284,20 @@ class QualityIT {
         List<LabelledScores.Event> read = LabelledScores.read(out, config);
         assertThat(read).hasSize(scoresHeld.size());
         assertThat(read).allSatisfy(e -> assertThat(config.classes().get(e.label())).isEqualTo(truths.get(e.eventId())));
+
+        // A topic with no labelled scores: no file that train would refuse, exit code 1, and why.
+        String empty = prefix + "empty-labelled";
+        try (Admin admin = env.admin()) {
+            KafkaEnvironment.createTopics(admin, List.of(new NewTopic(empty, 1, (short) 1)));
+        }
+        Path none = dir.resolve("none.avro");
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli2 = Main.commandLine();
+        cli2.setErr(new java.io.PrintWriter(err));
+        assertThat(cli2.execute("export", "--config", configFile.toString(), "--from-topic", empty, "--out",
+                none.toString(), "--timeout", "1s")).isEqualTo(1);
+        assertThat(none).doesNotExist();
+        assertThat(err.toString()).contains("no labelled scores on " + empty).contains("wrote no file");
         registry.close();
     }
 
