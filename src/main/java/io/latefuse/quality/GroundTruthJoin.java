@@ -10,6 +10,7 @@ import io.latefuse.avro.internal.QualityOutcome;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.streams.DeadLetterReason;
 import io.latefuse.streams.InvalidScoreException;
+import io.latefuse.streams.KeyPartitions;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -46,18 +47,14 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
     private KeyValueStore<String, QualityEvent> events;
     private ExpiryIndex expiries;
 
-    /** How many partitions the labels topic has, asked afresh or not; 0 when unknown (no check). */
-    interface PartitionCount {
-        int of(boolean fresh);
-    }
-
-    private final PartitionCount labelsPartitions;
+    /** How many partitions the labels topic has; 0 when unknown (no check). */
+    private final KeyPartitions.Count labelsPartitions;
 
     GroundTruthJoin(PipelineConfig config, QualityTelemetry telemetry) {
         this(config, telemetry, fresh -> 0);
     }
 
-    GroundTruthJoin(PipelineConfig config, QualityTelemetry telemetry, PartitionCount labelsPartitions) {
+    GroundTruthJoin(PipelineConfig config, QualityTelemetry telemetry, KeyPartitions.Count labelsPartitions) {
         this.config = config;
         this.quality = config.quality();
         this.telemetry = telemetry;
@@ -109,16 +106,11 @@ final class GroundTruthJoin implements Processor<String, SpecificRecord, String,
         if (partition < 0 || config.inputPartitioner() == PipelineConfig.InputPartitioner.CUSTOM) {
             return;
         }
-        int hash = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
-                key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        int partitions = labelsPartitions.of(false);
-        if (partitions > 0 && hash % partitions != partition) {
-            partitions = labelsPartitions.of(true); // counted before partitions were added?
-        }
-        if (partitions > 0 && hash % partitions != partition) {
+        KeyPartitions.Misplaced wrong = KeyPartitions.misplaced(key, partition, labelsPartitions);
+        if (wrong != null) {
             throw new InvalidScoreException(DeadLetterReason.WRONG_PARTITION, "label of '" + key + "' is on partition "
-                    + partition + " of " + topic + ", but its key maps to partition " + (hash % partitions) + " of its "
-                    + partitions + " (murmur2, as Java producers place keys), where its prediction is: it can never "
+                    + partition + " of " + topic + ", but its key maps to partition " + wrong.expected() + " of its "
+                    + wrong.partitions() + " (murmur2, as Java producers place keys), where its prediction is: it can never "
                     + "meet it. Set the producer's partitioner to murmur2 (librdkafka: partitioner=murmur2_random)");
         }
     }

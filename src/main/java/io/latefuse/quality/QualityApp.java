@@ -97,9 +97,11 @@ public final class QualityApp implements AutoCloseable {
     }
 
     /** The labels topic's partition count, asked of the brokers once and again when asked afresh; 0 if unknown. */
-    private static final class LabelsPartitions implements GroundTruthJoin.PartitionCount {
+    private static final class LabelsPartitions implements io.latefuse.streams.KeyPartitions.Count {
         private final PipelineConfig config;
         private volatile int count;
+        /** When the brokers were last asked: a stream of misplaced labels asks again at most every 30 s. */
+        private volatile long askedAt = Long.MIN_VALUE / 2;
 
         LabelsPartitions(PipelineConfig config) {
             this.config = config;
@@ -107,9 +109,11 @@ public final class QualityApp implements AutoCloseable {
 
         @Override
         public int of(boolean fresh) {
-            if (count > 0 && !fresh) {
+            long now = System.currentTimeMillis();
+            if (count > 0 && (!fresh || now - askedAt < 30_000)) {
                 return count;
             }
+            askedAt = now;
             String topic = config.quality().labelsTopic();
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                     io.latefuse.streams.StreamsProperties.of(config))) {

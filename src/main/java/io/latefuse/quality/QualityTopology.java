@@ -62,7 +62,7 @@ public final class QualityTopology {
 
     /** @param labelsPartitions the labels topic's partition count, for the check of each label's partition */
     static Topology build(PipelineConfig config, TopicSerdes serdes, QualityTelemetry telemetry,
-                          GroundTruthJoin.PartitionCount labelsPartitions) {
+                          io.latefuse.streams.KeyPartitions.Count labelsPartitions) {
         PipelineConfig.Quality quality = config.quality();
         if (quality == null) {
             throw new IllegalArgumentException("latefuse quality needs labels.topic in the config");

@@ -184,17 +184,11 @@ public final class FusionProcessor implements Processor<String, ModalityScore, S
         if (key == null || config.inputPartitioner() == PipelineConfig.InputPartitioner.CUSTOM) {
             return;
         }
-        int hash = org.apache.kafka.common.utils.Utils.toPositive(
-                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)));
-        int partitions = progress.partitionCount(topic);
-        if (partitions > 0 && hash % partitions != partition) {
-            partitions = progress.partitionCount(topic, true); // counted before partitions were added?
-        }
-        if (partitions <= 0) {
-            return;
-        }
-        int expected = hash % partitions;
-        if (expected != partition) {
+        io.latefuse.streams.KeyPartitions.Misplaced wrong = io.latefuse.streams.KeyPartitions.misplaced(key, partition,
+                fresh -> progress.partitionCount(topic, fresh));
+        if (wrong != null) {
+            int expected = wrong.expected();
+            int partitions = wrong.partitions();
             throw new InvalidScoreException(DeadLetterReason.WRONG_PARTITION, "key '" + key + "' is on partition "
                     + partition + " of " + topic + ", but maps to partition " + expected + " of its " + partitions
                     + " (murmur2, as Java producers place keys): its event's other scores are there, so it can never "
