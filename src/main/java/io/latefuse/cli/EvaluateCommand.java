@@ -6,6 +6,7 @@ import io.latefuse.config.FusionLevel;
 import io.latefuse.config.OperatingPoints;
 import io.latefuse.config.PipelineConfig;
 import io.latefuse.config.PipelineConfigLoader;
+import io.latefuse.fusion.EventFusion;
 import io.latefuse.fusion.FusionStrategy;
 import io.latefuse.fusion.OnnxHeadStrategy;
 import io.latefuse.fusion.OnnxModel;
@@ -95,12 +96,20 @@ public final class EvaluateCommand implements Callable<Integer> {
                     dropout.put(name, meta.path("dropout").asDouble());
                 }
             }
-            List<Evaluation.Row> rows = Evaluation.run(cfg, events, strategies);
-            EvaluationReport r = new EvaluationReport(title, rows, cfg.numModalities(), dropout,
-                    io.latefuse.training.LevelCost.measure(cfg, events, strategies));
-            stdout.print(r.markdown());
+            Evaluation.Result result = Evaluation.runWithOutcomes(cfg, events, strategies);
+            EvaluationReport.Operating operating = null;
             if (operatingPoints != null) {
-                stdout.print(OperatingPointsReport.markdown(cfg, events, OperatingPoints.read(operatingPoints)));
+                OperatingPoints points = OperatingPoints.read(operatingPoints);
+                var compared = OperatingPointsReport.rows(cfg, events, points); // checks the points against the config first
+                operating = new EvaluationReport.Operating(points, EventFusion.thresholdsByMask(cfg, points),
+                        cfg.classes().indexOf(points.positiveClass()), compared);
+            }
+            EvaluationReport r = new EvaluationReport(title, result, cfg.modalityNames(), cfg.classes(),
+                    Evaluation.closedForm(cfg).keySet(), dropout,
+                    io.latefuse.training.LevelCost.measure(cfg, events, strategies), operating);
+            stdout.print(r.markdown());
+            if (operating != null) {
+                stdout.print(OperatingPointsReport.markdown(operating.points(), operating.rows()));
             }
             if (report != null) {
                 r.write(report);

@@ -1,6 +1,7 @@
 package io.latefuse.quality;
 
 import io.latefuse.avro.internal.QualityOutcome;
+import io.latefuse.fusion.CalibrationBins;
 
 /**
  * The additive counts of one row of quality (a subset and a revision kind) over the outcomes in the window: each
@@ -9,7 +10,7 @@ import io.latefuse.avro.internal.QualityOutcome;
  */
 final class QualityTally {
     /** Equal-width bins of the predicted class's probability, for the expected calibration error. */
-    static final int BINS = 10;
+    static final int BINS = CalibrationBins.BINS;
 
     private long events;
     private long correct;
@@ -28,16 +29,9 @@ final class QualityTally {
         return Math.min(BINS - 1, (int) Math.floor(c * BINS));
     }
 
-    /**
-     * The bin of a probability as the prediction carries it, a float, against the edges k/10 as floats: 0.9f
-     * (0.8999999762 as a double) is in bin 9, [0.9, 1], as written.
-     */
+    /** The bin of a probability as the prediction carries it, a float: {@link CalibrationBins#of}. */
     static int bin(float confidence) {
-        int b = 0;
-        while (b < BINS - 1 && confidence >= (b + 1) / (float) BINS) {
-            b++;
-        }
-        return b;
+        return CalibrationBins.of(confidence);
     }
 
     /**

@@ -35,8 +35,8 @@ public final class ArrivalDelayReport {
     public static String html(String title, ArrivalDelays d, long xMaxMs, long recommendedMs, long configuredMs,
                               double target, String summaryTable) {
         StringBuilder svg = new StringBuilder();
-        svg.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-                + "role='img' aria-label='completeness against max.wait'>", W, H));
+        svg.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %d %d' width='%d' "
+                + "height='%d' role='img' aria-label='completeness against max.wait'>", W, H, W, H));
         int plotW = W - LEFT - RIGHT;
         int plotH = H - TOP - BOTTOM;
         svg.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='%d' height='%d' fill='#fff' stroke='#333'/>",
@@ -84,7 +84,9 @@ public final class ArrivalDelayReport {
                 + "stroke-dasharray='2 3'/>", LEFT, LEFT + plotW, ty, ty));
         svg.append("</svg>");
         return "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>" + esc(title) + "</title>"
-                + "<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse}"
+                + "<style>body{font-family:sans-serif;margin:24px;color:#222}svg{max-width:100%;height:auto}"
+                // the text table is as wide as its longest modality name: it scrolls in its own box, not the page
+                + ".table{overflow-x:auto;max-width:100%;border:1px solid #eee}pre{margin:8px}table{border-collapse:collapse}"
                 + "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child,td:first-child"
                 + "{text-align:left}</style></head><body>\n<h1>" + esc(title) + "</h1>\n"
                 + (d.hasOptional() ? "<p>Completeness: of a required modality's scores that came, the share that came "
@@ -97,7 +99,7 @@ public final class ArrivalDelayReport {
                 : "<p>Completeness: of the scores that came, the share that came within max.wait of their event's "
                 + "first score; for whole events, the share whose every score that came, came within it. Scores "
                 + "that never came are not waited for by any max.wait and are reported apart.</p>\n")
-                + svg + "\n<pre>" + esc(summaryTable) + "</pre>\n</body></html>\n";
+                + svg + "\n<div class='table'><pre>" + esc(summaryTable) + "</pre></div>\n</body></html>\n";
     }
 
     /**

@@ -34,6 +34,40 @@ public final class Evaluation {
         }
     }
 
+    /**
+     * What one strategy answered on one subset, event by event, for the report's curves and matrices.
+     *
+     * @param subset        the subset, a bit per modality index
+     * @param events        the index in the data of each event evaluated (those with any modality of the subset)
+     * @param masks         the modalities each event was fused from: those of the subset that it has
+     * @param labels        each event's true class
+     * @param probabilities each event's fused probabilities, {@code classes} per event, flat
+     */
+    public record Outcome(long subset, List<String> names, String strategy, int classes, int[] events, long[] masks,
+                          int[] labels, float[] probabilities) {
+        public int size() {
+            return labels.length;
+        }
+
+        public float probability(int i, int c) {
+            return probabilities[i * classes + c];
+        }
+
+        /** The argmax of event i, the first class on ties (as accuracy counts it). */
+        public int predicted(int i) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (probability(i, c) > probability(i, best)) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+    }
+
+    /** The table's rows and, in the same order, what each row was computed from. */
+    public record Result(List<Row> rows, List<Outcome> outcomes) {}
+
     private Evaluation() {}
 
     /** The closed-form strategies the report compares, with the config's weights. */
@@ -91,7 +125,14 @@ public final class Evaluation {
     }
 
     public static List<Row> run(PipelineConfig config, List<LabelledScores.Event> events, Map<String, FusionStrategy> strategies) {
+        return runWithOutcomes(config, events, strategies).rows();
+    }
+
+    /** As {@link #run}, keeping each row's per-event probabilities. */
+    public static Result runWithOutcomes(PipelineConfig config, List<LabelledScores.Event> events,
+                                         Map<String, FusionStrategy> strategies) {
         int n = config.numModalities();
+        List<Outcome> outcomes = new ArrayList<>();
         List<double[][]> calibrated = events.stream().map(e -> calibrated(config, e)).toList();
         List<Row> rows = new ArrayList<>();
         for (int subset = 1; subset < (1 << n); subset++) {
@@ -104,18 +145,26 @@ public final class Evaluation {
             List<FusionInput> inputs = new ArrayList<>();
             List<FusionInput> featureInputs = new ArrayList<>();
             List<Integer> labels = new ArrayList<>();
+            List<Integer> indexes = new ArrayList<>();
             for (int e = 0; e < events.size(); e++) {
                 LabelledScores.Event ev = events.get(e);
                 if ((present(ev) & subset) != 0) {
                     inputs.add(input(ev, calibrated.get(e), subset, false));
                     featureInputs.add(input(ev, calibrated.get(e), subset, true));
                     labels.add(ev.label());
+                    indexes.add(e);
                 }
             }
             if (inputs.isEmpty()) {
                 continue;
             }
             int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
+            int[] index = indexes.stream().mapToInt(Integer::intValue).toArray();
+            long[] masks = new long[index.length];
+            for (int i = 0; i < index.length; i++) {
+                masks[i] = present(events.get(index[i])) & subset;
+            }
+            int classes = config.numClasses();
             for (Map.Entry<String, FusionStrategy> s : strategies.entrySet()) {
                 // An early head reads the same events' features where the others read scores and embeddings.
                 List<FusionResult> results = s.getValue().fuseBatch(s.getValue().takesFeatures() ? featureInputs : inputs);
@@ -137,9 +186,16 @@ public final class Evaluation {
                     fa = m.faAtFr();
                 }
                 rows.add(new Row(names, s.getKey(), y.length, acc, auc, eer, fa));
+                float[] flat = new float[y.length * classes];
+                for (int i = 0; i < y.length; i++) {
+                    for (int c = 0; c < classes; c++) {
+                        flat[i * classes + c] = (float) probs[i][c];
+                    }
+                }
+                outcomes.add(new Outcome(subset, List.copyOf(names), s.getKey(), classes, index, masks, y, flat));
             }
         }
-        return rows;
+        return new Result(rows, outcomes);
     }
 
     private static boolean hasBoth(int[] y) {

@@ -34,7 +34,11 @@ public final class OperatingPointsReport {
     }
 
     public static String markdown(PipelineConfig config, List<LabelledScores.Event> events, OperatingPoints points) {
-        List<OperatingPointCalibration.Row> rows = rows(config, events, points);
+        return markdown(points, rows(config, events, points));
+    }
+
+    /** The table of {@link #rows}, and how far each way is from the target. */
+    public static String markdown(OperatingPoints points, List<OperatingPointCalibration.Row> rows) {
         boolean frr = points.metric() == OperatingPoints.Metric.FRR;
         List<String> out = new ArrayList<>();
         out.add("");
