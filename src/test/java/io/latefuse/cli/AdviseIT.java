@@ -150,6 +150,12 @@ class AdviseIT {
         }
         // Acoustic and lexical run along 100% under the other lines; prosody's rise from 0 to 400 ms stands alone.
         assertThat(seen[2]).as("prosody's curve").isGreaterThan(300);
+        // In a 1100-pixel window nothing is wider than the page: the text table scrolls in its own box.
+        com.fasterxml.jackson.databind.JsonNode fit = io.latefuse.testkit.HeadlessChromium.probe(page, 1100,
+                "({scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth,"
+                        + " table: document.querySelector('pre').getBoundingClientRect().width})", dir);
+        assertThat(fit.path("scrollWidth").asInt()).as("the page's width in a 1100-pixel window: %s", fit)
+                .isLessThanOrEqualTo(fit.path("clientWidth").asInt());
     }
 
     @Test

@@ -161,10 +161,6 @@ class EvaluateReportIT {
         for (String colour : List.of("4e79a7", "f28e2b", "59a14f")) {
             assertThat(pixels(shot, Integer.parseInt(colour, 16))).as("#%s on the page", colour).isGreaterThan(400);
         }
-        String keep = System.getProperty("latefuse.report.screenshot");
-        if (keep != null) { // how docs/images/evaluation-report.png is made: -Dlatefuse.report.screenshot=<file>
-            javax.imageio.ImageIO.write(HeadlessChromium.screenshot(page, 1100, 1500, dir), "png", Path.of(keep).toFile());
-        }
     }
 
     @Test
