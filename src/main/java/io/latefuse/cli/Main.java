@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
         versionProvider = Main.Version.class,
         description = "Streaming multimodal late fusion on Apache Kafka.")
 public final class Main implements Runnable {
-    /** The tools artifact, as the README's commands name it. */
+    /** The tools artifact, as the docs' commands name it. */
     public static final String TOOLS_JAR = "target/latefuse-tools.jar";
 
     @CommandLine.Spec

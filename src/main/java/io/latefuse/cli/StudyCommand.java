@@ -120,7 +120,7 @@ final class StudyCommand implements Runnable {
             List<LabelledScores.Event> both = new ArrayList<>(DigitsStudy.score(cfg, models, split.train()));
             both.addAll(validation);
             LabelledScores.write(trainAndVal, cfg, both);
-            // The test split as the scorers' input, for `produce --features` (README, "The digits walkthrough").
+            // The test split as the scorers' input, for `produce --features` (docs/models.md, "The digits walkthrough").
             FeatureRows.write(out.resolve("test-features.csv"), DigitsStudy.features(cfg, split.test()));
             // The early heads read the raw pixels, which no model was fitted to either.
             return trainAndEvaluate(config, heads(val, trainAndVal, trainAndVal, 64, 200), test, out, seed,

@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
 /**
  * Every key of a pipeline config, defined once, as Kafka's {@code ConfigDef} does: its name, its default and its
  * documentation. {@link PipelineConfigLoader} takes the known keys, the defaults and the {@code LATEFUSE_*}
- * overrides from here, and the README's config reference is generated from it ({@link #markdownTable()}; a test
- * fails when the README differs).
+ * overrides from here, and docs/reference.md's config reference is generated from it ({@link #markdownTable()}; a
+ * test fails when the doc differs).
  */
 public final class ConfigKeys {
     private ConfigKeys() {}
@@ -260,7 +260,7 @@ public final class ConfigKeys {
         return MODALITY.stream().map(Key::name).toList();
     }
 
-    /** The config reference as a Markdown table: the README's "Config reference" holds exactly this. */
+    /** The config reference as a Markdown table: docs/reference.md's "Config" holds exactly this. */
     public static String markdownTable() {
         List<String> rows = new ArrayList<>(List.of("| key | default | meaning |", "|---|---|---|"));
         for (Key k : TOP_LEVEL) {

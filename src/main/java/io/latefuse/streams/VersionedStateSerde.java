@@ -141,7 +141,7 @@ public final class VersionedStateSerde<T extends SpecificRecord> implements Serd
             if (layouts == null) {
                 throw new StateFormatException(type + " state in " + topic + " is in format " + version
                         + ", written by a newer latefuse; this release reads formats 0 to " + CURRENT
-                        + ". Run the newer release, or reset the application's state (README, \"State and upgrades\").");
+                        + ". Run the newer release, or reset the application's state (docs/operations.md, \"State and upgrades\").");
             }
             Exception last = null;
             for (SpecificDatumReader<T> reader : layouts) {

@@ -29,7 +29,7 @@ import java.util.Properties;
  * {@code topic.retention.ms}, {@code topic.message.timestamp.type}, or
  * {@code windowstore.changelog.additional.retention.ms}) win: a per-store config would
  * otherwise override them. Kafka Streams applies these when it creates a changelog; an existing one keeps its configs
- * (the README's upgrade note has the command that changes them).
+ * (the upgrade note in docs/operations.md has the command that changes them).
  */
 public final class ChangelogTopics {
     public static final Duration SEGMENT = Duration.ofMinutes(10);

@@ -23,18 +23,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Every shell command in the README's ```bash blocks, run as written, in the order written, from a scratch
+ * Every shell command in the ```bash blocks of the README and then of docs/ ({@link #DOCS}, in that order: the README's
+ * 5-minute path first, then the guides whose blocks build on nothing but their own), run as written, in the order
+ * written, from a scratch
  * directory laid out like a clone (config/, data/, schemas/, and the built target/). Commands that need a cluster
  * get the test's broker and registry through the environment, as the README tells users to do, and a fresh
  * application id and topic prefix per config. What cannot run here is skipped with its reason, and a command the
- * test does not know fails it, so that the README cannot grow a command nobody ran.
+ * test does not know fails it, so that the docs cannot grow a command nobody ran.
  */
 @ExtendWith(RealKafka.class)
 class ReadmeCommandsIT {
     /** Commands that run until stopped, and the output that says they are up. */
     private static final Pattern RUNNING = Pattern.compile("-> RUNNING");
 
+    /**
+     * The docs after README.md whose ```bash blocks run, in this order. Every docs/*.md with a ```bash block must be
+     * here. The guides first; then EVALUATION.md's studies and the benchmarks, whose commands are skipped (the studies
+     * ran above or are tested elsewhere, the benchmarks take minutes to hours) but still must be ones this test knows.
+     */
+    static final List<String> DOCS = List.of("docs/operations.md", "docs/models.md", "docs/concepts.md",
+            "docs/reference.md", "docs/EVALUATION.md", "docs/BENCHMARKS.md", "docs/benchmarks-history.md",
+            "docs/DESIGN.md");
+
     private final List<String> ran = new ArrayList<>();
+    private final java.util.Set<String> studies = new java.util.HashSet<>();
     private final Map<String, String> skipped = new LinkedHashMap<>();
     private final List<String> substituted = new ArrayList<>();
 
@@ -61,8 +73,28 @@ class ReadmeCommandsIT {
 
     private void runAll(KafkaEnvironment kafka, Path dir, Path repo) throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 6);
-        List<List<String>> blocks = bashBlocks(Files.readString(repo.resolve("README.md")));
-        assertThat(blocks).as("the README's bash blocks").hasSizeGreaterThan(5);
+        try (var docs = Files.list(repo.resolve("docs"))) {
+            for (Path d : docs.filter(p -> p.toString().endsWith(".md")).toList()) {
+                if (!bashBlocks(Files.readString(d)).isEmpty()) {
+                    assertThat(DOCS).as("ReadmeCommandsIT.DOCS: the docs whose bash blocks run").contains("docs/" + d.getFileName());
+                }
+            }
+        }
+        List<String> files = new ArrayList<>(List.of("README.md"));
+        files.addAll(DOCS);
+        List<List<String>> blocks = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (String file : files) {
+            List<List<String>> inFile = bashBlocks(Files.readString(repo.resolve(file)));
+            if (file.equals("README.md")) {
+                assertThat(inFile).as("the README's bash blocks").hasSizeGreaterThanOrEqualTo(4);
+            }
+            for (int i = 0; i < inFile.size(); i++) {
+                blocks.add(inFile.get(i));
+                names.add(file + " block " + (i + 1));
+            }
+        }
+        assertThat(blocks).as("the docs' bash blocks").hasSizeGreaterThan(5);
         for (int b = 0; b < blocks.size(); b++) {
             Map<String, String> env = new HashMap<>();
             env.put("LATEFUSE_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
@@ -71,7 +103,7 @@ class ReadmeCommandsIT {
             try {
                 for (String line : expandLoops(blocks.get(b))) {
                     for (String part : line.split(" && ")) {
-                        execute(b + 1, part.trim(), env, dir, run, background);
+                        execute(names.get(b), part.trim(), env, dir, run, background);
                     }
                 }
             } finally {
@@ -80,14 +112,15 @@ class ReadmeCommandsIT {
                 }
             }
         }
-        System.out.printf("ReadmeCommandsIT: %d README commands ran; %d skipped (%s); %d substitutions%n", ran.size(),
+        System.out.printf("ReadmeCommandsIT: %d commands of the README and docs ran; %d skipped (%s); %d substitutions%n", ran.size(),
                 skipped.size(), String.join("; ", new java.util.LinkedHashSet<>(skipped.values())), substituted.size());
         assertThat(ran).as("commands run").hasSizeGreaterThanOrEqualTo(15);
     }
 
-    private void execute(int block, String command, Map<String, String> env, Path dir, String run,
+    private void execute(String block, String command, Map<String, String> env, Path dir, String run,
                          List<Started> background) throws Exception {
-        String where = "README block " + block + ": " + command;
+        String where = block + ": " + command;
+        Matcher study = Pattern.compile("java -jar target/latefuse\\.jar study (\\w+).*").matcher(command);
         if (command.startsWith("mvn ")) {
             skipped.put(where, "mvn: the build that runs this test");
         } else if (command.startsWith("export ")) {
@@ -110,12 +143,20 @@ class ReadmeCommandsIT {
         } else if (command.startsWith("kafka-configs")) {
             skipped.put(where, "kafka-configs: Kafka's own tool, not shipped with latefuse (ChangelogTopicsReviewTest"
                     + " checks the values against the changelogs a new app creates)");
-        } else if (command.startsWith("java -jar target/latefuse-tools.jar bench")) {
+        } else if (command.startsWith("java -jar target/latefuse-tools.jar bench")
+                || command.matches("java .*-jar \\S*latefuse-tools\\.jar bench( .*)?")) {
             skipped.put(where, "bench: minutes per mode (BenchRunnerIT runs the benchmark)");
+        } else if (block.startsWith("docs/benchmarks-history.md")
+                && (command.matches("for \\w+ in .*; do set -- .*") || command.equals("done"))) {
+            skipped.put(where, "the shell loop around a bench run (the bench runs are skipped)");
+        } else if (block.startsWith("docs/EVALUATION.md") && study.matches()) {
+            skipped.put(where, studies.contains(study.group(1))
+                    ? "study " + study.group(1) + ": ran above, from docs/models.md"
+                    : "study " + study.group(1) + ": the full study takes minutes (StudyCommandTest runs it on fewer events)");
         } else if (command.startsWith("java -jar target/")) {
             runJava(where, command, env, dir, run, background);
         } else {
-            fail("The README has a command this test does not know how to run; teach it, or skip it with a reason: "
+            fail("The docs have a command this test does not know how to run; teach it, or skip it with a reason: "
                     + where);
         }
     }
@@ -143,6 +184,9 @@ class ReadmeCommandsIT {
                 || (verb.equals("demo") && !args.contains("--duration"));
         Started s = Started.start(where, args, processEnv, dir);
         ran.add(where);
+        if (verb.equals("study")) {
+            studies.add(args.get(4));
+        }
         if (!server) {
             s.awaitExit(300);
             return;

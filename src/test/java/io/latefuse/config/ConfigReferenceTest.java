@@ -11,14 +11,14 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The one definition of the config keys: the README's reference is generated from it, and the builder uses it. */
+/** The one definition of the config keys: docs/reference.md's config reference is generated from it, and the builder uses it. */
 class ConfigReferenceTest {
     private static final String START = "<!-- config-reference: generated from ConfigKeys.markdownTable(); edit it there -->";
     private static final String END = "<!-- /config-reference -->";
 
     @Test
-    void theReadmesConfigReferenceIsTheDefinitionsTable() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    void theReferencesConfigTableIsTheDefinitionsTable() throws Exception {
+        String readme = Files.readString(Path.of("docs", "reference.md"));
         assertThat(readme).contains(START).contains(END);
         String table = readme.substring(readme.indexOf(START) + START.length(), readme.indexOf(END)).strip() + "\n";
         String expected = ConfigKeys.markdownTable();
@@ -26,13 +26,13 @@ class ConfigReferenceTest {
             Path fresh = Path.of("target", "config-reference.md");
             Files.createDirectories(fresh.getParent());
             Files.writeString(fresh, expected);
-            assertThat(table).as("README.md's config reference; the generated table is in " + fresh).isEqualTo(expected);
+            assertThat(table).as("docs/reference.md's config reference; the generated table is in " + fresh).isEqualTo(expected);
         }
     }
 
     @Test
-    void theReadmeNamesEveryVariableTheCommandsRead() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    void theReferenceNamesEveryVariableTheCommandsRead() throws Exception {
+        String readme = Files.readString(Path.of("docs", "reference.md"));
         assertThat(ConfigKeys.COMMAND_VARIABLES.keySet()).allSatisfy(v -> assertThat(readme).contains("`" + v + "`"));
     }
 

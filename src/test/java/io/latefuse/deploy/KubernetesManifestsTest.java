@@ -209,7 +209,7 @@ class KubernetesManifestsTest {
                         + secret.getStringData().get("kafka-password") + "\";");
         assertThat(cfg.registry()).containsEntry("basic.auth.user.info",
                 secret.getStringData().get("schema-registry-user-info"));
-        // every Secret key the pod reads is in the example, which is what the README tells users to create
+        // every Secret key the pod reads is in the example, which is what docs/operations.md tells users to create
         app.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
                 .forEach(e -> assertThat(e.getValueFrom().getSecretKeyRef().getName())
                         .isEqualTo(secret.getMetadata().getName()));

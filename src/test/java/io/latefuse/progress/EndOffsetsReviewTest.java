@@ -36,7 +36,7 @@ public class EndOffsetsReviewTest {
      * only once every in-sync replica has fetched it (a few ms, up to replica.lag.time.max.ms for a slow follower). A
      * ListOffsets(latest, read_uncommitted) sent in between answers the high watermark, without that record; the
      * consumer is at that high watermark (the record is invisible to every consumer), so readTo becomes "asked at - 1",
-     * past the record's timestamp, while the record is not read. README says such a record "counts as written when it
+     * past the record's timestamp, while the record is not read. docs/concepts.md says such a record "counts as written when it
      * becomes readable", but the code counts every score at its Kafka timestamp (DeadlineClockRules.writtenAt =
      * min(timestamp, now)), so a deadline between its append and the answer fires DEGRADED, then the score revises it.
      * Modelled with the Rig's stableEnd, which caps both what can be fetched and what the brokers answer: exactly what

@@ -58,8 +58,8 @@ public class TrackingConsumerReviewTest {
 
     /**
      * "Never past the wall clock": with records waiting in Kafka Streams' buffer, readTo is the first one's timestamp
-     * less 1 ms, uncapped. A broker clock ahead of the app's (which README says "only delays" answers) or a CreateTime
-     * score stamped in the future (a README edge case) puts it past the wall clock.
+     * less 1 ms, uncapped. A broker clock ahead of the app's (which docs/concepts.md says "only delays" answers) or a CreateTime
+     * score stamped in the future (an edge case in docs/concepts.md) puts it past the wall clock.
      */
     @Test
     void readToWithRecordsBufferedIsNeverPastTheWallClock() {

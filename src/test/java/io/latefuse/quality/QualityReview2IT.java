@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Review 2: a label produced onto another partition than its key maps to (librdkafka's default CRC32 partitioner,
- * which README tells fusion users to change for scores) never meets its prediction. The fusion app dead-letters such
+ * which docs/operations.md tells fusion users to change for scores) never meets its prediction. The fusion app dead-letters such
  * a score as wrong_partition; the quality app takes the label silently, holds it for labels.retention and then
  * counts it unmatched: nothing says why quality has no events.
  */

@@ -133,7 +133,7 @@ class ChangelogRetentionReviewIT {
         kit.waitForReadyBrokers();
         try {
             KafkaEnvironment own = on(kit.bootstrapServers());
-            // The event clock, for what README says it is for: replay and backfill.
+            // The event clock, for what docs/concepts.md says it is for: replay and backfill.
             PipelineConfig config = config(KafkaEnvironment.freshAppId("rv-backfill"), own.bootstrapServers(),
                     freshPrefix(), "deadline.clock: event\n");
             try (Admin admin = own.admin()) {

@@ -89,21 +89,21 @@ class ChangelogTopicsReviewTest {
     }
 
     @Test
-    void theReadmeHasTheUpgradeNoteThatChangelogTopicsPointsTo() throws Exception {
-        // ChangelogTopics: "an existing one keeps its configs (the README's upgrade note has the command that changes
+    void theOperationsGuideHasTheUpgradeNoteThatChangelogTopicsPointsTo() throws Exception {
+        // ChangelogTopics: "an existing one keeps its configs (the upgrade note in docs/operations.md has the command that changes
         // them)". Without it an upgraded deployment keeps its 7-day segments and day-long tombstones: the restores this
         // change bounds stay unbounded for every app that existed before it.
-        String readme = Files.readString(Path.of("README.md"));
-        assertThat(List.of("delete.retention.ms", "segment.ms")).as("changelog configs README.md mentions")
+        String readme = Files.readString(Path.of("docs", "operations.md"));
+        assertThat(List.of("delete.retention.ms", "segment.ms")).as("changelog configs docs/operations.md mentions")
                 .allSatisfy(key -> assertThat(readme.contains(key)).as(key).isTrue());
     }
 
     @Test
-    void theReadmesUpgradeCommandSetsWhatANewAppIsCreatedWith() throws Exception {
-        // The README's kafka-configs commands bring an existing app's changelogs to what this release creates (on the
+    void theOperationsGuidesUpgradeCommandSetsWhatANewAppIsCreatedWith() throws Exception {
+        // The kafka-configs commands in docs/operations.md bring an existing app's changelogs to what this release creates (on the
         // default late.retention and the input clock). ReadmeCommandsIT cannot run Kafka's own tool; the values are
         // checked here against the configs Kafka Streams computes for the built topology.
-        String readme = Files.readString(Path.of("README.md")).replace("\\\n", " ");
+        String readme = Files.readString(Path.of("docs", "operations.md")).replace("\\\n", " ");
         java.util.regex.Matcher m = java.util.regex.Pattern
                 .compile("--entity-name (\\S+)\\s+--add-config (\\S+)").matcher(readme);
         Map<String, Map<String, String>> commands = new HashMap<>();
@@ -120,7 +120,7 @@ class ChangelogTopicsReviewTest {
                 commands.put(store, set);
             }
         }
-        assertThat(commands).as("stores the README's upgrade commands change").containsOnlyKeys(
+        assertThat(commands).as("stores the upgrade commands in docs/operations.md change").containsOnlyKeys(
                 FusionTopology.PENDING_STORE, FusionTopology.LEGACY_FINISHED_STORE, FusionTopology.EMITTED_STORE);
         try (FusionDriver d = new FusionDriver("late.retention: 10m\n")) {
             for (Map.Entry<String, Map<String, String>> c : commands.entrySet()) {

@@ -6,7 +6,7 @@ import static io.latefuse.topology.FusionDriver.score;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Review: a quarantined modality's late score is counted in latefuse.revisions.suppressed, which README and the
+ * Review: a quarantined modality's late score is counted in latefuse.revisions.suppressed, which docs/reference.md and the
  * meter's description define as "late arrivals whose revision changed nothing that counts (revision.policy
  * on_change)": under the default revision.policy always, a dashboard of on_change suppressions now counts quarantine.
  */

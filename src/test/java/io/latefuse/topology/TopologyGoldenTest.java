@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The fusion topology's nodes and stores, against a golden copy. A renamed processor or store changes the
  * changelog topics and loses every instance's state in production, so it must not happen by accident. If a change
- * is meant, rewrite the copy ({@code -Dlatefuse.golden.update=true}) and say in the README how to upgrade.
+ * is meant, rewrite the copy ({@code -Dlatefuse.golden.update=true}) and say in docs/operations.md ("State and upgrades") how to upgrade.
  */
 class TopologyGoldenTest {
     private static final Path GOLDEN = Path.of("src/test/resources/topology/fusion-topology.txt");
