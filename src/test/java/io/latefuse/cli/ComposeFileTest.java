@@ -31,6 +31,11 @@ class ComposeFileTest {
         // Prometheus scrapes the app; Grafana is provisioned with it and with the dashboard the repository ships.
         assertThat(s.path("prometheus").path("volumes").toString()).contains("./docker/prometheus.yml:/etc/prometheus/prometheus.yml");
         assertThat(Files.readString(Path.of("docker/prometheus.yml"))).contains("latefuse:9404").contains("/metrics");
+        // ... and evaluates the alert rules that deploy/ ships (AlertRulesTest checks them)
+        assertThat(s.path("prometheus").path("volumes").toString())
+                .contains("./deploy/prometheus/latefuse-alerts.yml:/etc/prometheus/latefuse-alerts.yml");
+        assertThat(Files.readString(Path.of("docker/prometheus.yml"))).contains("rule_files:")
+                .contains("/etc/prometheus/latefuse-alerts.yml");
         assertThat(s.path("grafana").path("volumes").toString()).contains("./docker/grafana/provisioning:/etc/grafana/provisioning")
                 .contains("./dashboards:/var/lib/grafana/dashboards");
         assertThat(Files.readString(Path.of("docker/grafana/provisioning/datasources/prometheus.yml"))).contains("http://prometheus:9090");

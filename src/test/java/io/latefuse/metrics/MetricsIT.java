@@ -58,6 +58,7 @@ class MetricsIT {
      */
     static java.util.Set<String> dashboardMetrics() throws java.io.IOException {
         java.util.Set<String> names = io.latefuse.testkit.DashboardMetrics.names();
+        names.addAll(io.latefuse.testkit.AlertRules.metricNames()); // and deploy/prometheus/latefuse-alerts.yml's
         names.removeIf(io.latefuse.testkit.DashboardMetrics::ofQualityApp);
         return names;
     }
@@ -118,13 +119,14 @@ class MetricsIT {
                         .contains("kafka_stream_thread_process_latency_avg")
                         .contains("kafka_consumer_");
             });
-            // Every metric the Grafana dashboard queries is in this scrape: the dashboard cannot drift from the code.
+            // Every metric the Grafana dashboard and the alert rules query is in this scrape: neither can drift from
+            // the code.
             // Micrometer binds the metrics that Kafka Streams adds later (a task's state stores) on its next
             // refresh, once a minute: hence the wait.
             await().atMost(Duration.ofSeconds(100)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
                 String m = get(port, "/metrics").body();
                 assertThat(dashboardMetrics()).isNotEmpty().allSatisfy(name ->
-                        assertThat(m).as("dashboards/latefuse.json queries " + name).containsPattern("(?m)^" + name + "[{ ]"));
+                        assertThat(m).as("the dashboard or an alert queries " + name).containsPattern("(?m)^" + name + "[{ ]"));
             });
         } finally {
             app.close();
