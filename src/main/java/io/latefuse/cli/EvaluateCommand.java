@@ -46,7 +46,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             + "false-accept rates with the global threshold and with the subset's own.")
     Path operatingPoints;
 
-    @Option(names = "--report", description = "Also write results.json and report.html into this directory.")
+    @Option(names = "--report", description = "Also write results.json and a self-contained report.html into this "
+            + "directory: the checks, accuracy per subset, the fusion gain per subset, DET curves per subset (two "
+            + "classes, with the operating points marked) or confusion matrices (more), and reliability diagrams.")
     Path report;
 
     @Option(names = "--title", defaultValue = "latefuse evaluation", description = "Report title.")
