@@ -30,7 +30,13 @@ class StudyCommandTest {
         // 2^4 - 1 subsets x (weighted_mean, log_odds, vote, and late, intermediate, hybrid and early heads with and
         // without dropout)
         assertThat(results.path("rows")).hasSize(15 * 11);
-        assertThat(results.path("checks")).hasSize(5); // dropout against none at each level; fusion against one
+        // dropout against none at each level; then per family (closed-form, learned) fusion against one modality
+        assertThat(results.path("checks")).hasSize(6);
+        assertThat(results.path("checks").get(4).asText()).contains("the best closed-form fusion (log_odds")
+                .contains("alone, by weighted_mean");
+        assertThat(results.path("checks").get(5).asText()).contains("the best learned head (early-no-dropout")
+                .contains("alone, by early-dropout");
+        assertThat(results.path("fusion_gain")).hasSize(11); // a subset of 2, 3 or 4 of the 4 quadrants
         assertThat(results.path("costs")).hasSize(11);
         java.util.Map<String, Double> allFour = new java.util.HashMap<>();
         java.util.Map<String, Double> missingOne = new java.util.HashMap<>();
